@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Plugins are short-lived processes started once per container: they depend on nothing but
+// the Swift stdlib, FoundationEssentials and libmnl, and are linked with a static stdlib
+// (`make build` passes --static-swift-stdlib).
+let package = Package(
+    name: "swift-cni",
+    products: [
+        .executable(name: "bridge", targets: ["bridge"]),
+        .executable(name: "host-local", targets: ["host-local"]),
+        .executable(name: "loopback", targets: ["loopback"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CMnl",
+            pkgConfig: "libmnl",
+            providers: [.apt(["libmnl-dev"])]
+        ),
+        .target(name: "NetTypes"),
+        .target(name: "Netlink", dependencies: ["CMnl", "NetTypes"]),
+        .target(name: "NetNS", dependencies: ["CMnl"]),
+        .target(name: "CNI", dependencies: ["NetTypes"]),
+        .target(name: "IPAM", dependencies: ["CNI", "NetTypes"]),
+        .target(name: "Attach", dependencies: ["CNI", "IPAM", "Netlink", "NetNS", "NetTypes"]),
+        .executableTarget(name: "bridge", dependencies: ["Attach", "CNI"]),
+        .executableTarget(name: "host-local", dependencies: ["IPAM", "CNI"]),
+        .executableTarget(name: "loopback", dependencies: ["Attach", "CNI"]),
+        .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes"]),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "NetTypes"]),
+        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

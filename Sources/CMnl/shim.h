@@ -1,0 +1,45 @@
+// The C edge of swift-cni: libmnl, the Linux uapi headers we speak, and small inline
+// functions for the macros and variadic calls Swift cannot import. Nothing above the
+// Netlink and NetNS modules includes this.
+#ifndef SWIFT_CNI_CMNL_SHIM_H
+#define SWIFT_CNI_CMNL_SHIM_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <sched.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/ioctl.h>
+#include <sys/file.h>
+#include <net/if.h>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/if_bridge.h>
+#include <linux/neighbour.h>
+#include <linux/veth.h>
+#include <linux/nsfs.h>
+#include <linux/magic.h>
+
+static inline size_t cmnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
+static inline size_t cmnl_align(size_t len) { return MNL_ALIGN(len); }
+static inline size_t cmnl_nlmsg_hdrlen(void) { return MNL_NLMSG_HDRLEN; }
+static inline size_t cmnl_attr_hdrlen(void) { return MNL_ATTR_HDRLEN; }
+
+/// `setns(2)` needs _GNU_SOURCE, which Swift's Glibc module does not define.
+static inline int cmnl_setns(int fd, int nstype) { return setns(fd, nstype); }
+static inline int cmnl_clone_newnet(void) { return CLONE_NEWNET; }
+/// `ioctl(fd, NS_GET_NSTYPE)`: tells whether an open file is a namespace, and which kind.
+static inline int cmnl_ns_get_nstype(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
+/// `open(2)` is variadic in C; this fixed-arity form is callable from Swift.
+static inline int cmnl_open(const char *path, int flags, unsigned mode) { return open(path, flags, mode); }
+
+#endif
