@@ -29,6 +29,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "NetTypes"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes"]),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes"]),
     ],
     swiftLanguageModes: [.v6]
 )
