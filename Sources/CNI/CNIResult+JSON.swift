@@ -1,0 +1,97 @@
+import NetTypes
+
+/// Reading and writing results in every supported spec version. Results from 0.3.0 on share
+/// one shape; 0.3.x/0.4.0 add `ips[].version`, 1.1.0 adds route attributes.
+extension CNIResult {
+    public func json(version: SpecVersion) -> JSONValue {
+        var o: [String: JSONValue] = ["cniVersion": .string(version.rawValue)]
+        if !interfaces.isEmpty {
+            o["interfaces"] = .array(interfaces.map { i in
+                var e: [String: JSONValue] = ["name": .string(i.name)]
+                if let m = i.mac { e["mac"] = .string(m.description) }
+                if let m = i.mtu, version >= .v1_1_0 { e["mtu"] = .int(m) }
+                if let s = i.sandbox { e["sandbox"] = .string(s) }
+                return .object(e)
+            })
+        }
+        if !ips.isEmpty {
+            o["ips"] = .array(ips.map { ip in
+                var e: [String: JSONValue] = ["address": .string(ip.address.description)]
+                if let g = ip.gateway { e["gateway"] = .string(g.description) }
+                if let i = ip.interface { e["interface"] = .int(i) }
+                if version.resultHasIPVersion { e["version"] = .string(ip.address.family == .v4 ? "4" : "6") }
+                return .object(e)
+            })
+        }
+        if !routes.isEmpty {
+            o["routes"] = .array(routes.map { r in
+                var e: [String: JSONValue] = ["dst": .string(r.destination.description)]
+                if let g = r.gateway { e["gw"] = .string(g.description) }
+                if version.resultHasRouteAttributes {
+                    if let v = r.mtu { e["mtu"] = .int(v) }
+                    if let v = r.advmss { e["advmss"] = .int(v) }
+                    if let v = r.priority { e["priority"] = .int(v) }
+                    if let v = r.table { e["table"] = .int(v) }
+                    if let v = r.scope { e["scope"] = .int(v) }
+                }
+                return .object(e)
+            })
+        }
+        if !dns.isEmpty {
+            var e: [String: JSONValue] = [:]
+            if !dns.nameservers.isEmpty { e["nameservers"] = .array(dns.nameservers.map(JSONValue.string)) }
+            if let d = dns.domain { e["domain"] = .string(d) }
+            if !dns.search.isEmpty { e["search"] = .array(dns.search.map(JSONValue.string)) }
+            if !dns.options.isEmpty { e["options"] = .array(dns.options.map(JSONValue.string)) }
+            o["dns"] = .object(e)
+        } else {
+            o["dns"] = .object([:])
+        }
+        return .object(o)
+    }
+
+    /// Reads a result of any supported version (a prevResult or a delegate's output).
+    public init(json: JSONValue, what: String) throws(PluginError) {
+        func bad(_ why: String) -> PluginError { PluginError(.decode, "\(what): \(why)") }
+        guard case .object(let o) = json else { throw bad("not a JSON object") }
+        if let v = o["cniVersion"]?.stringValue, SpecVersion(rawValue: v) == nil {
+            throw PluginError(.incompatibleVersion, "\(what) has unsupported cniVersion \(v)")
+        }
+        var result = CNIResult()
+        for i in o["interfaces"]?.arrayValue ?? [] {
+            guard let name = i["name"]?.stringValue else { throw bad("interface without name") }
+            var iface = Interface(name: name, mtu: i["mtu"]?.intValue, sandbox: i["sandbox"]?.stringValue)
+            if let m = i["mac"]?.stringValue, !m.isEmpty {
+                guard let mac = MACAddress(m) else { throw bad("invalid mac \(m)") }
+                iface.mac = mac
+            }
+            result.interfaces.append(iface)
+        }
+        for ip in o["ips"]?.arrayValue ?? [] {
+            guard let a = ip["address"]?.stringValue, let p = IPPrefix(a) else { throw bad("invalid ips[].address") }
+            var cfg = IPConfig(address: p, interface: ip["interface"]?.intValue)
+            if let g = ip["gateway"]?.stringValue, !g.isEmpty {
+                guard let gw = IPAddress(g) else { throw bad("invalid gateway \(g)") }
+                cfg.gateway = gw
+            }
+            result.ips.append(cfg)
+        }
+        for r in o["routes"]?.arrayValue ?? [] {
+            guard let d = r["dst"]?.stringValue, let dst = IPPrefix(d) else { throw bad("invalid routes[].dst") }
+            var route = Route(destination: dst, mtu: r["mtu"]?.intValue, advmss: r["advmss"]?.intValue,
+                              priority: r["priority"]?.intValue, table: r["table"]?.intValue, scope: r["scope"]?.intValue)
+            if let g = r["gw"]?.stringValue, !g.isEmpty {
+                guard let gw = IPAddress(g) else { throw bad("invalid route gw \(g)") }
+                route.gateway = gw
+            }
+            result.routes.append(route)
+        }
+        if let d = o["dns"] {
+            result.dns = DNS(nameservers: d["nameservers"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                             domain: d["domain"]?.stringValue,
+                             search: d["search"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                             options: d["options"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        }
+        self = result
+    }
+}

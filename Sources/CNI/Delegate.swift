@@ -1,0 +1,39 @@
+/// Runs another plugin (usually IPAM) found on `CNI_PATH`, the way libcni would: same stdin,
+/// same environment, `CNI_COMMAND` set to the verb. Its CNI error is passed through with its
+/// own code.
+public enum Delegate {
+    /// Executes plugin `type` for `command` and returns its stdout.
+    @discardableResult
+    public static func exec(type: String, command: Command, invocation: Invocation) throws -> [UInt8] {
+        guard !type.isEmpty, !type.contains("/"), type != ".", type != ".." else {
+            throw PluginError(.invalidConfig, "invalid plugin type \"\(type)\"")
+        }
+        guard let path = locate(type, in: invocation.environment) else {
+            throw PluginError(.failed, "failed to find plugin \"\(type)\" in path \(invocation.environment.path)")
+        }
+        var env = invocation.environment.raw
+        env["CNI_COMMAND"] = command.rawValue
+        let out = try ChildProcess.run(path, arguments: [path], environment: env.map { "\($0.key)=\($0.value)" },
+                                       stdin: invocation.stdin)
+        if out.succeeded { return out.stdout }
+        // A CNI plugin reports its failure as JSON on stdout; pass its code and text on.
+        if let err = try? JSONValue.parse(out.stdout, what: "delegate output"), let code = err["code"]?.intValue {
+            throw PluginError(delegatedCode: code, message: "\(type) \(command.rawValue): \(err["msg"]?.stringValue ?? "failed")",
+                              details: err["details"]?.stringValue)
+        }
+        let stderr = String(decoding: out.stderr, as: UTF8.self)
+        throw PluginError(.failed, "\(type) \(command.rawValue) failed (\(out.termination))",
+                          details: stderr.isEmpty ? nil : stderr)
+    }
+
+    /// ADD through a delegate: its result, parsed.
+    public static func add(type: String, invocation: Invocation) throws -> CNIResult {
+        let out = try exec(type: type, command: .add, invocation: invocation)
+        return try CNIResult(json: JSONValue.parse(out, what: "\(type) result"), what: "\(type) result")
+    }
+
+    /// The path `type` resolves to on `CNI_PATH`, if any.
+    public static func locate(_ type: String, in environment: Environment) -> String? {
+        ChildProcess.locate(type, searchPath: environment.path.joined(separator: ":"))
+    }
+}

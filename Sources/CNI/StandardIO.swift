@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Raw stdin/stdout/stderr: stdout carries only the protocol's JSON, logs go to stderr.
+public enum StandardIO {
+    public static func readAll(fd: Int32 = 0) throws(PluginError) -> [UInt8] {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                out.append(contentsOf: buf[0..<n])
+            } else if n == 0 {
+                return out
+            } else if errno != EINTR {
+                throw PluginError(.io, "reading stdin failed", details: String(cString: strerror(errno)))
+            }
+        }
+    }
+
+    public static func write(_ text: String, fd: Int32) {
+        var bytes = Array(text.utf8)
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+            if n < 0 { if errno == EINTR { continue }; return }
+            off += n
+        }
+    }
+
+    /// One log line on stderr, prefixed with the plugin name; never on stdout.
+    public static func log(_ message: String) {
+        write("\(ProcessEnvironment.programName): \(message)\n", fd: 2)
+    }
+}
+
+/// The process's own environment and name, read without Foundation's ProcessInfo.
+public enum ProcessEnvironment {
+    public static var variables: [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") {
+                out[String(s[..<eq])] = String(s[s.index(after: eq)...])
+            }
+            p += 1
+        }
+        return out
+    }
+
+    public static var programName: String {
+        let argv0 = CommandLine.arguments.first ?? "cni"
+        return argv0.split(separator: "/").last.map(String.init) ?? argv0
+    }
+}

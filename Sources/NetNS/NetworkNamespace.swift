@@ -1,0 +1,104 @@
+import CMnl
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why a namespace could not be opened or entered, with the kernel's reason.
+public struct NamespaceError: Error, CustomStringConvertible, Sendable {
+    public enum Reason: Sendable, Equatable {
+        case notFound
+        case notANetworkNamespace
+        case system(Int32)
+    }
+    public let path: String
+    public let operation: String
+    public let reason: Reason
+
+    public var description: String {
+        switch reason {
+        case .notFound: return "\(operation) \(path): no such file"
+        case .notANetworkNamespace: return "\(operation) \(path): not a network namespace"
+        case .system(let e): return "\(operation) \(path): \(String(cString: strerror(e)))"
+        }
+    }
+}
+
+/// An open network namespace (a file descriptor on an nsfs file such as
+/// `/var/run/netns/x` or `/proc/<pid>/ns/net`).
+///
+/// `setns` switches only the calling thread, so code runs inside the namespace on a fresh
+/// thread that enters it and then ends: nothing ever switches back, and no other work can
+/// land on a thread that is in the wrong namespace. Netlink sockets opened there stay bound
+/// to the namespace and can be used from any thread afterwards.
+public final class NetworkNamespace: @unchecked Sendable {
+    public let fd: Int32
+    public let path: String
+
+    /// Opens and checks that `path` really is a network namespace.
+    public init(path: String) throws(NamespaceError) {
+        let fd = cmnl_open(path, O_RDONLY | O_CLOEXEC, 0)
+        guard fd >= 0 else {
+            let e = errno
+            throw NamespaceError(path: path, operation: "open netns", reason: e == ENOENT ? .notFound : .system(e))
+        }
+        let type = cmnl_ns_get_nstype(fd)
+        guard type == cmnl_clone_newnet() else {
+            close(fd)
+            throw NamespaceError(path: path, operation: "open netns", reason: .notANetworkNamespace)
+        }
+        self.fd = fd
+        self.path = path
+    }
+
+    /// The namespace of the calling thread.
+    public static func current() throws(NamespaceError) -> NetworkNamespace {
+        try NetworkNamespace(path: "/proc/thread-self/ns/net")
+    }
+
+    deinit { close(fd) }
+
+    /// Runs `body` synchronously on a new thread inside this namespace and returns its result.
+    /// Never `await` in or around this: the point is that nothing else runs on that thread.
+    public func run<T>(_ body: () throws -> T) throws -> T {
+        try withoutActuallyEscaping(body) { escaping in
+            let work = NamespaceThreadWork(fd: fd) { try escaping() }
+            try work.runOnNewThread(path: path)
+            return try work.result!.get() as! T
+        }
+    }
+}
+
+/// The state shared with the namespace thread; the caller joins it before reading anything.
+final class NamespaceThreadWork: @unchecked Sendable {
+    let fd: Int32
+    let body: () throws -> Any
+    var setnsErrno: Int32 = 0
+    var result: Result<Any, any Error>?
+
+    init(fd: Int32, body: @escaping () throws -> Any) {
+        self.fd = fd
+        self.body = body
+    }
+
+    func runOnNewThread(path: String) throws {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let work = Unmanaged<NamespaceThreadWork>.fromOpaque(raw!).takeRetainedValue()
+            if cmnl_setns(work.fd, cmnl_clone_newnet()) != 0 {
+                work.setnsErrno = errno
+                return nil
+            }
+            work.result = Result { try work.body() }
+            return nil
+        }, context)
+        guard rc == 0 else {
+            Unmanaged<NamespaceThreadWork>.fromOpaque(context).release()
+            throw NamespaceError(path: path, operation: "start thread for netns", reason: .system(rc))
+        }
+        pthread_join(thread, nil)
+        if setnsErrno != 0 {
+            throw NamespaceError(path: path, operation: "setns", reason: .system(setnsErrno))
+        }
+    }
+}
