@@ -86,12 +86,17 @@ extension CNIResult {
             }
             result.routes.append(route)
         }
-        if let d = o["dns"] {
-            result.dns = DNS(nameservers: d["nameservers"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                             domain: d["domain"]?.stringValue,
-                             search: d["search"]?.arrayValue?.compactMap(\.stringValue) ?? [],
-                             options: d["options"]?.arrayValue?.compactMap(\.stringValue) ?? [])
-        }
+        if let d = o["dns"] { result.dns = DNS(json: d) }
         self = result
+    }
+}
+
+extension CNIResult.DNS {
+    /// Reads a `dns` object (from a result or a network config); missing fields stay empty.
+    public init(json d: JSONValue) {
+        self.init(nameservers: d["nameservers"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                  domain: d["domain"]?.stringValue,
+                  search: d["search"]?.arrayValue?.compactMap(\.stringValue) ?? [],
+                  options: d["options"]?.arrayValue?.compactMap(\.stringValue) ?? [])
     }
 }

@@ -1,0 +1,54 @@
+# swift-cni — build, install, test and demo. Every target that needs Debian packages installs
+# them itself (idempotently), so a fresh Debian 12 machine needs only `make demo` / `make test`.
+
+PREFIX      ?= /opt/cni/bin
+DESTDIR     ?=
+SWIFT       ?= swift
+PLUGINS     := bridge host-local loopback
+RELEASE_DIR := .build/release
+
+# The toolchain's usual place on our machines, if it is not on PATH already.
+export PATH := $(PATH):/opt/swift/usr/bin
+
+# Build and runtime needs: libmnl for netlink, nft for masquerade, iproute2/ping for the
+# tests, Go + libcni source for the libcni driver, the reference plugins for side-by-side
+# tests.
+DEBIAN_PACKAGES := libmnl-dev pkg-config iproute2 nftables iptables iputils-ping jq \
+                   golang-go golang-github-appc-cni-dev containernetworking-plugins
+
+.PHONY: all deps build install test unit-test integration-test demo clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+	@for p in $(PLUGINS); do \
+	  if ldd $(RELEASE_DIR)/$$p | grep -q /opt/swift; then echo "$$p links the Swift toolchain dynamically" >&2; exit 1; fi; \
+	done
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)
+	for p in $(PLUGINS); do install -m 0755 $(RELEASE_DIR)/$$p $(DESTDIR)$(PREFIX)/$$p; done
+
+unit-test: deps
+	$(SWIFT) test
+
+integration-test: build
+	PLUGINS_DIR=$(CURDIR)/$(RELEASE_DIR) bash integration/run.sh
+
+test: unit-test integration-test
+
+demo: build
+	PLUGINS_DIR=$(CURDIR)/$(RELEASE_DIR) bash integration/demo.sh
+
+clean:
+	rm -rf .build integration/bin integration/.gopath
