@@ -1,0 +1,103 @@
+import CNI
+import NetTypes
+
+/// host-local IPAM for one network: hands out, looks up and releases addresses in the
+/// on-disk store, each operation under the store's flock so concurrent plugin processes
+/// (and the reference plugin sharing the directory) never hand out one address twice.
+public struct HostLocalAllocator {
+    public let config: HostLocalConfig
+    var store: HostLocalStore
+
+    public init(config: HostLocalConfig) {
+        self.config = config
+        self.store = HostLocalStore(dataDir: config.dataDir, network: config.networkName)
+    }
+
+    /// The network's state directory, `<dataDir>/<network>`.
+    public var directory: String { store.directory }
+
+    /// One address per range set, in set order. `requested` addresses (already merged from
+    /// CNI_ARGS, args and runtimeConfig) each pick their set; the other sets go round-robin.
+    ///
+    /// Like the reference, an attachment that already holds an address in a set is refused
+    /// ("duplicate allocation is not allowed"), but here before anything is reserved. On any
+    /// failure the addresses reserved by this call are removed again.
+    public func allocate(containerID: String, ifname: String, requested: [IPAddress] = []) throws -> [Allocation] {
+        let attachment = try validated(containerID, ifname)
+        let wanted = try requestedBySet(requested)
+        return try store.locked {
+            let reservations = try store.reservations()
+            try refuseDuplicate(attachment, reservations)
+            var reserved = Set(reservations.map(\.address))
+            var made: [Allocation] = []
+            do {
+                for index in config.rangeSets.indices {
+                    let allocation = try allocateOne(
+                        setIndex: index, requested: wanted[index], for: attachment,
+                        reservations: reservations, reserved: &reserved)
+                    made.append(allocation)
+                }
+            } catch {
+                for allocation in made {
+                    try? Posix.removeFile(store.path(allocation.address.address.description))
+                }
+                throw error
+            }
+            return made
+        }
+    }
+
+    /// Releases every address `(containerID, ifname)` holds and returns them. When none is
+    /// held in the current format, files naming only the container ID (written by old
+    /// reference versions) are released instead, as the reference does. Repeatable.
+    @discardableResult
+    public func release(containerID: String, ifname: String) throws -> [IPAddress] {
+        let attachment = try validated(containerID, ifname)
+        return try store.locked {
+            let reservations = try store.reservations()
+            var matches = reservations.filter { $0.holder == .attachment(attachment) }
+            if matches.isEmpty {
+                matches = reservations.filter { $0.holder == .containerOnly(attachment.containerID) }
+            }
+            for reservation in matches { try store.remove(reservation) }
+            return matches.map(\.address).sorted()
+        }
+    }
+
+    /// The addresses `(containerID, ifname)` holds (old-format files of the container
+    /// included), sorted. Map them with `config.allocation(for:)` for a result.
+    public func addresses(containerID: String, ifname: String) throws -> [IPAddress] {
+        let attachment = try validated(containerID, ifname)
+        return try store.locked {
+            try store.reservations().filter { $0.holder?.belongs(to: attachment) ?? false }
+                .map(\.address).sorted()
+        }
+    }
+
+    /// CNI GC: releases every reservation not held by one of `keeping` (an old-format file
+    /// survives if any kept attachment has its container ID; an empty file never survives)
+    /// and returns the released addresses. `lock` and the cursors are left alone.
+    @discardableResult
+    public func garbageCollect(keeping: Set<Attachment>) throws -> [IPAddress] {
+        let keptContainers = Set(keeping.map(\.containerID))
+        return try store.locked {
+            let stale = try store.reservations().filter { reservation in
+                switch reservation.holder {
+                case .attachment(let a)?: return !keeping.contains(a)
+                case .containerOnly(let id)?: return !keptContainers.contains(id)
+                case nil: return true
+                }
+            }
+            for reservation in stale { try store.remove(reservation) }
+            return stale.map(\.address).sorted()
+        }
+    }
+
+    /// For CNI STATUS: per range set, whether an ADD could get an address from it now.
+    public func hasFreeAddress() throws -> [Bool] {
+        try store.locked {
+            let reserved = Set(try store.reservations().map(\.address))
+            return config.rangeSets.map { $0.hasFreeAddress(reserved: reserved) }
+        }
+    }
+}

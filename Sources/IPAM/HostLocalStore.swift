@@ -1,0 +1,88 @@
+import CNI
+import Glibc
+import NetTypes
+
+/// The on-disk state of one network, in the reference plugin's layout so both can share it:
+/// `<dataDir>/<network>/lock` (flock), one file per reserved address named by the address,
+/// and `last_reserved_ip.<set index>` holding the round-robin cursor of each range set.
+///
+/// Every method but `locked` assumes the caller holds the lock.
+struct HostLocalStore {
+    let directory: String
+    /// `write(2)`; tests replace it to simulate a failing disk.
+    var write: (Int32, UnsafeRawBufferPointer) -> Int = systemWrite
+
+    init(dataDir: String, network: String) {
+        directory = (dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir) + "/" + network
+    }
+
+    func path(_ name: String) -> String { directory + "/" + name }
+
+    /// Runs `body` with an exclusive flock on `lock`, creating the directory (0755) first.
+    /// Closing the descriptor drops the lock, also when `body` throws.
+    func locked<T>(_ body: () throws -> T) throws -> T {
+        try Posix.makeDirectories(directory, mode: 0o755)
+        let lockPath = path("lock")
+        let fd = try Posix.open(lockPath, O_RDWR | O_CREAT)
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { throw Posix.ioError("lock", lockPath) }
+        }
+        return try body()
+    }
+
+    /// Every file named by an address, with its holder. Entries that vanish or are not
+    /// readable files (a directory named like an address) are skipped.
+    func reservations() throws -> [Reservation] {
+        try Posix.listDirectory(directory).compactMap { name in
+            guard let address = IPAddress(name) else { return nil }
+            guard let content = try Posix.readFileIfPresent(path(name)) else { return nil }
+            return Reservation(fileName: name, address: address, holder: ReservationHolder(fileContent: content))
+        }
+    }
+
+    /// Creates the reservation file for `address` exclusively; false if it already exists.
+    /// A failed write removes the file again: an empty file would block the address forever.
+    func reserve(_ address: IPAddress, for attachment: Attachment) throws -> Bool {
+        let filePath = path(address.description)
+        let fd = Glibc.open(filePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            if errno == EEXIST { return false }
+            throw Posix.ioError("create reservation file", filePath)
+        }
+        do {
+            try Posix.writeAll(fd, ReservationHolder.fileContent(for: attachment), path: filePath, using: write)
+        } catch {
+            close(fd)
+            unlink(filePath)
+            throw error
+        }
+        if close(fd) != 0 {
+            let error = Posix.ioError("close", filePath)
+            unlink(filePath)
+            throw error
+        }
+        return true
+    }
+
+    func remove(_ reservation: Reservation) throws {
+        try Posix.removeFile(path(reservation.fileName))
+    }
+
+    private func cursorPath(_ setIndex: Int) -> String { path("last_reserved_ip.\(setIndex)") }
+
+    /// The last address handed out from set `setIndex`; nil if none or unreadable (the
+    /// cursor is only a hint: losing it only restarts the walk at the range start).
+    func lastReserved(setIndex: Int) -> IPAddress? {
+        guard let bytes = try? Posix.readFile(cursorPath(setIndex)) else { return nil }
+        return IPAddress(String(decoding: bytes, as: UTF8.self).trimmingWhitespace())
+    }
+
+    /// Writes the cursor as the reference does: the address text, no newline.
+    func recordLastReserved(_ address: IPAddress, setIndex: Int) throws {
+        let filePath = cursorPath(setIndex)
+        let fd = try Posix.open(filePath, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { close(fd) }
+        try Posix.writeAll(fd, Array(address.description.utf8), path: filePath, using: write)
+    }
+}

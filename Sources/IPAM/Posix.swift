@@ -1,0 +1,102 @@
+import CNI
+import Glibc
+
+/// Thin wrappers over the Glibc calls the store needs, each turning a failure into a
+/// `PluginError(.io)` that names the file and the errno text, so callers never format errno.
+enum Posix {
+    static func errorText(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+
+    static func ioError(_ action: String, _ path: String, _ code: Int32 = errno) -> PluginError {
+        PluginError(.io, "cannot \(action) \(path): \(errorText(code))")
+    }
+
+    /// `mkdir -p`: creates every missing component with `mode`; existing ones are fine.
+    static func makeDirectories(_ path: String, mode: mode_t) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+                throw ioError("create directory", prefix)
+            }
+        }
+    }
+
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            if errno != EINTR { throw ioError("open", path) }
+        }
+    }
+
+    /// The whole file. Reservation and state files are a few bytes, so one buffer is enough.
+    static func readFile(_ path: String) throws -> [UInt8] {
+        guard let bytes = try readFileIfPresent(path) else { throw ioError("read", path, ENOENT) }
+        return bytes
+    }
+
+    /// The whole file, or nil if it does not exist or is a directory (a concurrent remover
+    /// or a stray entry: neither is an error for a directory scan).
+    static func readFileIfPresent(_ path: String) throws -> [UInt8]? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return nil }
+            throw ioError("open", path)
+        }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                if errno == EISDIR { return nil }
+                throw ioError("read", path)
+            }
+            if n == 0 { return result }
+            result += chunk[0..<n]
+        }
+    }
+
+    /// Writes all of `bytes`, retrying short writes; `write` is the syscall (tests swap it).
+    static func writeAll(
+        _ fd: Int32, _ bytes: [UInt8], path: String,
+        using write: (Int32, UnsafeRawBufferPointer) -> Int
+    ) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError("write", path)
+            }
+            offset += n
+        }
+    }
+
+    /// Entry names in a directory, without "." and "..".
+    static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else { throw ioError("list directory", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// `unlink`, where a file already gone counts as success (release must be repeatable).
+    static func removeFile(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw ioError("remove", path) }
+    }
+}
+
+/// The real `write(2)`, the default for `Posix.writeAll`.
+func systemWrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int {
+    Glibc.write(fd, buffer.baseAddress, buffer.count)
+}
