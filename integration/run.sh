@@ -11,6 +11,15 @@ SUITES=${SUITES:-same-host}
 
 bash "$INTEG_DIR/build-driver.sh" || { echo "driver build failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 
+# The suites must never change the machine's own namespace; a cheap look
+# before and after (a warning only: other things on the machine may change it).
+root_ns_state() {
+    ip -o link show | awk -F': ' '{print $2}' | sort
+    ip route show table all 2>/dev/null | sort
+    ip -6 route show table all 2>/dev/null | sort
+}
+root_before=$(root_ns_state)
+
 total_pass=0 total_fail=0 rc=0
 for s in $SUITES; do
     log=$(mktemp)
@@ -31,5 +40,9 @@ for s in $SUITES; do
     total_fail=$((total_fail + f))
     [ "$src" = 0 ] || rc=1
 done
+if [ "$(root_ns_state)" != "$root_before" ]; then
+    echo "WARNING: links or routes of the root network namespace changed during the run:" >&2
+    diff <(printf '%s\n' "$root_before") <(root_ns_state) | head -n 20 >&2
+fi
 echo "$total_pass passed, $total_fail failed"
 [ "$rc" = 0 ] && [ "$total_fail" = 0 ]
