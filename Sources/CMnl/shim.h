@@ -37,6 +37,8 @@ static inline size_t cmnl_attr_hdrlen(void) { return MNL_ATTR_HDRLEN; }
 /// `setns(2)` needs _GNU_SOURCE, which Swift's Glibc module does not define.
 static inline int cmnl_setns(int fd, int nstype) { return setns(fd, nstype); }
 static inline int cmnl_clone_newnet(void) { return CLONE_NEWNET; }
+/// `unshare(2)` also needs _GNU_SOURCE; tests use it to give a thread its own empty netns.
+static inline int cmnl_unshare(int flags) { return unshare(flags); }
 /// `ioctl(fd, NS_GET_NSTYPE)`: tells whether an open file is a namespace, and which kind.
 static inline int cmnl_ns_get_nstype(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
 /// `open(2)` is variadic in C; this fixed-arity form is callable from Swift.

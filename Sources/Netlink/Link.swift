@@ -1,0 +1,44 @@
+import CMnl
+import NetTypes
+
+/// A network interface as RTM_GETLINK reports it.
+public struct Link: Hashable, Sendable {
+    public let index: Int32
+    public let name: String
+    /// IFLA_INFO_KIND: "bridge", "veth", "vxlan", ...; nil for physical devices and lo.
+    public let kind: String?
+    public let mac: MACAddress?
+    public let mtu: Int
+    /// IFF_UP: administratively up (not whether the carrier is present).
+    public let isUp: Bool
+    public let isPromiscuous: Bool
+    /// The bridge (or other master) this link is enslaved to.
+    public let masterIndex: Int32?
+    /// IFLA_LINK: for a veth, the peer's index (in the peer's namespace); for a vxlan, the
+    /// underlay device.
+    public let parentIndex: Int32?
+    /// For bridges: whether VLAN filtering is on; nil for other kinds.
+    public let vlanFiltering: Bool?
+
+    /// Parses an RTM_NEWLINK message; nil when the payload is not a link.
+    init?(_ message: ReceivedMessage) {
+        guard message.messageType == UInt16(RTM_NEWLINK),
+              let header = loadStruct(ifinfomsg.self, from: message.payload) else { return nil }
+        let attributes = message.attributes(after: ifinfomsg.self)
+        guard let name = attributes.string(IFLA_IFNAME) else { return nil }
+        let linkInfo = attributes.nested(IFLA_LINKINFO)
+        let kind = linkInfo?.string(IFLA_INFO_KIND)
+        index = header.ifi_index
+        self.name = name
+        self.kind = kind
+        mac = attributes[IFLA_ADDRESS].flatMap { MACAddress(bytes: $0) }
+        mtu = Int(attributes.uint32(IFLA_MTU) ?? 0)
+        isUp = header.ifi_flags & UInt32(IFF_UP) != 0
+        isPromiscuous = header.ifi_flags & UInt32(IFF_PROMISC) != 0
+        masterIndex = attributes.int32(IFLA_MASTER).flatMap { $0 == 0 ? nil : $0 }
+        parentIndex = attributes.int32(IFLA_LINK).flatMap { $0 == 0 || $0 == header.ifi_index ? nil : $0 }
+        vlanFiltering = kind == "bridge"
+            ? linkInfo?.nested(IFLA_INFO_DATA)?.uint8(IFLA_BR_VLAN_FILTERING).map { $0 != 0 }
+            : nil
+    }
+}

@@ -1,0 +1,80 @@
+import NetTypes
+
+/// A route, for adding, deleting and listing (RTM_*ROUTE).
+public struct Route: Hashable, Sendable {
+    public static let mainTable: UInt32 = 254
+    public static let localTable: UInt32 = 255
+
+    public var destination: IPPrefix
+    public var gateway: IPAddress?
+    public var outputIndex: Int32?
+    public var table: UInt32
+    public var scope: Scope
+    public var routeProtocol: RouteProtocol
+    /// The metric: among routes to the same destination the lowest wins.
+    public var priority: UInt32?
+    public var preferredSource: IPAddress?
+    /// Path MTU for this route (RTAX_MTU), e.g. to fit VXLAN encapsulation.
+    public var mtu: UInt32?
+    public var advmss: UInt32?
+    /// RTNH_F_ONLINK: the gateway is reachable on `outputIndex` even though no address on
+    /// that link covers it (flannel's `via peer-subnet.0 dev flannel.1 onlink`).
+    public var onlink: Bool
+    public var type: RouteType
+
+    /// `scope` defaults as iproute2 does: link for a unicast route without a gateway,
+    /// host for local routes, universe otherwise.
+    public init(
+        destination: IPPrefix, gateway: IPAddress? = nil, outputIndex: Int32? = nil,
+        table: UInt32 = Route.mainTable, scope: Scope? = nil, routeProtocol: RouteProtocol = .boot,
+        priority: UInt32? = nil, preferredSource: IPAddress? = nil, mtu: UInt32? = nil,
+        advmss: UInt32? = nil, onlink: Bool = false, type: RouteType = .unicast
+    ) {
+        self.destination = destination
+        self.gateway = gateway
+        self.outputIndex = outputIndex
+        self.table = table
+        self.scope = scope ?? Self.defaultScope(type: type, hasGateway: gateway != nil)
+        self.routeProtocol = routeProtocol
+        self.priority = priority
+        self.preferredSource = preferredSource
+        self.mtu = mtu
+        self.advmss = advmss
+        self.onlink = onlink
+        self.type = type
+    }
+
+    static func defaultScope(type: RouteType, hasGateway: Bool) -> Scope {
+        switch type {
+        case .local: return .host
+        case .unicast where !hasGateway: return .link
+        default: return .universe
+        }
+    }
+}
+
+/// Who installed a route (rtm_protocol); lets an agent find and clean up its own routes.
+public struct RouteProtocol: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let unspecified = RouteProtocol(rawValue: 0)
+    public static let kernel = RouteProtocol(rawValue: 2)
+    /// What `ip route add` uses by default.
+    public static let boot = RouteProtocol(rawValue: 3)
+    public static let `static` = RouteProtocol(rawValue: 4)
+}
+
+/// What the kernel does with matching packets (rtm_type).
+public struct RouteType: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    public static let unicast = RouteType(rawValue: 1)
+    public static let local = RouteType(rawValue: 2)
+    public static let broadcast = RouteType(rawValue: 3)
+    public static let multicast = RouteType(rawValue: 5)
+    public static let blackhole = RouteType(rawValue: 6)
+    public static let unreachable = RouteType(rawValue: 7)
+    public static let prohibit = RouteType(rawValue: 8)
+}

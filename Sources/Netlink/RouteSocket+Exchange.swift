@@ -1,0 +1,118 @@
+import Glibc
+
+/// What the kernel answered to one request of an exchange.
+struct KernelReply {
+    /// Data messages (RTM_NEW*), for gets and dumps.
+    var messages: [ReceivedMessage] = []
+    var failure: NetlinkError?
+    /// Some message carried NLM_F_DUMP_INTR: the dump may mix old and new state.
+    var wasInterrupted = false
+    var isComplete = false
+}
+
+extension RouteSocket {
+    /// Upper bound for one sendto; larger batches go out in several datagrams.
+    static let maximumDatagramSize = 32 * 1024
+    /// A dump that keeps being interrupted by concurrent changes is retried this often.
+    static let dumpAttempts = 5
+
+    /// Sends the requests in one datagram and reads until every one is answered.
+    ///
+    /// Each request has its own sequence number; replies are matched by it, never by order,
+    /// and replies to other sequences (a request abandoned earlier) are dropped. A socket
+    /// failure throws; a kernel refusal lands in that request's reply.
+    func exchange(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [KernelReply] {
+        guard !requests.isEmpty else { return [] }
+        return try withExclusiveAccess { () throws(NetlinkError) -> [KernelReply] in
+            let first = reserveSequences(requests.count)
+            var datagram: [UInt8] = []
+            for (index, request) in requests.enumerated() {
+                datagram += request.encoded(sequence: first &+ UInt32(index))
+            }
+            let operation = requests.count == 1
+                ? requests[0].operation : "batch of \(requests.count) netlink requests"
+            try send(datagram, operation: operation)
+
+            var replies = [KernelReply](repeating: KernelReply(), count: requests.count)
+            var pending = requests.count
+            while pending > 0 {
+                for message in ReceivedMessage.split(try receive(operation: operation)) {
+                    let index = Int(message.sequence &- first)
+                    guard index < requests.count, !replies[index].isComplete else { continue }
+                    if message.isDumpInterrupted { replies[index].wasInterrupted = true }
+                    if message.isError || message.isDone {
+                        replies[index].failure = message.failure(operation: requests[index].operation)
+                        replies[index].isComplete = true
+                        pending -= 1
+                    } else {
+                        replies[index].messages.append(message)
+                    }
+                }
+            }
+            return replies
+        }
+    }
+
+    /// Sends a batch and returns each request's outcome, in request order.
+    ///
+    /// Link, address and route changes are not atomic as a batch: earlier requests stay
+    /// applied when a later one fails, so the caller decides what to roll back.
+    public func perform(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
+        var outcomes: [Result<Void, NetlinkError>] = []
+        for chunk in Self.datagramSizedChunks(requests) {
+            for reply in try exchange(chunk) {
+                outcomes.append(reply.failure.map { .failure($0) } ?? .success(()))
+            }
+        }
+        return outcomes
+    }
+
+    /// Sends one request and throws the kernel's refusal, if any.
+    public func perform(_ request: NetlinkRequest) throws(NetlinkError) {
+        if let failure = try exchange([request])[0].failure { throw failure }
+    }
+
+    /// A get of one object: its reply messages, or the kernel's refusal.
+    func query(_ request: NetlinkRequest) throws(NetlinkError) -> [ReceivedMessage] {
+        let reply = try exchange([request])[0]
+        if let failure = reply.failure { throw failure }
+        return reply.messages
+    }
+
+    /// A full dump, retried when the kernel flags it as interrupted by a concurrent change
+    /// (or when the socket overran and lost part of it).
+    func dump(_ request: NetlinkRequest) throws(NetlinkError) -> [ReceivedMessage] {
+        var lastProblem = NetlinkError(operation: request.operation, errno: EINTR,
+                                       kernelMessage: "dump kept being interrupted")
+        for _ in 0..<Self.dumpAttempts {
+            let reply: KernelReply
+            do {
+                reply = try exchange([request])[0]
+            } catch where error.errno == ENOBUFS {
+                lastProblem = error
+                continue
+            }
+            if let failure = reply.failure { throw failure }
+            if !reply.wasInterrupted { return reply.messages }
+        }
+        throw lastProblem
+    }
+
+    static func datagramSizedChunks(_ requests: [NetlinkRequest]) -> [[NetlinkRequest]] {
+        var chunks: [[NetlinkRequest]] = []
+        var current: [NetlinkRequest] = []
+        var size = 0
+        for request in requests {
+            let length = request.encoded(sequence: 0).count
+            if !current.isEmpty && size + length > maximumDatagramSize {
+                chunks.append(current)
+                current = []
+                size = 0
+            }
+            current.append(request)
+            size += length
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
+    }
+}

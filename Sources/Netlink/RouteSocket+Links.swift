@@ -1,0 +1,55 @@
+import Glibc
+import NetTypes
+
+/// Link convenience methods: one request each, errors thrown.
+extension RouteSocket {
+    /// Resolves a name in this socket's namespace (never `if_nametoindex`, which answers for
+    /// the calling thread's). Nil when there is no such link.
+    public func link(named name: String) throws(NetlinkError) -> Link? {
+        try singleLink(.getLink(named: name))
+    }
+
+    public func link(index: Int32) throws(NetlinkError) -> Link? {
+        try singleLink(.getLink(index: index))
+    }
+
+    public func links() throws(NetlinkError) -> [Link] {
+        try dump(.dumpLinks()).compactMap(Link.init)
+    }
+
+    public func createBridge(
+        name: String, mtu: Int? = nil, mac: MACAddress? = nil,
+        vlanFiltering: Bool = false, defaultPVID: UInt16? = nil
+    ) throws(NetlinkError) {
+        try perform(.createBridge(name: name, mtu: mtu, mac: mac,
+                                  vlanFiltering: vlanFiltering, defaultPVID: defaultPVID))
+    }
+
+    public func createVethPair(
+        name: String, peerName: String, peerNamespaceFD: Int32? = nil,
+        mtu: Int? = nil, mac: MACAddress? = nil, peerMac: MACAddress? = nil
+    ) throws(NetlinkError) {
+        try perform(.createVethPair(name: name, peerName: peerName, peerNamespaceFD: peerNamespaceFD,
+                                    mtu: mtu, mac: mac, peerMac: peerMac))
+    }
+
+    public func setLink(
+        index: Int32, up: Bool? = nil, mtu: Int? = nil, masterIndex: Int32? = nil,
+        mac: MACAddress? = nil, promiscuous: Bool? = nil
+    ) throws(NetlinkError) {
+        try perform(.setLink(index: index, up: up, mtu: mtu, masterIndex: masterIndex,
+                             mac: mac, promiscuous: promiscuous))
+    }
+
+    public func deleteLink(index: Int32) throws(NetlinkError) {
+        try perform(.deleteLink(index: index))
+    }
+
+    private func singleLink(_ request: NetlinkRequest) throws(NetlinkError) -> Link? {
+        do {
+            return try query(request).lazy.compactMap(Link.init).first
+        } catch where error.errno == ENODEV {
+            return nil
+        }
+    }
+}

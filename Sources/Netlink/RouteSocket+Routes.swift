@@ -1,0 +1,19 @@
+import NetTypes
+
+/// Route convenience methods: one request each, errors thrown.
+extension RouteSocket {
+    public func addRoute(_ route: Route, replace: Bool = false) throws(NetlinkError) {
+        try perform(.addRoute(route, replace: replace))
+    }
+
+    public func deleteRoute(_ route: Route) throws(NetlinkError) {
+        try perform(.deleteRoute(route))
+    }
+
+    /// Routes of one family (nil: both) in one table (nil: every table).
+    public func routes(family: IPAddress.Family? = nil, table: UInt32? = Route.mainTable) throws(NetlinkError) -> [Route] {
+        try dump(.dumpRoutes(family: family))
+            .compactMap(Route.init)
+            .filter { route in table.map { route.table == $0 } ?? true }
+    }
+}
