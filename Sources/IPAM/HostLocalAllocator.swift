@@ -4,7 +4,7 @@ import NetTypes
 /// host-local IPAM for one network: hands out, looks up and releases addresses in the
 /// on-disk store, each operation under the store's flock so concurrent plugin processes
 /// (and the reference plugin sharing the directory) never hand out one address twice.
-public struct HostLocalAllocator {
+public struct HostLocalAllocator: Sendable {
     public let config: HostLocalConfig
     var store: HostLocalStore
 
@@ -60,7 +60,7 @@ public struct HostLocalAllocator {
                 matches = reservations.filter { $0.holder == .containerOnly(attachment.containerID) }
             }
             for reservation in matches { try store.remove(reservation) }
-            return matches.map(\.address).sorted()
+            return matches.map(\.address)
         }
     }
 
@@ -70,7 +70,7 @@ public struct HostLocalAllocator {
         let attachment = try validated(containerID, ifname)
         return try store.locked {
             try store.reservations().filter { $0.holder?.belongs(to: attachment) ?? false }
-                .map(\.address).sorted()
+                .map(\.address)
         }
     }
 
@@ -89,7 +89,7 @@ public struct HostLocalAllocator {
                 }
             }
             for reservation in stale { try store.remove(reservation) }
-            return stale.map(\.address).sorted()
+            return stale.map(\.address)
         }
     }
 

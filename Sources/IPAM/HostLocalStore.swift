@@ -7,10 +7,10 @@ import NetTypes
 /// and `last_reserved_ip.<set index>` holding the round-robin cursor of each range set.
 ///
 /// Every method but `locked` assumes the caller holds the lock.
-struct HostLocalStore {
+struct HostLocalStore: Sendable {
     let directory: String
     /// `write(2)`; tests replace it to simulate a failing disk.
-    var write: (Int32, UnsafeRawBufferPointer) -> Int = systemWrite
+    var write: @Sendable (Int32, UnsafeRawBufferPointer) -> Int = systemWrite
 
     init(dataDir: String, network: String) {
         directory = (dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir) + "/" + network
@@ -31,14 +31,15 @@ struct HostLocalStore {
         return try body()
     }
 
-    /// Every file named by an address, with its holder. Entries that vanish or are not
+    /// Every file named by an address, with its holder, sorted by address so that errors
+    /// and results do not depend on directory order. Entries that vanish or are not
     /// readable files (a directory named like an address) are skipped.
     func reservations() throws -> [Reservation] {
-        try Posix.listDirectory(directory).compactMap { name in
+        try Posix.listDirectory(directory).compactMap { name -> Reservation? in
             guard let address = IPAddress(name) else { return nil }
             guard let content = try Posix.readFileIfPresent(path(name)) else { return nil }
             return Reservation(fileName: name, address: address, holder: ReservationHolder(fileContent: content))
-        }
+        }.sorted { $0.address < $1.address }
     }
 
     /// Creates the reservation file for `address` exclusively; false if it already exists.

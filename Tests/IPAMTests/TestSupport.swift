@@ -53,3 +53,10 @@ func writeFile(_ path: String, _ text: String) throws {
     defer { close(fd) }
     try Posix.writeAll(fd, Array(text.utf8), path: path, using: systemWrite)
 }
+
+/// Writes files into the allocator's network directory as another tool (or an older
+/// reference version) would have left them.
+func seed(_ a: HostLocalAllocator, _ files: KeyValuePairs<String, String>) throws {
+    try Posix.makeDirectories(a.directory, mode: 0o755)
+    for (name, content) in files { try writeFile(a.directory + "/" + name, content) }
+}
