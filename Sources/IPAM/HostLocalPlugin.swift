@@ -1,0 +1,51 @@
+import CNI
+
+/// The `host-local` plugin's commands on top of `HostLocalAllocator`: the executable's main
+/// and the bridge plugin (in-process IPAM) both call it, so both behave identically.
+public struct HostLocalPlugin: Plugin {
+    public init() {}
+
+    func allocator(_ invocation: Invocation) throws -> HostLocalAllocator {
+        HostLocalAllocator(config: try HostLocalConfig(networkConfig: invocation.stdin))
+    }
+
+    /// One IP per range set, plus the configured routes and the DNS of `resolvConf`.
+    public func add(_ invocation: Invocation) throws -> CNIResult {
+        let env = invocation.environment
+        let ipam = try allocator(invocation)
+        // Read DNS first: a missing resolv.conf should fail before anything is reserved.
+        let dns = try ipam.config.dns() ?? CNIResult.DNS()
+        let requested = try invocation.config.requestedIPs(args: env.args)
+        let allocations = try ipam.allocate(containerID: env.containerID, ifname: env.ifname, requested: requested)
+        return CNIResult(
+            ips: allocations.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway) },
+            routes: ipam.config.routes, dns: dns)
+    }
+
+    public func del(_ invocation: Invocation) throws {
+        let env = invocation.environment
+        try allocator(invocation).release(containerID: env.containerID, ifname: env.ifname)
+    }
+
+    /// Like the reference: the attachment must still hold at least one address.
+    public func check(_ invocation: Invocation) throws {
+        let env = invocation.environment
+        if try allocator(invocation).addresses(containerID: env.containerID, ifname: env.ifname).isEmpty {
+            throw PluginError(
+                .failed, "host-local holds no address for container \(env.containerID) interface \(env.ifname)")
+        }
+    }
+
+    public func gc(_ invocation: Invocation) throws {
+        try allocator(invocation).garbageCollect(keeping: Set(invocation.config.validAttachments))
+    }
+
+    /// Unavailable (code 50) when some range set has no free address: an ADD would fail.
+    public func status(_ invocation: Invocation) throws {
+        let ipam = try allocator(invocation)
+        if let exhausted = try ipam.hasFreeAddress().firstIndex(of: false) {
+            throw PluginError(
+                .unavailable, "no free IP address in range set \(exhausted) (\(ipam.config.rangeSets[exhausted]))")
+        }
+    }
+}
