@@ -1,1 +1,4 @@
-print("not yet")
+import Attach
+import CNI
+
+Dispatcher.main(BridgePlugin())

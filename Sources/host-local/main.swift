@@ -1,1 +1,4 @@
-print("not yet")
+import CNI
+import IPAM
+
+Dispatcher.main(HostLocalPlugin())

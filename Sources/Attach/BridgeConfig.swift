@@ -1,0 +1,105 @@
+import CNI
+import NetTypes
+
+/// The `bridge` plugin's options, field-compatible with the reference plugin's config.
+public struct BridgeConfig: Sendable {
+    public struct TrunkRange: Sendable, Equatable {
+        public let minID: Int
+        public let maxID: Int
+    }
+
+    public var bridge = "cni0"
+    public var isGateway = false
+    public var isDefaultGateway = false
+    public var forceAddress = false
+    public var ipMasq = false
+    public var mtu: Int?
+    public var hairpinMode = false
+    public var promiscMode = false
+    public var vlan = 0
+    public var vlanTrunk: [TrunkRange] = []
+    public var preserveDefaultVlan = true
+    public var enableDAD = false
+    public var macSpoofCheck = false
+    public var disableContainerInterface = false
+    public var portIsolation = false
+    /// The `ipam.type`, or nil when the config has no IPAM (L2-only attachment).
+    public var ipamType: String?
+
+    public init(_ config: NetworkConfig) throws(PluginError) {
+        let raw = config.raw
+        func bool(_ key: String, _ fallback: Bool) throws(PluginError) -> Bool {
+            guard let v = raw[key], v != .null else { return fallback }
+            guard let b = v.boolValue else { throw PluginError(.invalidConfig, "\"\(key)\" must be true or false") }
+            return b
+        }
+        func int(_ key: String) throws(PluginError) -> Int? {
+            guard let v = raw[key], v != .null else { return nil }
+            guard let i = v.intValue else { throw PluginError(.invalidConfig, "\"\(key)\" must be an integer") }
+            return i
+        }
+        if let b = raw["bridge"], b != .null {
+            guard let name = b.stringValue else { throw PluginError(.invalidConfig, "\"bridge\" must be a string") }
+            if !name.isEmpty {
+                do { try Environment.validate(ifname: name) } catch {
+                    throw PluginError(.invalidConfig, "invalid bridge name \"\(name)\": 1-15 bytes, no '/', ':' or spaces")
+                }
+                bridge = name
+            }
+        }
+        isDefaultGateway = try bool("isDefaultGateway", false)
+        // The reference turns isGateway on whenever isDefaultGateway is set.
+        isGateway = try bool("isGateway", false) || isDefaultGateway
+        forceAddress = try bool("forceAddress", false)
+        ipMasq = try bool("ipMasq", false)
+        hairpinMode = try bool("hairpinMode", false)
+        promiscMode = try bool("promiscMode", false)
+        preserveDefaultVlan = try bool("preserveDefaultVlan", true)
+        enableDAD = try bool("enabledad", false)
+        macSpoofCheck = try bool("macspoofchk", false)
+        disableContainerInterface = try bool("disableContainerInterface", false)
+        portIsolation = try bool("portIsolation", false)
+        if let m = try int("mtu"), m != 0 {
+            guard (68...65535).contains(m) else { throw PluginError(.invalidConfig, "mtu \(m) out of range 68-65535") }
+            mtu = m
+        }
+        vlan = try int("vlan") ?? 0
+        guard (0...4094).contains(vlan) else { throw PluginError(.invalidConfig, "invalid VLAN ID \(vlan) (must be between 0 and 4094)") }
+        vlanTrunk = try Self.parseTrunk(raw["vlanTrunk"])
+        if vlan != 0 && !vlanTrunk.isEmpty {
+            throw PluginError(.invalidConfig, "cannot set vlan and vlanTrunk at the same time")
+        }
+        if let ipam = config.ipam {
+            guard let t = ipam["type"]?.stringValue, !t.isEmpty else {
+                throw PluginError(.invalidConfig, "\"ipam\" needs a \"type\"")
+            }
+            ipamType = t
+        }
+        if isGateway && ipamType == nil {
+            throw PluginError(.invalidConfig, "isGateway needs an ipam section to know the gateway address")
+        }
+    }
+
+    /// Whether the bridge needs VLAN filtering turned on.
+    public var usesVLANs: Bool { vlan != 0 || !vlanTrunk.isEmpty }
+
+    static func parseTrunk(_ value: JSONValue?) throws(PluginError) -> [TrunkRange] {
+        guard let value, value != .null else { return [] }
+        guard let items = value.arrayValue else { throw PluginError(.invalidConfig, "\"vlanTrunk\" must be an array") }
+        var out: [TrunkRange] = []
+        for item in items {
+            if let id = item["id"]?.intValue {
+                guard (1...4094).contains(id) else { throw PluginError(.invalidConfig, "invalid vlanTrunk id \(id) (must be between 1 and 4094)") }
+                out.append(TrunkRange(minID: id, maxID: id))
+            } else if let lo = item["minID"]?.intValue, let hi = item["maxID"]?.intValue {
+                guard (1...4094).contains(lo), (1...4094).contains(hi), lo <= hi else {
+                    throw PluginError(.invalidConfig, "invalid vlanTrunk range \(lo)-\(hi) (1-4094, minID <= maxID)")
+                }
+                out.append(TrunkRange(minID: lo, maxID: hi))
+            } else {
+                throw PluginError(.invalidConfig, "each vlanTrunk entry needs \"id\" or \"minID\" and \"maxID\"")
+            }
+        }
+        return out
+    }
+}

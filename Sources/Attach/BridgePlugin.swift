@@ -1,0 +1,127 @@
+import CNI
+import NetNS
+import Netlink
+import NetTypes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `bridge` plugin: a Linux bridge on the node and a veth pair per container, gateway on
+/// the bridge, optional masquerade. Config-compatible with the reference plugin.
+public struct BridgePlugin: Plugin {
+    public init() {}
+
+    public func add(_ invocation: Invocation) throws -> CNIResult {
+        let config = try BridgeConfig(invocation.config)
+        let env = invocation.environment
+        let mac = try invocation.config.requestedMAC(args: env.args)
+        let container = try ContainerNamespace(path: env.netns)
+        if try container.socket.link(named: env.ifname) != nil {
+            throw PluginError(.invalidEnvironment, "CNI_IFNAME \(env.ifname) already exists in container netns \(env.netns)")
+        }
+        let hostNamespace: NetworkNamespace
+        do { hostNamespace = try NetworkNamespace.current() } catch {
+            throw PluginError(.failed, "cannot open the node's network namespace", details: error.description)
+        }
+        let hostSocket = try RouteSocket()
+        let bridge = HostBridge(socket: hostSocket, config: config)
+        let bridgeLink = try bridge.ensure()
+
+        var result = CNIResult()
+        let ipam = config.ipamType.map { IPAMClient(type: $0, invocation: invocation) }
+        if let ipam { result = try ipam.add() }
+        var veth: VethAttachment?
+        do {
+            let created = try VethAttachment.create(ifname: env.ifname, in: container, hostNamespace: hostNamespace,
+                                                    hostSocket: hostSocket, mtu: config.mtu, mac: mac)
+            veth = created
+            try created.attachHostSide(to: bridgeLink, socket: hostSocket, config: config)
+            result = Self.shape(result, config: config, bridge: bridgeLink, veth: created, netns: env.netns,
+                                dnsJSON: invocation.config.raw["dns"])
+            if config.isGateway { try bridge.ensureGateways(result.ips, on: bridgeLink) }
+            if !config.disableContainerInterface {
+                try created.configureContainerSide(result, in: container, enableDAD: config.enableDAD)
+            }
+            if config.ipMasq && !result.ips.isEmpty {
+                try Masquerade().setUp(network: invocation.config.name, containerID: env.containerID,
+                                       ifname: env.ifname, addresses: result.ips.map(\.address))
+            }
+            return result
+        } catch {
+            // Leave nothing behind: the veth (both ends go with the container end) and the
+            // addresses IPAM handed out.
+            if let veth { try? container.socket.deleteLink(index: veth.container.index) }
+            if let ipam { try? ipam.del() }
+            throw error
+        }
+    }
+
+    /// The result as the reference bridge shapes it: interfaces bridge, host veth, container
+    /// veth; every IP on the container interface; the default route when the bridge is the
+    /// default gateway; DNS from the network config.
+    static func shape(_ ipamResult: CNIResult, config: BridgeConfig, bridge: Link, veth: VethAttachment, netns: String,
+                      dnsJSON: JSONValue?) -> CNIResult {
+        var r = ipamResult
+        r.interfaces = [
+            .init(name: bridge.name, mac: bridge.mac),
+            .init(name: veth.host.name, mac: veth.host.mac),
+            .init(name: veth.container.name, mac: veth.container.mac, sandbox: netns),
+        ]
+        for i in r.ips.indices {
+            r.ips[i].interface = 2
+            if config.isGateway && r.ips[i].gateway == nil {
+                // The reference gives the bridge the subnet's first address when IPAM names none.
+                r.ips[i].gateway = r.ips[i].address.network.address.advanced(by: 1)
+            }
+        }
+        if config.isDefaultGateway {
+            for ip in r.ips {
+                let any = ip.address.family == .v4 ? IPPrefix("0.0.0.0/0")! : IPPrefix("::/0")!
+                guard let gw = ip.gateway, !r.routes.contains(where: { $0.destination == any }) else { continue }
+                r.routes.append(.init(destination: any, gateway: gw))
+            }
+        }
+        // The config's `dns` wins, as in the reference; unlike it, IPAM's DNS (host-local's
+        // resolvConf) is kept when the config has none.
+        if let configured = dnsJSON.map(CNIResult.DNS.init(json:)), !configured.isEmpty { r.dns = configured }
+        return r
+    }
+
+    public func del(_ invocation: Invocation) throws {
+        let config = try BridgeConfig(invocation.config)
+        let env = invocation.environment
+        if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).del() }
+        if config.ipMasq {
+            try Masquerade().tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname,
+                                      addresses: invocation.config.prevResult?.ips.map(\.address))
+        }
+        guard let container = try ContainerNamespace.ifStillPresent(path: env.netns) else { return }
+        try Self.deleteLink(named: env.ifname, socket: container.socket)
+    }
+
+    /// Deletes a link if it exists; a link that is already gone is success (DEL is idempotent).
+    static func deleteLink(named name: String, socket: RouteSocket) throws {
+        guard let link = try socket.link(named: name) else { return }
+        do {
+            try socket.deleteLink(index: link.index)
+        } catch {
+            if error.errno != ENODEV { throw error }
+        }
+    }
+
+    public func check(_ invocation: Invocation) throws {
+        try BridgeCheck(invocation: invocation, config: BridgeConfig(invocation.config)).run()
+    }
+
+    public func gc(_ invocation: Invocation) throws {
+        let config = try BridgeConfig(invocation.config)
+        if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).gc() }
+        try Masquerade().garbageCollect(network: invocation.config.name,
+                                        keeping: Set(invocation.config.validAttachments.map { Masquerade.Attachment(containerID: $0.containerID, ifname: $0.ifname) }))
+    }
+
+    public func status(_ invocation: Invocation) throws {
+        let config = try BridgeConfig(invocation.config)
+        if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).status() }
+    }
+}

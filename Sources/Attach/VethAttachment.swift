@@ -1,0 +1,96 @@
+import CNI
+import NetNS
+import Netlink
+import NetTypes
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A veth pair between a container and the node's bridge: created in the container's
+/// namespace with its peer placed directly in the node's (one request, no move step).
+struct VethAttachment {
+    let container: Link
+    let host: Link
+
+    /// Creates the pair with a random `veth`-prefixed host name, retrying on a name clash.
+    static func create(ifname: String, in container: ContainerNamespace, hostNamespace: NetworkNamespace,
+                       hostSocket: RouteSocket, mtu: Int?, mac: MACAddress?) throws -> VethAttachment {
+        for _ in 0..<4 {
+            let hostName = randomHostName()
+            do {
+                try container.socket.createVethPair(name: ifname, peerName: hostName,
+                                                    peerNamespaceFD: hostNamespace.fd, mtu: mtu, mac: mac)
+            } catch {
+                if error.errno != EEXIST { throw error }
+                if try container.socket.link(named: ifname) != nil {
+                    throw PluginError(.invalidEnvironment, "CNI_IFNAME \(ifname) already exists in container netns \(container.namespace.path)")
+                }
+                continue  // the random host name was taken: draw another
+            }
+            guard let c = try container.socket.link(named: ifname), let h = try hostSocket.link(named: hostName) else {
+                throw PluginError(.failed, "veth \(ifname)/\(hostName) was created but cannot be found")
+            }
+            return VethAttachment(container: c, host: h)
+        }
+        throw PluginError(.failed, "could not find a free host-side veth name after 4 tries")
+    }
+
+    static func randomHostName() -> String {
+        var g = SystemRandomNumberGenerator()
+        let n = UInt32.random(in: 0...UInt32.max, using: &g)
+        let hex = String(n, radix: 16)
+        return "veth" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
+    /// Joins the host end to the bridge with the port options of the config, and brings it up.
+    func attachHostSide(to bridge: Link, socket: RouteSocket, config: BridgeConfig) throws {
+        try socket.setLink(index: host.index, masterIndex: bridge.index)
+        if config.hairpinMode || config.portIsolation {
+            try socket.setBridgePort(index: host.index, BridgePortOptions(hairpin: config.hairpinMode ? true : nil,
+                                                                          isolated: config.portIsolation ? true : nil))
+        }
+        if config.usesVLANs && !config.preserveDefaultVlan {
+            try socket.deleteBridgeVLANs(index: host.index, [BridgeVLAN(vid: 1)])
+        }
+        if config.vlan != 0 {
+            try socket.addBridgeVLANs(index: host.index, [BridgeVLAN(vid: UInt16(config.vlan), pvid: true, untagged: true)])
+        }
+        if !config.vlanTrunk.isEmpty {
+            try socket.addBridgeVLANs(index: host.index, config.vlanTrunk.map { BridgeVLAN(vids: UInt16($0.minID)...UInt16($0.maxID)) })
+        }
+        try socket.setLink(index: host.index, up: true)
+    }
+
+    /// Addresses, link up, then routes, inside the container. IPv6 is switched on for the
+    /// interface only when an IPv6 address is assigned; DAD stays off unless asked for, so
+    /// addresses are usable at once (the reference waits for DAD, costing seconds).
+    func configureContainerSide(_ result: CNIResult, in ns: ContainerNamespace, enableDAD: Bool) throws {
+        let socket = ns.socket
+        if result.ips.contains(where: { $0.address.family == .v6 }) {
+            let ifname = container.name
+            try ns.namespace.run {
+                try Sysctl.set("net/ipv6/conf/\(ifname)/disable_ipv6", "0")
+                if !enableDAD { try Sysctl.set("net/ipv6/conf/\(ifname)/accept_dad", "0") }
+            }
+        }
+        var requests: [NetlinkRequest] = result.ips.map {
+            .addAddress($0.address, index: container.index, noDAD: !enableDAD)
+        }
+        requests.append(.setLink(index: container.index, up: true))
+        try performAll(requests, socket: socket)
+        let routes = result.routes.map { r -> Route in
+            let gw = r.gateway ?? result.ips.first(where: { $0.address.family == r.destination.family })?.gateway
+            return Route(destination: r.destination.network, gateway: gw, outputIndex: container.index,
+                         priority: r.priority.map(UInt32.init), mtu: r.mtu.map(UInt32.init), advmss: r.advmss.map(UInt32.init))
+        }
+        try performAll(routes.map { NetlinkRequest.addRoute($0, replace: true) }, socket: socket)
+    }
+
+    /// One round trip for a batch; the first failure (if any) is thrown.
+    private func performAll(_ requests: [NetlinkRequest], socket: RouteSocket) throws {
+        guard !requests.isEmpty else { return }
+        for outcome in try socket.perform(requests) {
+            try outcome.get()
+        }
+    }
+}
