@@ -7,8 +7,9 @@ extension HostLocalConfig {
     /// top-level `name`, `ipam.{ranges, subnet, rangeStart, rangeEnd, gateway, routes,
     /// dataDir, resolvConf}` and `runtimeConfig.ipRanges`. Unknown fields are ignored.
     ///
-    /// Like the reference, the legacy single range (`ipam.subnet`...) and then
-    /// `runtimeConfig.ipRanges` are put in front of `ipam.ranges`, so their sets come first.
+    /// Like the reference, the legacy single range (`ipam.subnet`...) is put in front of
+    /// `ipam.ranges`, and `runtimeConfig.ipRanges` in front of both: set order is
+    /// runtime ranges, legacy range, `ipam.ranges`.
     public init(networkConfig json: [UInt8]) throws {
         let wire: NetworkConfigWire
         do {
@@ -22,12 +23,12 @@ extension HostLocalConfig {
         guard let ipam = wire.ipam else {
             throw PluginError(.invalidConfig, "network config has no \"ipam\" object")
         }
-        var wireSets = wire.runtimeConfig?.ipRanges ?? []
-        wireSets += ipam.ranges ?? []
+        var wireSets = ipam.ranges ?? []
         if let subnet = ipam.subnet {
             let legacy = RangeWire(subnet: subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway)
             wireSets.insert([legacy], at: 0)
         }
+        wireSets = (wire.runtimeConfig?.ipRanges ?? []) + wireSets
         let sets = try wireSets.enumerated().map { i, set in
             try withContext("invalid range set \(i)") {
                 try RangeSet(set.enumerated().map { j, range in

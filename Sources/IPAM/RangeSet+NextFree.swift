@@ -14,9 +14,9 @@ extension RangeSet {
         if let last = lastReserved, let i = ranges.firstIndex(where: { $0.contains(last) }) {
             (index, cursor) = step(from: last, in: i)
         }
+        let excluded = ranges.map(\.excludedAddresses)  // once, not per step of a long walk
         while true {
-            let range = ranges[index]
-            if range.isAllocatable(cursor) && !reserved.contains(cursor) { return (range, cursor) }
+            if !excluded[index].contains(cursor) && !reserved.contains(cursor) { return (ranges[index], cursor) }
             (index, cursor) = step(from: cursor, in: index)
         }
     }

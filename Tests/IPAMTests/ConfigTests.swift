@@ -38,9 +38,9 @@ import Testing
     }
 
     @Test func runtimeIPRangesComeBeforeRanges() throws {
-        let json = #"{"name":"n","ipam":{"ranges":[[{"subnet":"10.2.0.0/24"}]]},"runtimeConfig":{"ipRanges":[[{"subnet":"10.3.0.0/24"}]]}}"#
+        let json = #"{"name":"n","ipam":{"subnet":"10.4.0.0/24","ranges":[[{"subnet":"10.2.0.0/24"}]]},"runtimeConfig":{"ipRanges":[[{"subnet":"10.3.0.0/24"}]]}}"#
         let c = try HostLocalConfig(networkConfig: Array(json.utf8))
-        #expect(c.rangeSets.map { $0.ranges[0].subnet } == [prefix("10.3.0.0/24"), prefix("10.2.0.0/24")])
+        #expect(c.rangeSets.map { $0.ranges[0].subnet } == [prefix("10.3.0.0/24"), prefix("10.4.0.0/24"), prefix("10.2.0.0/24")])
     }
 
     @Test func routesDataDirResolvConfAndUnknownFields() throws {
