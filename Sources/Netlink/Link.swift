@@ -19,6 +19,8 @@ public struct Link: Hashable, Sendable {
     public let parentIndex: Int32?
     /// For bridges: whether VLAN filtering is on; nil for other kinds.
     public let vlanFiltering: Bool?
+    /// For vxlan links: their settings, so an agent can tell a stale device from a right one.
+    public let vxlan: VXLANSettings?
 
     /// Parses an RTM_NEWLINK message; nil when the payload is not a link.
     init?(_ message: ReceivedMessage) {
@@ -37,8 +39,8 @@ public struct Link: Hashable, Sendable {
         isPromiscuous = header.ifi_flags & UInt32(IFF_PROMISC) != 0
         masterIndex = attributes.int32(IFLA_MASTER).flatMap { $0 == 0 ? nil : $0 }
         parentIndex = attributes.int32(IFLA_LINK).flatMap { $0 == 0 || $0 == header.ifi_index ? nil : $0 }
-        vlanFiltering = kind == "bridge"
-            ? linkInfo?.nested(IFLA_INFO_DATA)?.uint8(IFLA_BR_VLAN_FILTERING).map { $0 != 0 }
-            : nil
+        let kindData = linkInfo?.nested(IFLA_INFO_DATA)
+        vlanFiltering = kind == "bridge" ? kindData?.uint8(IFLA_BR_VLAN_FILTERING).map { $0 != 0 } : nil
+        vxlan = kind == "vxlan" ? kindData.flatMap(VXLANSettings.init) : nil
     }
 }
