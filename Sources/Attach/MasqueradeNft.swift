@@ -1,0 +1,48 @@
+import CNI
+import Glibc
+
+/// How the masquerade code runs `nft`: the executable plus any leading arguments.
+///
+/// Production runs nft directly in the calling process's network namespace; tests prefix
+/// `ip netns exec <ns>` so they never touch the machine's own ruleset.
+struct NftCommand: Sendable {
+    let argv: [String]
+
+    /// nft from PATH, else Debian's /usr/sbin/nft (PATH of a plugin is often minimal).
+    static func located() -> NftCommand {
+        let path = getenv("PATH").map { String(cString: $0) }
+        return NftCommand(argv: [ChildProcess.locate("nft", searchPath: path, fallback: "/usr/sbin/nft") ?? "/usr/sbin/nft"])
+    }
+
+    /// Runs nft with `arguments` and `script` on stdin. An empty environment keeps nft's
+    /// messages in the C locale, so `isMissingTable` can read them.
+    func run(_ arguments: [String], script: String = "", what: String) throws -> ChildProcessOutput {
+        let output = try ChildProcess.run(argv[0], arguments: Array(argv.dropFirst()) + arguments,
+                                          environment: [], stdin: Array(script.utf8))
+        guard output.succeeded else { throw NftFailure(what: what, output: output) }
+        return output
+    }
+
+    /// Applies `script` as one atomic transaction.
+    func apply(_ script: String, what: String) throws {
+        _ = try run(["-f", "-"], script: script, what: what)
+    }
+}
+
+/// nft ran but refused: carries its stderr so callers can recognise a specific refusal
+/// before it becomes a `PluginError`.
+struct NftFailure: Error {
+    let what: String
+    let output: ChildProcessOutput
+
+    var stderr: String { String(decoding: output.stderr, as: UTF8.self) }
+
+    /// `list table` of a table that does not exist.
+    var isMissingTable: Bool { stderr.contains("No such file or directory") }
+
+    var pluginError: PluginError {
+        var text = stderr
+        while text.hasSuffix("\n") { text.removeLast() }
+        return PluginError(.failed, "\(what) failed (nft \(output.termination))", details: text.isEmpty ? nil : text)
+    }
+}
