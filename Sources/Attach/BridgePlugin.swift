@@ -90,11 +90,13 @@ public struct BridgePlugin: Plugin {
     public func del(_ invocation: Invocation) throws {
         let config = try BridgeConfig(invocation.config)
         let env = invocation.environment
-        if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).del() }
+        // Masquerade first: once IPAM releases the address another container may get it, and
+        // its fresh masquerade entries must not be the ones we remove.
         if config.ipMasq {
             try Masquerade().tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname,
                                       addresses: invocation.config.prevResult?.ips.map(\.address))
         }
+        if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).del() }
         guard let container = try ContainerNamespace.ifStillPresent(path: env.netns) else { return }
         try Self.deleteLink(named: env.ifname, socket: container.socket)
     }
@@ -116,8 +118,7 @@ public struct BridgePlugin: Plugin {
     public func gc(_ invocation: Invocation) throws {
         let config = try BridgeConfig(invocation.config)
         if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).gc() }
-        try Masquerade().garbageCollect(network: invocation.config.name,
-                                        keeping: Set(invocation.config.validAttachments.map { Masquerade.Attachment(containerID: $0.containerID, ifname: $0.ifname) }))
+        try Masquerade().garbageCollect(network: invocation.config.name, keeping: Set(invocation.config.validAttachments))
     }
 
     public func status(_ invocation: Invocation) throws {
