@@ -97,7 +97,17 @@ import Testing
         }
     }
 
-    /// A short write followed by a failure in the second set must undo the first set too.
+    @Test func shortWritesAreCompleted() throws {
+        try withTempDir { dir in
+            var a = try allocator(dual, dataDir: dir)
+            a.store.write = { fd, buffer in systemWrite(fd, UnsafeRawBufferPointer(rebasing: buffer.prefix(1))) }
+            _ = try a.allocate(containerID: "c1", ifname: "eth0")
+            #expect(fileText(a.directory + "/fd00::2") == "c1\r\neth0")
+            #expect(fileText(a.directory + "/last_reserved_ip.1") == "fd00::2")
+        }
+    }
+
+    /// A failure in the second set must undo the first set too.
     @Test func failedCursorWriteUndoesTheReservation() throws {
         try withTempDir { dir in
             var a = try allocator(dual, dataDir: dir)
