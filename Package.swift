@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "bridge", targets: ["bridge"]),
         .executable(name: "host-local", targets: ["host-local"]),
         .executable(name: "loopback", targets: ["loopback"]),
+        .executable(name: "flannel-vxlan", targets: ["flannel-vxlan"]),
+        .executable(name: "host-gw", targets: ["host-gw"]),
     ],
     targets: [
         .systemLibrary(
@@ -23,13 +25,18 @@ let package = Package(
         .target(name: "CNI", dependencies: ["NetTypes"]),
         .target(name: "IPAM", dependencies: ["CNI", "NetTypes"]),
         .target(name: "Attach", dependencies: ["CNI", "IPAM", "Netlink", "NetNS", "NetTypes"]),
+        // Cross-host: registry (directory or etcd), leases, vxlan/host-gw dataplane, node agent.
+        .target(name: "Fabric", dependencies: ["Attach", "CNI", "IPAM", "Netlink", "NetNS", "NetTypes"]),
         .executableTarget(name: "bridge", dependencies: ["Attach", "CNI"]),
+        .executableTarget(name: "flannel-vxlan", dependencies: ["Fabric", "CNI"]),
+        .executableTarget(name: "host-gw", dependencies: ["Fabric", "CNI"]),
         .executableTarget(name: "host-local", dependencies: ["IPAM", "CNI"]),
         .executableTarget(name: "loopback", dependencies: ["Attach", "CNI"]),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "NetTypes"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes"]),
         .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes"]),
+        .testTarget(name: "FabricTests", dependencies: ["Fabric", "Attach", "CNI", "Netlink", "NetNS", "NetTypes"]),
     ],
     swiftLanguageModes: [.v6]
 )
