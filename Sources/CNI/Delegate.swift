@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs another plugin (usually IPAM) found on `CNI_PATH`, the way libcni would: same stdin,
 /// same environment, `CNI_COMMAND` set to the verb. Its CNI error is passed through with its
 /// own code.
@@ -30,6 +34,22 @@ public enum Delegate {
     public static func add(type: String, invocation: Invocation) throws -> CNIResult {
         let out = try exec(type: type, command: .add, invocation: invocation)
         return try CNIResult(json: JSONValue.parse(out, what: "\(type) result"), what: "\(type) result")
+    }
+
+    /// True when `type` resolves on CNI_PATH to the very file of that name installed next to
+    /// the running executable (same device and inode), i.e. a plugin of this suite that can
+    /// run in-process instead of paying for another process start.
+    public static func resolvesToSibling(_ type: String, in environment: Environment) -> Bool {
+        guard let found = locate(type, in: environment) else { return false }
+        var selfPath = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &selfPath, selfPath.count - 1)
+        guard n > 0 else { return false }
+        let exe = String(decoding: selfPath[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = exe.lastIndex(of: "/") else { return false }
+        let sibling = exe[..<slash] + "/" + type
+        var a = stat(), b = stat()
+        guard stat(found, &a) == 0, stat(String(sibling), &b) == 0 else { return false }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 
     /// The path `type` resolves to on `CNI_PATH`, if any.
