@@ -1,19 +1,19 @@
-import CNI
 import Glibc
 
-/// Thin wrappers over the Glibc calls the store needs, each turning a failure into a
+/// Thin wrappers over the file system calls plugins and the agent need (IPAM store, saved
+/// configs, registry directory, subnet.env), each turning a failure into a
 /// `PluginError(.io)` that names the file and the errno text, so callers never format errno.
-enum Posix {
-    static func errorText(_ code: Int32) -> String {
+public enum Posix {
+    public static func errorText(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 
-    static func ioError(_ action: String, _ path: String, _ code: Int32 = errno) -> PluginError {
+    public static func ioError(_ action: String, _ path: String, _ code: Int32 = errno) -> PluginError {
         PluginError(.io, "cannot \(action) \(path): \(errorText(code))")
     }
 
     /// `mkdir -p`: creates every missing component with `mode`; existing ones are fine.
-    static func makeDirectories(_ path: String, mode: mode_t) throws {
+    public static func makeDirectories(_ path: String, mode: mode_t) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
@@ -23,7 +23,7 @@ enum Posix {
         }
     }
 
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
         while true {
             let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
@@ -32,14 +32,14 @@ enum Posix {
     }
 
     /// The whole file. Reservation and state files are a few bytes, so one buffer is enough.
-    static func readFile(_ path: String) throws -> [UInt8] {
+    public static func readFile(_ path: String) throws -> [UInt8] {
         guard let bytes = try readFileIfPresent(path) else { throw ioError("read", path, ENOENT) }
         return bytes
     }
 
     /// The whole file, or nil if it does not exist or is a directory (a concurrent remover
     /// or a stray entry: neither is an error for a directory scan).
-    static func readFileIfPresent(_ path: String) throws -> [UInt8]? {
+    public static func readFileIfPresent(_ path: String) throws -> [UInt8]? {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -63,9 +63,9 @@ enum Posix {
     }
 
     /// Writes all of `bytes`, retrying short writes; `write` is the syscall (tests swap it).
-    static func writeAll(
+    public static func writeAll(
         _ fd: Int32, _ bytes: [UInt8], path: String,
-        using write: (Int32, UnsafeRawBufferPointer) -> Int
+        using write: (Int32, UnsafeRawBufferPointer) -> Int = systemWrite
     ) throws {
         var offset = 0
         while offset < bytes.count {
@@ -79,7 +79,7 @@ enum Posix {
     }
 
     /// Entry names in a directory, without "." and "..".
-    static func listDirectory(_ path: String) throws -> [String] {
+    public static func listDirectory(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw ioError("list directory", path) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -92,13 +92,34 @@ enum Posix {
         return names
     }
 
+    /// Replaces `path` with `bytes` atomically: a temp file in the same directory, fsync,
+    /// rename. Readers see the old or the new content, never a partial file.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+        let temp = path + ".tmp.\(getpid())"
+        let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        do {
+            try writeAll(fd, bytes, path: temp)
+            if fsync(fd) != 0 { throw ioError("sync", temp) }
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        close(fd)
+        if rename(temp, path) != 0 {
+            let e = errno
+            unlink(temp)
+            throw ioError("rename into place", path, e)
+        }
+    }
+
     /// `unlink`, where a file already gone counts as success (release must be repeatable).
-    static func removeFile(_ path: String) throws {
+    public static func removeFile(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw ioError("remove", path) }
     }
 }
 
 /// The real `write(2)`, the default for `Posix.writeAll`.
-func systemWrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int {
+public func systemWrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int {
     Glibc.write(fd, buffer.baseAddress, buffer.count)
 }
