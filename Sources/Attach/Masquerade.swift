@@ -52,10 +52,7 @@ public struct Masquerade: Sendable {
     /// Elements of other networks and elements with comments we did not write stay.
     public func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
         guard let listing = try list() else { return }
-        let stale = listing.entries.filter { entry in
-            guard let owner = entry.comment.flatMap(MasqueradeOwner.init(comment:)) else { return false }
-            return owner.network == network && !valid.contains(owner.attachment)
-        }.map(\.element)
+        let stale = listing.entries.abandoned(in: network, keeping: valid)
         guard !stale.isEmpty else { return }
         try apply(MasqueradeRuleset.deleteScript(stale), what: "masquerade garbage collection for \(network)")
     }
@@ -82,27 +79,16 @@ public struct Masquerade: Sendable {
 
     /// The table's current contents, or nil when there is no table (nothing was set up).
     func list() throws -> MasqueradeListing? {
-        let output: ChildProcessOutput
+        guard let json = try nft.listTable(family: MasqueradeRuleset.family, name: MasqueradeRuleset.name) else { return nil }
         do {
-            output = try nft.run(["-j", "list", "table", MasqueradeRuleset.family, MasqueradeRuleset.name],
-                                 what: "listing \(MasqueradeRuleset.table)")
-        } catch let failure as NftFailure {
-            if failure.isMissingTable { return nil }
-            throw failure.pluginError
-        }
-        do {
-            return try MasqueradeListing(json: output.stdout)
+            return try MasqueradeListing(json: json)
         } catch {
             throw PluginError(.failed, "cannot read nft's listing of \(MasqueradeRuleset.table)", details: "\(error)")
         }
     }
 
     private func apply(_ script: String, what: String) throws {
-        do {
-            try nft.apply(script, what: what)
-        } catch let failure as NftFailure {
-            throw failure.pluginError
-        }
+        try nft.commit(script, what: what)
     }
 
     /// Exemptions of `addresses` paired with a subnet other than the one we are adding.

@@ -45,9 +45,7 @@ enum MasqueradeRuleset {
     /// back to `fullSetUpScript` — when the sets are missing (first ADD in this namespace) or
     /// an element already exists (a repeated ADD, or a stale element left by a crash).
     static func quickSetUpScript(_ owner: MasqueradeOwner, _ addresses: [IPPrefix]) -> String {
-        script(elements(for: addresses).map { element in
-            "create element \(table) \(element.set) { \(element.key) comment \"\(owner.comment)\" }"
-        })
+        NftScript.create(table, elements(for: addresses), comment: owner.comment)
     }
 
     /// One transaction: the skeleton, removal of `stale` elements, then each element of
@@ -55,35 +53,18 @@ enum MasqueradeRuleset {
     /// owner's comment) is added, deleted and re-added, so it ends with this owner's comment.
     static func fullSetUpScript(_ owner: MasqueradeOwner, _ addresses: [IPPrefix],
                                 removing stale: [MasqueradeElement] = []) -> String {
-        let claims = elements(for: addresses).flatMap { element in
-            [
-                "add element \(table) \(element.set) { \(element.key) }",
-                "delete element \(table) \(element.set) { \(element.key) }",
-                "add element \(table) \(element.set) { \(element.key) comment \"\(owner.comment)\" }",
-            ]
-        }
-        return script(skeleton) + deleteScript(stale) + script(claims)
+        NftScript.lines(skeleton) + deleteScript(stale) + NftScript.claim(table, elements(for: addresses), comment: owner.comment)
     }
 
-    /// One transaction deleting `elements`; the `add` first makes it succeed even when a
-    /// concurrent DEL of the same attachment removed one since we listed it.
+    /// One transaction deleting `elements`, idempotent (see `NftScript.delete`).
     static func deleteScript(_ elements: [MasqueradeElement]) -> String {
-        script(elements.flatMap { element in
-            [
-                "add element \(table) \(element.set) { \(element.key) }",
-                "delete element \(table) \(element.set) { \(element.key) }",
-            ]
-        })
-    }
-
-    private static func script(_ lines: [String]) -> String {
-        lines.map { $0 + "\n" }.joined()
+        NftScript.delete(table, elements)
     }
 }
 
 /// One key in one of the masquerade sets. Typed, so a key read back from the listing is
 /// re-rendered from parsed addresses rather than copied into a script as text.
-enum MasqueradeElement: Hashable, Sendable {
+enum MasqueradeElement: NftSetElement {
     /// A container source address (set masq4/masq6).
     case source(IPAddress)
     /// Traffic from the address to the subnet (host bits cleared) stays unmasqueraded

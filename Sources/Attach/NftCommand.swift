@@ -1,7 +1,8 @@
 import CNI
 import Glibc
 
-/// How the masquerade code runs `nft`: the executable plus any leading arguments.
+/// How the nftables users (masquerade, MAC spoof check) run `nft`: the executable plus any
+/// leading arguments.
 ///
 /// Production runs nft directly in the calling process's network namespace; tests prefix
 /// `ip netns exec <ns>` so they never touch the machine's own ruleset.
@@ -26,6 +27,26 @@ struct NftCommand: Sendable {
     /// Applies `script` as one atomic transaction.
     func apply(_ script: String, what: String) throws {
         _ = try run(["-f", "-"], script: script, what: what)
+    }
+
+    /// `apply` for callers that have no fallback: a refusal becomes the `PluginError`.
+    func commit(_ script: String, what: String) throws {
+        do {
+            try apply(script, what: what)
+        } catch let failure as NftFailure {
+            throw failure.pluginError
+        }
+    }
+
+    /// `nft -j list table <family> <name>`'s JSON, or nil when the table does not exist (nothing was
+    /// set up in this namespace yet, which DEL, GC and CHECK treat as "no elements").
+    func listTable(family: String, name: String) throws -> [UInt8]? {
+        do {
+            return try run(["-j", "list", "table", family, name], what: "listing \(family) \(name)").stdout
+        } catch let failure as NftFailure {
+            if failure.isMissingTable { return nil }
+            throw failure.pluginError
+        }
     }
 }
 

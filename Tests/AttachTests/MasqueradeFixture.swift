@@ -2,8 +2,9 @@ import CNI
 import Glibc
 @testable import Attach
 
-/// Privileged test scaffolding: throwaway network namespaces named `msq-<pid>-<n>` and a
-/// `Masquerade` whose nft runs inside one, so tests never touch the machine's own ruleset.
+/// Privileged test scaffolding: throwaway network namespaces named `<prefix>-<pid>-<n>` and
+/// nft users (`Masquerade`, `MacSpoofCheck`) whose nft runs inside one, so tests never touch
+/// the machine's own ruleset.
 enum MasqueradeFixture {
     static let ip = "/usr/sbin/ip"
     static let nft = ChildProcess.locate("nft", searchPath: "/usr/sbin:/sbin:/usr/bin", fallback: nil)
@@ -12,12 +13,12 @@ enum MasqueradeFixture {
     static let privileged = getuid() == 0 && access(ip, X_OK) == 0 && nft != nil
 
     /// Runs `body` with fresh namespaces (`count` of them), deleted afterwards even when
-    /// `body` throws.
-    static func withNamespaces<R>(_ count: Int = 1, _ body: ([String]) throws -> R) throws -> R {
+    /// `body` throws. The prefix tells whose tests left a namespace behind after a crash.
+    static func withNamespaces<R>(_ count: Int = 1, prefix: String = "msq", _ body: ([String]) throws -> R) throws -> R {
         var created: [String] = []
         defer { for ns in created { _ = try? ChildProcess.run(ip, arguments: ["netns", "del", ns]) } }
         for _ in 0..<count {
-            let ns = "msq-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let ns = "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try run(ip, ["netns", "add", ns])
             created.append(ns)
         }
@@ -29,6 +30,10 @@ enum MasqueradeFixture {
 
     static func masquerade(in ns: String) -> Masquerade {
         Masquerade(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]))
+    }
+
+    static func macSpoofCheck(in ns: String) -> MacSpoofCheck {
+        MacSpoofCheck(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]))
     }
 
     /// Runs a command that must succeed; returns its stdout.

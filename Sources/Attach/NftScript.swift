@@ -1,0 +1,46 @@
+/// A key in one of our nft sets, typed, so a key read back from a listing is re-rendered from
+/// parsed values rather than copied into a script as text.
+protocol NftSetElement: Hashable, Sendable {
+    /// The set's name within its table.
+    var set: String { get }
+    /// The key in nft syntax.
+    var key: String { get }
+}
+
+/// Script text for element-based tables (masquerade, MAC spoof check): per attachment only
+/// set elements change, each tagged with its owner's comment.
+enum NftScript {
+    /// Lines joined into a script, one statement per line.
+    static func lines(_ lines: [String]) -> String {
+        lines.map { $0 + "\n" }.joined()
+    }
+
+    /// Creates the elements; the transaction fails when one already exists or the set is
+    /// missing, which is how the quick paths notice they need the full one.
+    static func create(_ table: String, _ elements: [some NftSetElement], comment: String) -> String {
+        lines(elements.map { "create element \(table) \($0.set) { \($0.key) comment \"\(comment)\" }" })
+    }
+
+    /// Claims the elements for `comment`: an element that already exists (stale, with another
+    /// owner's comment) is added, deleted and re-added, so it ends with this comment.
+    static func claim(_ table: String, _ elements: [some NftSetElement], comment: String) -> String {
+        lines(elements.flatMap { element in
+            [
+                "add element \(table) \(element.set) { \(element.key) }",
+                "delete element \(table) \(element.set) { \(element.key) }",
+                "add element \(table) \(element.set) { \(element.key) comment \"\(comment)\" }",
+            ]
+        })
+    }
+
+    /// Deletes the elements; the `add` first makes it succeed even when a concurrent DEL of
+    /// the same attachment removed one since we listed it.
+    static func delete(_ table: String, _ elements: [some NftSetElement]) -> String {
+        lines(elements.flatMap { element in
+            [
+                "add element \(table) \(element.set) { \(element.key) }",
+                "delete element \(table) \(element.set) { \(element.key) }",
+            ]
+        })
+    }
+}
