@@ -1,0 +1,92 @@
+import CNI
+import NetTypes
+
+/// The bridge plugin's `macspoofchk`: frames entering the bridge from a container's host-side
+/// veth must carry the container interface's MAC as source, others are dropped.
+///
+/// Works in the calling process's network namespace (the node's, where the bridge is), and
+/// needs nothing from the container's, so DEL works after the container (and its veth) is
+/// gone. Costs: ADD is usually one nft exec; DEL, GC and CHECK are one listing plus at most
+/// one delete. See `MacSpoofRuleset` for the table shape.
+public struct MacSpoofCheck: Sendable {
+    let nft: NftCommand
+
+    public init() { self.init(nft: .located()) }
+
+    init(nft: NftCommand) { self.nft = nft }
+
+    /// Lets only `mac` in through the bridge port `port` (the host-side veth). Idempotent.
+    ///
+    /// One nft exec in the common case; the first ADD in a namespace costs a second, and an
+    /// element that already exists (a reused veth name whose DEL never came) a listing more.
+    public func setUp(network: String, containerID: String, ifname: String, port: String, mac: MACAddress) throws {
+        let owner = try Self.owner(network, containerID, ifname)
+        try Self.checkPort(port)
+        var stale: [MacSpoofElement] = []
+        do {
+            try nft.apply(MacSpoofRuleset.quickSetUpScript(owner, port: port, mac: mac), what: "MAC spoof check set-up for \(owner)")
+            return
+        } catch let failure as NftFailure where !failure.isMissingTable {
+            // An element exists: whatever holds this port (or is left of this attachment)
+            // is stale, since the veth is ours now. A missing table has nothing to list.
+            stale = try list()?.entries.filter { $0.element.port == port || $0.comment == owner.comment }.map(\.element) ?? []
+        } catch is NftFailure {}
+        try nft.commit(MacSpoofRuleset.fullSetUpScript(owner, port: port, mac: mac, removing: stale),
+                       what: "MAC spoof check set-up for \(owner)")
+    }
+
+    /// Removes every element owned by the attachment, found by comment — so it needs neither
+    /// the veth's name nor the container namespace. A missing table or no elements is success.
+    public func tearDown(network: String, containerID: String, ifname: String) throws {
+        let owner = try Self.owner(network, containerID, ifname)
+        guard let owned = try list()?.entries.owned(by: owner).map(\.element), !owned.isEmpty else { return }
+        try nft.commit(MacSpoofRuleset.deleteScript(owned), what: "MAC spoof check tear-down for \(owner)")
+    }
+
+    /// Removes the elements of `network` whose attachment is not in `valid` (CNI GC).
+    /// Elements of other networks and elements with comments we did not write stay.
+    public func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
+        guard let stale = try list()?.entries.abandoned(in: network, keeping: valid), !stale.isEmpty else { return }
+        try nft.commit(MacSpoofRuleset.deleteScript(stale), what: "MAC spoof check garbage collection for \(network)")
+    }
+
+    /// CHECK: the rule is in place and the attachment owns the elements for `port` and `mac`.
+    /// Without `port` (a prevResult that names no host veth) any guarded port will do.
+    public func verify(network: String, containerID: String, ifname: String, port: String?, mac: MACAddress) throws {
+        let owner = try Self.owner(network, containerID, ifname)
+        guard let listing = try list() else {
+            throw PluginError(.failed, "MAC spoof check for \(owner) missing", details: "no table \(MacSpoofRuleset.table)")
+        }
+        guard listing.ruleCount >= 1 else {
+            throw PluginError(.failed, "MAC spoof check for \(owner) missing", details: "chain \(MacSpoofRuleset.chain) has no rule")
+        }
+        let owned = Set(listing.entries.owned(by: owner).map(\.element))
+        let ports = port.map { [$0] } ?? owned.map(\.port)
+        guard !ports.contains(where: { MacSpoofRuleset.elements(port: $0, mac: mac).allSatisfy(owned.contains) }) else { return }
+        throw PluginError(.failed, "MAC spoof check for \(owner) incomplete",
+                          details: "expected guarded { \(port ?? "<host veth>") } and allowed { \(port ?? "<host veth>") . \(mac) }, found "
+                              + (owned.isEmpty ? "none" : owned.map { "\($0.set) { \($0.key) }" }.sorted().joined(separator: ", ")))
+    }
+
+    /// The table's current contents, or nil when there is no table (nothing was set up).
+    func list() throws -> MacSpoofListing? {
+        guard let json = try nft.listTable(family: MacSpoofRuleset.family, name: MacSpoofRuleset.name) else { return nil }
+        do {
+            return try MacSpoofListing(json: json)
+        } catch {
+            throw PluginError(.failed, "cannot read nft's listing of \(MacSpoofRuleset.table)", details: "\(error)")
+        }
+    }
+
+    private static func owner(_ network: String, _ containerID: String, _ ifname: String) throws -> NftElementOwner {
+        try NftElementOwner(network: network, containerID: containerID, ifname: ifname, for: "the MAC spoof check")
+    }
+
+    /// The port name goes between quotes in the script.
+    private static func checkPort(_ port: String) throws {
+        guard NftElementOwner.isSafe(port), port.utf8.count < 16 else {
+            throw PluginError(.failed, "cannot guard bridge port \"\(port)\" against MAC spoofing",
+                              details: "not an interface name made of letters, digits, '.', '_' and '-'")
+        }
+    }
+}
