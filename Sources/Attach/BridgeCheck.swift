@@ -31,13 +31,19 @@ struct BridgeCheck {
             throw PluginError(.failed, "CHECK: \(env.ifname) has MAC \(link.mac.map(\.description) ?? "none"), expected \(want)")
         }
         // The host end: the veth whose peer is our container interface, enslaved to the bridge.
-        if let hostName = prev.interfaces.first(where: { $0.sandbox == nil && $0.name != config.bridge })?.name {
+        let hostName = prev.interfaces.first(where: { $0.sandbox == nil && $0.name != config.bridge })?.name
+        if let hostName {
             guard let host = try hostSocket.link(named: hostName) else {
                 throw PluginError(.failed, "CHECK: host veth \(hostName) is missing")
             }
             guard host.masterIndex == bridge.index else {
                 throw PluginError(.failed, "CHECK: host veth \(hostName) is not attached to bridge \(config.bridge)")
             }
+        }
+        if config.macSpoofCheck {
+            guard let mac = link.mac else { throw PluginError(.failed, "CHECK: \(env.ifname) has no MAC address") }
+            try MacSpoofCheck().verify(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname,
+                                       port: hostName, mac: mac)
         }
         if !config.disableContainerInterface {
             try checkAddressesAndRoutes(prev, link: link, socket: container.socket)

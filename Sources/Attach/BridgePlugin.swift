@@ -31,10 +31,15 @@ public struct BridgePlugin: Plugin {
         let ipam = config.ipamType.map { IPAMClient(type: $0, invocation: invocation) }
         if let ipam { result = try ipam.add() }
         var veth: VethAttachment?
+        var spoofCheck: MacSpoofCheck?
         do {
             let created = try VethAttachment.create(ifname: env.ifname, in: container, hostNamespace: hostNamespace,
                                                     hostSocket: hostSocket, mtu: config.mtu, mac: mac)
             veth = created
+            if config.macSpoofCheck {
+                // Before the port joins the bridge and comes up, so no frame passes unchecked.
+                spoofCheck = try Self.guardPort(of: created, invocation: invocation)
+            }
             try created.attachHostSide(to: bridgeLink, socket: hostSocket, config: config)
             result = Self.shape(result, config: config, bridge: bridgeLink, veth: created, netns: env.netns,
                                 dnsJSON: invocation.config.raw["dns"])
@@ -48,12 +53,26 @@ public struct BridgePlugin: Plugin {
             }
             return result
         } catch {
-            // Leave nothing behind: the veth (both ends go with the container end) and the
-            // addresses IPAM handed out.
+            // Leave nothing behind: the spoof check's elements, the veth (both ends go with the
+            // container end) and the addresses IPAM handed out.
+            try? spoofCheck?.tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname)
             if let veth { try? container.socket.deleteLink(index: veth.container.index) }
             if let ipam { try? ipam.del() }
             throw error
         }
+    }
+
+    /// `macspoofchk`: only the container interface's MAC may enter the bridge through the host
+    /// veth. Returns the check so a failing ADD can roll it back.
+    static func guardPort(of veth: VethAttachment, invocation: Invocation) throws -> MacSpoofCheck {
+        guard let mac = veth.container.mac else {
+            throw PluginError(.failed, "cannot set up the MAC spoof check", details: "\(veth.container.name) has no MAC address")
+        }
+        let env = invocation.environment
+        let check = MacSpoofCheck()
+        try check.setUp(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname,
+                        port: veth.host.name, mac: mac)
+        return check
     }
 
     /// The result as the reference bridge shapes it: interfaces bridge, host veth, container
@@ -96,6 +115,10 @@ public struct BridgePlugin: Plugin {
             try Masquerade().tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname,
                                       addresses: invocation.config.prevResult?.ips.map(\.address))
         }
+        // By comment, so it also works once the netns (and with it the veth) is gone.
+        if config.macSpoofCheck {
+            try MacSpoofCheck().tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname)
+        }
         if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).del() }
         guard let container = try ContainerNamespace.ifStillPresent(path: env.netns) else { return }
         try Self.deleteLink(named: env.ifname, socket: container.socket)
@@ -118,7 +141,10 @@ public struct BridgePlugin: Plugin {
     public func gc(_ invocation: Invocation) throws {
         let config = try BridgeConfig(invocation.config)
         if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).gc() }
-        try Masquerade().garbageCollect(network: invocation.config.name, keeping: Set(invocation.config.validAttachments))
+        let valid = Set(invocation.config.validAttachments)
+        try Masquerade().garbageCollect(network: invocation.config.name, keeping: valid)
+        // Whatever macspoofchk says now: elements may be left from when it was on.
+        try MacSpoofCheck().garbageCollect(network: invocation.config.name, keeping: valid)
     }
 
     public func status(_ invocation: Invocation) throws {
