@@ -52,3 +52,9 @@ demo: build
 
 clean:
 	rm -rf .build integration/bin integration/.gopath
+
+# Benchmark against the reference plugins (not part of `make test`): writes bench/results.md
+# and bench/results.json. About 15 minutes.
+.PHONY: bench
+bench: build
+	BENCH_BIN=$(CURDIR)/$(RELEASE_DIR) bash bench/run.sh

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make bench: our plugins vs the reference Go plugins, same machine, same run.
+# Builds the exec timer (bench/.bin, git-ignored) and the libcni driver if needed, installs
+# iperf3 if missing, runs bench/bench.py, which writes bench/results.md and results.json.
+# Every network namespace is named with this run's prefix (bn<pid>) and removed on exit,
+# failure or interrupt; the machine's own namespace is never changed.
+#
+#   BENCH_BIN=.build/release bash bench/run.sh          # plugins under test (default)
+#   BENCH_RUNS=10 BENCH_ONLY=latency bash bench/run.sh  # quicker, one section
+# See bench/bench.py for every knob.
+set -euo pipefail
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$BENCH_DIR/.." && pwd)
+[ "$(id -u)" = 0 ] || { echo "bench: must run as root (network namespaces)" >&2; exit 2; }
+
+export BENCH_PREFIX="bn$$"
+export BENCH_BIN=${BENCH_BIN:-$REPO/.build/release}
+
+cleanup() {
+    local rc=$? ns pid
+    trap - EXIT INT TERM
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${BENCH_PREFIX}-" || true); do
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    rm -rf /tmp/"${BENCH_PREFIX}".* 2>/dev/null || true
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$BENCH_DIR/.bin"
+if [ ! -x "$BENCH_DIR/.bin/exectimer" ] || [ "$BENCH_DIR/exectimer.c" -nt "$BENCH_DIR/.bin/exectimer" ]; then
+    cc -O2 -Wall -o "$BENCH_DIR/.bin/exectimer" "$BENCH_DIR/exectimer.c"
+fi
+[ -x "$REPO/integration/bin/driver" ] || bash "$REPO/integration/build-driver.sh"
+command -v iperf3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iperf3 >/dev/null ||
+    echo "bench: iperf3 unavailable, dataplane section skipped" >&2
+
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+"$PY" "$BENCH_DIR/bench.py" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null; wait $child; exit 130' INT
+trap 'kill -TERM $child 2>/dev/null; wait $child; exit 143' TERM
+wait $child
