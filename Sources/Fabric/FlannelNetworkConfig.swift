@@ -1,0 +1,103 @@
+import CNI
+import NetTypes
+
+/// The network config stored at `<prefix>/config`, with flannel's field names, defaults and
+/// checks, so an existing flannel etcd config works unchanged and errors read like flannel's.
+///
+/// Defaults are resolved once at parse time (`subnetLen`, `subnetMin`, `subnetMax`): every
+/// consumer sees the same, already-validated numbers.
+public struct FlannelNetworkConfig: Sendable, Equatable {
+    public var enableIPv4: Bool
+    public var enableIPv6: Bool
+    /// The cluster's IPv4 network (host bits cleared); nil only when IPv4 is disabled.
+    public var network: IPPrefix?
+    /// Prefix length of one node's subnet.
+    public var subnetLen: Int
+    /// Network address of the lowest and highest subnet the allocator may hand out.
+    public var subnetMin: IPAddress?
+    public var subnetMax: IPAddress?
+    public var ipv6Network: IPPrefix?
+    public var ipv6SubnetLen: Int
+    public var ipv6SubnetMin: IPAddress?
+    public var ipv6SubnetMax: IPAddress?
+    public var backend: Backend
+
+    /// The `Backend` object. Only the two types this suite implements are accepted.
+    public struct Backend: Sendable, Equatable {
+        /// "vxlan" or "host-gw".
+        public var type: String
+        /// VXLAN network identifier (flannel default 1).
+        public var vni: Int
+        /// VXLAN UDP destination port (flannel default 8472, the Linux kernel's).
+        public var port: Int
+        /// vxlan: route directly (like host-gw) to peers that share the underlay subnet.
+        public var directRouting: Bool
+        /// Overrides the device MTU (vxlan default: underlay MTU − 50).
+        public var mtu: Int?
+        /// The whole object as written, for backend options this type does not model.
+        public var raw: JSONValue
+    }
+
+    public static let supportedBackendTypes = ["vxlan", "host-gw"]
+
+    /// Parses and validates the config text (`what` names its origin in error messages).
+    public static func parse(_ bytes: [UInt8], what: String = "network config") throws(PluginError) -> FlannelNetworkConfig {
+        try FlannelNetworkConfig(json: JSONValue.parse(bytes, what: what), what: what)
+    }
+
+    /// Field names match case-insensitively, as Go's encoding/json does for flannel.
+    public init(json: JSONValue, what: String = "network config") throws(PluginError) {
+        guard let object = json.objectValue else {
+            throw PluginError(.invalidConfig, "\(what) must be a JSON object")
+        }
+        let fields = FlannelConfigFields(object, what: what)
+        enableIPv4 = try fields.bool("EnableIPv4") ?? true
+        enableIPv6 = try fields.bool("EnableIPv6") ?? false
+        network = try fields.prefix("Network", family: .v4)?.network
+        ipv6Network = try fields.prefix("IPv6Network", family: .v6)?.network
+        subnetLen = try fields.int("SubnetLen") ?? 0
+        ipv6SubnetLen = try fields.int("IPv6SubnetLen") ?? 0
+        subnetMin = try fields.address("SubnetMin", family: .v4)
+        subnetMax = try fields.address("SubnetMax", family: .v4)
+        ipv6SubnetMin = try fields.address("IPv6SubnetMin", family: .v6)
+        ipv6SubnetMax = try fields.address("IPv6SubnetMax", family: .v6)
+        backend = try Backend(fields.value("Backend"), what: what)
+        try resolveAndValidate(what: what)
+    }
+}
+
+extension FlannelNetworkConfig.Backend {
+    init(_ value: JSONValue?, what: String) throws(PluginError) {
+        // flannel falls back to "udp" when Backend is absent; we name that in the error.
+        guard let value, value != .null else {
+            throw PluginError(.invalidConfig,
+                "\(what): Backend is missing, so flannel's default type \"udp\" would apply; "
+                + "set Backend.Type to \"vxlan\" or \"host-gw\"")
+        }
+        guard let object = value.objectValue else {
+            throw PluginError(.invalidConfig, "\(what): Backend must be a JSON object")
+        }
+        let fields = FlannelConfigFields(object, what: "\(what) Backend")
+        let type = try fields.string("Type") ?? "udp"
+        guard FlannelNetworkConfig.supportedBackendTypes.contains(type) else {
+            throw PluginError(.invalidConfig,
+                "\(what): unknown backend type \"\(type)\"; supported: vxlan, host-gw")
+        }
+        self.type = type
+        vni = try fields.int("VNI") ?? 1
+        port = try fields.int("Port") ?? 0
+        if port == 0 { port = 8472 }
+        directRouting = try fields.bool("DirectRouting") ?? false
+        mtu = try fields.int("MTU")
+        raw = value
+        guard (1...0xff_ffff).contains(vni) else {
+            throw PluginError(.invalidConfig, "\(what): Backend.VNI \(vni) is out of range 1-16777215")
+        }
+        guard (1...65535).contains(port) else {
+            throw PluginError(.invalidConfig, "\(what): Backend.Port \(port) is out of range 1-65535")
+        }
+        if let mtu, !(68...65535).contains(mtu) {
+            throw PluginError(.invalidConfig, "\(what): Backend.MTU \(mtu) is out of range 68-65535")
+        }
+    }
+}

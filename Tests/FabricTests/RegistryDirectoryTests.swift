@@ -1,0 +1,144 @@
+import CNI
+import Glibc
+import NetTypes
+import Testing
+@testable import Fabric
+
+@Suite struct RegistryDirectoryTests {
+    /// Moves a lease file's expiry (its mtime) into the past.
+    func expire(_ registry: DirectoryRegistry, _ key: String) {
+        let t = RegistryFiles.timeSpec(registryNow() - 10)
+        var times = [t, t]
+        #expect(utimensat(AT_FDCWD, registry.subnetsDirectory + "/" + key, &times, 0) == 0)
+    }
+
+    @Test func layoutAndConfig() throws {
+        let dir = RegistryTempDirectory("layout")
+        let registry = DirectoryRegistry(root: dir.path)
+        #expect {
+            _ = try registry.networkConfig()
+        } throws: { error in
+            (error as? PluginError)?.message.contains(dir.path + "/coreos.com/network/config does not exist") == true
+        }
+        try registry.storeNetworkConfig(registryVXLANConfig)
+        #expect(try registry.networkConfig().network == IPPrefix("10.244.0.0/16"))
+        let lease = registryTestLease("10.244.1.0/24", "192.168.1.2")
+        #expect(try registry.createLease(lease, ttl: 60))
+        let file = dir.path + "/coreos.com/network/subnets/10.244.1.0-24"
+        #expect(try RegistryFiles.readIfPresent(file) == Array(LeaseJSON.encode(lease).utf8))
+        // The file's mtime is the expiry.
+        let mtime = try #require(try RegistryFiles.modificationTime(file))
+        #expect(abs(mtime - (registryNow() + 60)) < 5)
+        #expect(try registry.leases().map(\.subnet) == [lease.subnet])
+        #expect(try RegistryFiles.list(registry.subnetsDirectory) == ["10.244.1.0-24"])  // no temp files left
+    }
+
+    @Test func createIsExclusiveUntilExpiry() throws {
+        let dir = RegistryTempDirectory("excl")
+        let registry = DirectoryRegistry(root: dir.path)
+        let mine = registryTestLease("10.244.1.0/24", "192.168.1.2")
+        let theirs = registryTestLease("10.244.1.0/24", "192.168.1.3")
+        #expect(try registry.createLease(mine, ttl: 60))
+        #expect(try !registry.createLease(theirs, ttl: 60))
+        #expect(throws: PluginError.self) { try registry.renewLease(theirs, ttl: 60) }
+        expire(registry, mine.key)
+        #expect(try registry.leases().isEmpty)  // expired leases are invisible
+        #expect(try registry.createLease(theirs, ttl: 60))  // and can be taken over
+        #expect(try registry.leases().map(\.publicIP) == [IPAddress("192.168.1.3")!])
+        #expect(throws: PluginError.self) { try registry.renewLease(mine, ttl: 60) }
+        try registry.deleteLease(subnet: IPPrefix("10.244.1.0/24")!)
+        try registry.deleteLease(subnet: IPPrefix("10.244.1.0/24")!)  // repeatable
+        #expect(try registry.leases().isEmpty)
+    }
+
+    @Test func renewExtendsAndRecreates() throws {
+        let dir = RegistryTempDirectory("renew")
+        let registry = DirectoryRegistry(root: dir.path)
+        let lease = registryTestLease("10.244.1.0/24", "192.168.1.2")
+        #expect(try registry.createLease(lease, ttl: 10))
+        try registry.renewLease(lease, ttl: 1000)
+        let expiry = try #require(try registry.leases().first?.expiration)
+        #expect(expiry > registryNow() + 900)
+        expire(registry, lease.key)
+        try registry.renewLease(lease, ttl: 100)  // lapsed but nobody took it: ours again
+        try registry.deleteLease(subnet: lease.subnet)
+        try registry.renewLease(lease, ttl: 100)  // gone: recreated
+        #expect(try registry.leases().count == 1)
+    }
+
+    @Test func unreadableEntriesAreSkipped() throws {
+        let dir = RegistryTempDirectory("junk")
+        let registry = DirectoryRegistry(root: dir.path)
+        #expect(try registry.createLease(registryTestLease("10.244.1.0/24", "192.168.1.2"), ttl: 60))
+        for (name, text) in [("10.244.2.0-24", "garbage"), ("README", "hello")] {
+            let temp = try RegistryFiles.writeTemporary(in: registry.subnetsDirectory, Array(text.utf8), mtime: registryNow() + 60)
+            #expect(rename(temp, registry.subnetsDirectory + "/" + name) == 0)
+        }
+        #expect(try registry.leases().map(\.key) == ["10.244.1.0-24"])
+    }
+
+    /// Eight agents start at once against one directory holding exactly eight free subnets:
+    /// every one gets a lease and no two share a subnet; a ninth finds the space exhausted.
+    @Test(arguments: 0..<3) func eightAgentsRace(round: Int) throws {
+        let dir = RegistryTempDirectory("race\(round)")
+        try DirectoryRegistry(root: dir.path).storeNetworkConfig(
+            #"{"Network":"10.9.0.0/20","SubnetMin":"10.9.1.0","SubnetMax":"10.9.8.0","Backend":{"Type":"vxlan"}}"#)
+        let results = RegistrySlots<Result<IPPrefix, PluginError>>(8)
+        let root = dir.path
+        registryRunOnThreads(8) { i in
+            let registry = DirectoryRegistry(root: root)
+            results[i] = Result { () throws(PluginError) -> IPPrefix in
+                do {
+                    let allocator = SubnetAllocator(config: try registry.networkConfig(), publicIP: IPAddress("192.168.7.\(i + 1)")!,
+                                                    backendType: "vxlan", backendData: nil)
+                    return try allocator.acquire(from: registry, previous: nil, ttl: 60).subnet
+                } catch let e as PluginError { throw e } catch { throw PluginError(.failed, "\(error)") }
+            }
+        }
+        let subnets = try results.all.map { try #require($0).get() }
+        #expect(Set(subnets).count == 8)
+        let registry = DirectoryRegistry(root: root)
+        #expect(try registry.leases().count == 8)
+        let ninth = SubnetAllocator(config: try registry.networkConfig(), publicIP: IPAddress("192.168.7.99")!,
+                                    backendType: "vxlan", backendData: nil)
+        #expect(throws: PluginError.self) { _ = try ninth.acquire(from: registry, previous: nil, ttl: 60) }
+    }
+
+    @Test(arguments: [false, true]) func watchSeesChangesQuickly(polling: Bool) throws {
+        let dir = RegistryTempDirectory("watch")
+        let watcher = DirectoryRegistry(root: dir.path)
+        watcher.pollsForChanges = polling
+        _ = try watcher.leases()
+        #expect(try !watcher.waitForChange(timeout: 0.3))  // nothing happened
+        let root = dir.path
+        let started = monotonicNow()
+        let waited = RegistrySlots<(Bool, Double)>(2)
+        let handOff = RegistryHandOff(watcher)
+        registryRunOnThreads(2) { i in
+            if i == 0 {
+                waited[0] = ((try? handOff.value.waitForChange(timeout: 10)) ?? false, monotonicNow() - started)
+            } else {
+                usleep(200_000)
+                _ = try? DirectoryRegistry(root: root).createLease(registryTestLease("10.244.3.0/24", "192.168.1.4"), ttl: 60)
+            }
+        }
+        let (changed, after) = try #require(waited[0])
+        #expect(changed)
+        #expect(after < 1.2, "change seen after \(after)s")  // 0.2 s until the write, then ~0.1 s
+        _ = try watcher.leases()
+        // Temp files and the lock file alone are not changes; a delete is.
+        try RegistryFiles.withLock(watcher.lockPath) {}
+        #expect(try !watcher.waitForChange(timeout: 0.3))
+        try DirectoryRegistry(root: root).deleteLease(subnet: IPPrefix("10.244.3.0/24")!)
+        #expect(try watcher.waitForChange(timeout: 5))
+    }
+
+    @Test func expiryWakesTheWatcher() throws {
+        let dir = RegistryTempDirectory("expiry")
+        let registry = DirectoryRegistry(root: dir.path)
+        #expect(try registry.createLease(registryTestLease("10.244.1.0/24", "192.168.1.2"), ttl: 1))
+        #expect(try registry.leases().count == 1)
+        #expect(try registry.waitForChange(timeout: 10))
+        #expect(try registry.leases().isEmpty)
+    }
+}

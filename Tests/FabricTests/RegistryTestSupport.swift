@@ -1,0 +1,97 @@
+import CNI
+import NetTypes
+import Glibc
+@testable import Fabric
+
+/// A per-test directory under /tmp, removed (recursively) when the test ends.
+final class RegistryTempDirectory {
+    let path: String
+
+    init(_ label: String) {
+        var template = Array("/tmp/rgt-\(getpid())-\(label)-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(made != nil, "mkdtemp failed")
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    deinit { registryRemoveTree(path) }
+}
+
+/// `rm -rf` without spawning a process.
+func registryRemoveTree(_ path: String) {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+        for name in (try? RegistryFiles.list(path)) ?? [] { registryRemoveTree(path + "/" + name) }
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}
+
+/// Runs `body(0..<count)` on `count` OS threads at once and waits for all of them: real
+/// parallel agents, each with its own registry instance.
+func registryRunOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    final class Job: @unchecked Sendable {
+        let index: Int
+        let body: @Sendable (Int) -> Void
+        init(_ index: Int, _ body: @escaping @Sendable (Int) -> Void) { self.index = index; self.body = body }
+    }
+    var threads: [pthread_t] = []
+    for i in 0..<count {
+        let job = Unmanaged.passRetained(Job(i, body)).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, nil, { raw in
+            let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
+            job.body(job.index)
+            return nil
+        }, job)
+        precondition(rc == 0, "pthread_create failed: \(rc)")
+        threads.append(thread)
+    }
+    for thread in threads { pthread_join(thread, nil) }
+}
+
+/// Results written from several threads, one slot each.
+final class RegistrySlots<T>: @unchecked Sendable {
+    private var values: [T?]
+    private var mutex = pthread_mutex_t()
+
+    init(_ count: Int) {
+        values = Array(repeating: nil, count: count)
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    subscript(index: Int) -> T? {
+        get { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; return values[index] }
+        set { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; values[index] = newValue }
+    }
+
+    var all: [T?] { (0..<values.count).map { self[$0] } }
+}
+
+/// A deterministic generator for allocator choices (SplitMix64).
+struct RegistrySeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+let registryVXLANConfig = #"{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}"#
+
+func registryTestLease(_ subnet: String, _ publicIP: String, expiration: Double? = nil) -> SubnetLease {
+    SubnetLease(subnet: IPPrefix(subnet)!, publicIP: IPAddress(publicIP)!, backendType: "vxlan",
+                backendData: SubnetLease.vxlanBackendData(vni: 1, vtepMAC: MACAddress("aa:bb:cc:dd:ee:01")!),
+                expiration: expiration)
+}
+
+/// Hands a single-thread object to exactly one other thread (the test waits for it).
+final class RegistryHandOff<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
