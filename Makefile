@@ -4,7 +4,7 @@
 PREFIX      ?= /opt/cni/bin
 DESTDIR     ?=
 SWIFT       ?= swift
-PLUGINS     := bridge host-local loopback
+PLUGINS     := bridge host-local loopback flannel-vxlan host-gw
 RELEASE_DIR := .build/release
 
 # The toolchain's usual place on our machines, if it is not on PATH already.

@@ -7,13 +7,6 @@ struct Reconciler: Sendable {
     let socket: RouteSocket
     private(set) var knownKeys: Set<DataplaneEntry.Key> = []
 
-    /// Requests per `perform` call. Every request gets its own ack and the kernel queues
-    /// them all while it processes the datagram; with the default 208 KiB receive buffer
-    /// (about 1 KiB of accounting per ack) a few hundred acks overflow it and are lost
-    /// (ENOBUFS, then a wait for acks that never come). 128 leaves room even when every
-    /// request fails with an extended-ack message.
-    static let requestsPerBatch = 128
-
     init(socket: RouteSocket) {
         self.socket = socket
     }
@@ -39,16 +32,14 @@ struct Reconciler: Sendable {
         report.unchanged += plan.unchanged.count
 
         let requests = plan.removals.map(\.deleteRequest) + plan.writes.map { $0.desired.entry.addRequest(replacing: $0.replacing) }
-        var outcomes: [Result<Void, NetlinkError>] = []
-        for start in stride(from: 0, to: requests.count, by: Self.requestsPerBatch) {
-            let batch = Array(requests[start..<min(start + Self.requestsPerBatch, requests.count)])
-            report.netlinkRoundTrips += RouteSocket.roundTrips(for: batch)
-            do {
-                outcomes += try socket.perform(batch)
-            } catch {
-                // The socket itself failed: this batch's outcomes are unknown; say so per entry.
-                outcomes += batch.map { _ in .failure(error) }
-            }
+        // RouteSocket splits the batch into datagrams small enough for their acks.
+        report.netlinkRoundTrips += RouteSocket.roundTrips(for: requests)
+        let outcomes: [Result<Void, NetlinkError>]
+        do {
+            outcomes = try socket.perform(requests)
+        } catch {
+            // The socket itself failed: the outcomes are unknown; say so per entry.
+            outcomes = requests.map { _ in .failure(error) }
         }
         for (removal, outcome) in zip(plan.removals, outcomes) {
             switch outcome {

@@ -13,6 +13,11 @@ struct KernelReply {
 extension RouteSocket {
     /// Upper bound for one sendto; larger batches go out in several datagrams.
     static let maximumDatagramSize = 32 * 1024
+    /// Upper bound of requests per datagram. Every request gets its own ack, and the kernel
+    /// queues all of a datagram's acks before we read any; each costs about 1 KiB of receive
+    /// buffer, so an unbounded batch overflows it (ENOBUFS, lost acks). 128 acks fit even the
+    /// default 208 KiB buffer with extended-ack text in every one.
+    static let maximumRequestsPerDatagram = 128
     /// A dump that keeps being interrupted by concurrent changes is retried this often.
     static let dumpAttempts = 5
 
@@ -104,7 +109,7 @@ extension RouteSocket {
         var size = 0
         for request in requests {
             let length = request.encoded(sequence: 0).count
-            if !current.isEmpty && size + length > maximumDatagramSize {
+            if !current.isEmpty && (size + length > maximumDatagramSize || current.count >= maximumRequestsPerDatagram) {
                 chunks.append(current)
                 current = []
                 size = 0

@@ -1,1 +1,3 @@
-print("not yet")
+import Fabric
+
+FabricMain.main(kind: .hostGW)

@@ -1,0 +1,60 @@
+import CNI
+import FoundationEssentials
+
+/// The encodings etcd's JSON gateway uses: keys and values as base64, 64-bit numbers as
+/// decimal strings (proto3 JSON), zero-valued fields omitted.
+enum EtcdJSON {
+    static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+
+    static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+
+    static func decodeBase64(_ value: JSONValue?) -> [UInt8]? {
+        guard let text = value?.stringValue, let data = Data(base64Encoded: text) else { return nil }
+        return Array(data)
+    }
+
+    /// A 64-bit field: a string in proto3 JSON, tolerated as a number; absent means 0.
+    static func int64(_ value: JSONValue?) -> Int64 {
+        switch value {
+        case .string(let s)?: return Int64(s) ?? 0
+        case .int(let i)?: return Int64(i)
+        case .double(let d)?: return Int64(exactly: d) ?? 0
+        default: return 0
+        }
+    }
+
+    /// The `range_end` that makes a range cover every key starting with `prefix`: the prefix
+    /// with its last byte incremented (etcd's `WithPrefix`).
+    static func prefixEnd(_ prefix: String) -> [UInt8] {
+        var bytes = Array(prefix.utf8)
+        while let last = bytes.last {
+            if last < 0xff {
+                bytes[bytes.count - 1] = last + 1
+                return bytes
+            }
+            bytes.removeLast()
+        }
+        return [0]  // every key
+    }
+
+    /// `{"key":…,"range_end":…}` for the keys under `prefix`.
+    static func prefixRange(_ prefix: String) -> [String: JSONValue] {
+        ["key": .string(base64(prefix)), "range_end": .string(base64(prefixEnd(prefix)))]
+    }
+}
+
+/// One key-value from a range or a watch event.
+struct EtcdKeyValue {
+    let key: String
+    let value: [UInt8]
+    let modRevision: Int64
+    let lease: Int64
+
+    init?(_ json: JSONValue?) {
+        guard let json, let key = EtcdJSON.decodeBase64(json["key"]) else { return nil }
+        self.key = String(decoding: key, as: UTF8.self)
+        value = EtcdJSON.decodeBase64(json["value"]) ?? []
+        modRevision = EtcdJSON.int64(json["mod_revision"])
+        lease = EtcdJSON.int64(json["lease"])
+    }
+}
