@@ -53,21 +53,7 @@ struct EtcdRegistryTests {
             #expect(try registry.waitForChange(timeout: 1))  // never listed: list first
             _ = try registry.leases()
             #expect(try !registry.waitForChange(timeout: 0.5))
-            let started = monotonicNow()
-            let seen = RegistrySlots<(Bool, Double)>(1)
-            let handOff = RegistryHandOff(registry)
-            registryRunOnThreads(2) { i in
-                if i == 0 {
-                    seen[0] = ((try? handOff.value.waitForChange(timeout: 10)) ?? false, monotonicNow() - started)
-                } else {
-                    usleep(200_000)
-                    let other = try? EtcdRegistry(endpoints: [EtcdFixture.clientURL])
-                    _ = try? other?.createLease(registryTestLease("10.244.5.0/24", "192.168.1.5"), ttl: 3)
-                }
-            }
-            let (changed, after) = try #require(seen[0])
-            #expect(changed)
-            #expect(after < 1.5, "change seen after \(after)s")
+            try registryWatchSeesCreate(registry, limit: 1.5) { try EtcdRegistry(endpoints: [EtcdFixture.clientURL]) }
             #expect(try registry.leases().count == 1)
             // The 3 s etcd lease runs out without renewal: etcd deletes the key, the watch says so.
             #expect(try registry.waitForChange(timeout: 15))
@@ -77,27 +63,7 @@ struct EtcdRegistryTests {
 
     @Test func eightAgentsRace() throws {
         try EtcdFixture.withNamespace("race") {
-            try EtcdRegistry(endpoints: [EtcdFixture.clientURL]).storeNetworkConfig(
-                #"{"Network":"10.9.0.0/20","SubnetMin":"10.9.1.0","SubnetMax":"10.9.8.0","Backend":{"Type":"host-gw"}}"#)
-            let results = RegistrySlots<Result<IPPrefix, PluginError>>(8)
-            registryRunOnThreads(8) { i in
-                results[i] = Result { () throws(PluginError) -> IPPrefix in
-                    do {
-                        let registry = try EtcdRegistry(endpoints: [EtcdFixture.clientURL])
-                        let allocator = SubnetAllocator(config: try registry.networkConfig(),
-                                                        publicIP: IPAddress("192.168.7.\(i + 1)")!,
-                                                        backendType: "host-gw", backendData: nil)
-                        return try allocator.acquire(from: registry, previous: nil, ttl: 60).subnet
-                    } catch let e as PluginError { throw e } catch { throw PluginError(.failed, "\(error)") }
-                }
-            }
-            let subnets = try results.all.map { try #require($0).get() }
-            #expect(Set(subnets).count == 8)
-            let registry = try EtcdRegistry(endpoints: [EtcdFixture.clientURL])
-            #expect(try registry.leases().count == 8)
-            let ninth = SubnetAllocator(config: try registry.networkConfig(), publicIP: IPAddress("192.168.7.99")!,
-                                        backendType: "host-gw", backendData: nil)
-            #expect(throws: PluginError.self) { _ = try ninth.acquire(from: registry, previous: nil, ttl: 60) }
+            try registryEightAgentsRace { try EtcdRegistry(endpoints: [EtcdFixture.clientURL]) }
         }
     }
 

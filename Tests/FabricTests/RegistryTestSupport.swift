@@ -1,6 +1,7 @@
 import CNI
 import NetTypes
 import Glibc
+import Testing
 @testable import Fabric
 
 /// A per-test directory under /tmp, removed (recursively) when the test ends.
@@ -94,4 +95,48 @@ func registryTestLease(_ subnet: String, _ publicIP: String, expiration: Double?
 final class RegistryHandOff<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Eight agents start at once against one registry holding exactly eight free subnets:
+/// every one gets a lease and no two share a subnet; a ninth finds the space exhausted.
+/// `open` gives each agent its own registry instance, as separate processes would have.
+func registryEightAgentsRace(_ open: @escaping @Sendable () throws -> any Registry) throws {
+    try open().storeNetworkConfig(
+        #"{"Network":"10.9.0.0/20","SubnetMin":"10.9.1.0","SubnetMax":"10.9.8.0","Backend":{"Type":"host-gw"}}"#)
+    @Sendable func allocator(_ registry: any Registry, _ host: Int) throws -> SubnetAllocator {
+        SubnetAllocator(config: try registry.networkConfig(), publicIP: IPAddress("192.168.7.\(host)")!,
+                        backendType: "host-gw", backendData: nil)
+    }
+    let results = RegistrySlots<Result<IPPrefix, any Error>>(8)
+    registryRunOnThreads(8) { i in
+        results[i] = Result {
+            let registry = try open()
+            return try allocator(registry, i + 1).acquire(from: registry, previous: nil, ttl: 60).subnet
+        }
+    }
+    let subnets = try results.all.map { try #require($0).get() }
+    #expect(Set(subnets).count == 8)
+    let registry = try open()
+    #expect(try registry.leases().count == 8)
+    #expect(throws: PluginError.self) { _ = try allocator(registry, 99).acquire(from: registry, previous: nil, ttl: 60) }
+}
+
+/// `watcher` (already listed) must report a lease another agent creates 0.2 s later within
+/// `limit` seconds.
+func registryWatchSeesCreate(_ watcher: any Registry, limit: Double,
+                             other: @escaping @Sendable () throws -> any Registry) throws {
+    let started = monotonicNow()
+    let seen = RegistrySlots<(Bool, Double)>(1)
+    let handOff = RegistryHandOff(watcher)
+    registryRunOnThreads(2) { i in
+        if i == 0 {
+            seen[0] = ((try? handOff.value.waitForChange(timeout: 10)) ?? false, monotonicNow() - started)
+        } else {
+            usleep(200_000)
+            _ = try? other().createLease(registryTestLease("10.244.5.0/24", "192.168.1.5"), ttl: 3)
+        }
+    }
+    let (changed, after) = try #require(seen[0])
+    #expect(changed)
+    #expect(after < limit, "change seen after \(after)s")
 }
