@@ -1,5 +1,6 @@
 # swift-cni — build, install, test and demo. Every target that needs Debian packages installs
 # them itself (idempotently), so a fresh Debian 12 machine needs only `make demo` / `make test`.
+# RUNLEVEL=1 keeps package scripts from starting services (etcd-server) on the host.
 
 PREFIX      ?= /opt/cni/bin
 DESTDIR     ?=
@@ -12,9 +13,11 @@ export PATH := $(PATH):/opt/swift/usr/bin
 
 # Build and runtime needs: libmnl for netlink, nft for masquerade, iproute2/ping for the
 # tests, Go + libcni source for the libcni driver, the reference plugins for side-by-side
-# tests.
+# tests, etcd for the cross-host registry tests, tcpdump/curl to observe the dataplane and
+# the agent's endpoints.
 DEBIAN_PACKAGES := libmnl-dev pkg-config iproute2 nftables iptables iputils-ping jq \
-                   golang-go golang-github-appc-cni-dev containernetworking-plugins
+                   golang-go golang-github-appc-cni-dev containernetworking-plugins \
+                   etcd-server etcd-client tcpdump curl
 
 .PHONY: all deps build install test unit-test integration-test demo clean
 
@@ -26,7 +29,7 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
 build: deps
