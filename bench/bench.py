@@ -10,12 +10,12 @@ per iteration) so that drift of a noisy machine hits both.
 Environment (all optional):
   BENCH_BIN       our plugins (default .build/release)
   BENCH_REF       reference plugins (default /usr/lib/cni)
-  BENCH_RUNS      iterations per latency figure (default 40)
+  BENCH_RUNS      iterations per latency figure (default 50)
   BENCH_GROWTH    containers in the growth test (default 250)
   BENCH_PAR       parallel ADDs in the concurrency test (default 32)
-  BENCH_PAR_ROUNDS rounds of the concurrency test (default 5)
+  BENCH_PAR_ROUNDS rounds of the concurrency test (default 7)
   BENCH_DP_ROUNDS rounds of each dataplane figure (default 5)
-  BENCH_DP_SECS   seconds per iperf3 run (default 2)
+  BENCH_DP_SECS   seconds per iperf3 run (default 3)
   BENCH_ONLY      comma list of sections to run: latency,growth,concurrency,start,dataplane
   BENCH_OUT       output directory (default bench/)
 
@@ -44,12 +44,12 @@ REF_DIR = os.environ.get("BENCH_REF") or "/usr/lib/cni"
 DRIVER = os.environ.get("BENCH_DRIVER") or os.path.join(REPO, "integration/bin/driver")
 TIMER = os.environ.get("BENCH_TIMER") or os.path.join(BENCH_DIR, ".bin/exectimer")
 OUT_DIR = os.environ.get("BENCH_OUT") or BENCH_DIR
-RUNS = int(os.environ.get("BENCH_RUNS", "40"))
+RUNS = int(os.environ.get("BENCH_RUNS", "50"))
 GROWTH = int(os.environ.get("BENCH_GROWTH", "250"))
 PAR = int(os.environ.get("BENCH_PAR", "32"))
-PAR_ROUNDS = int(os.environ.get("BENCH_PAR_ROUNDS", "5"))
+PAR_ROUNDS = int(os.environ.get("BENCH_PAR_ROUNDS", "7"))
 DP_ROUNDS = int(os.environ.get("BENCH_DP_ROUNDS", "5"))
-DP_SECS = int(os.environ.get("BENCH_DP_SECS", "2"))
+DP_SECS = int(os.environ.get("BENCH_DP_SECS", "3"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 GROWTH_EDGE = 20
@@ -185,11 +185,12 @@ class Impl:
     """One plugin set with its own node namespace (so rules and bridges of the two sets never
     meet)."""
 
-    def __init__(self, key, label, plugins_dir):
+    def __init__(self, key, label, plugins_dir, tag=None):
         self.key, self.label, self.dir = key, label, plugins_dir
-        self.node = netns_add(f"{PFX}-{key}n")
+        self.tag = tag or key  # names of namespaces and directories
+        self.node = netns_add(f"{PFX}-{self.tag}n")
         sh("ip", "-n", self.node, "link", "set", "lo", "up")
-        self.root = os.path.join(TMP, key)
+        self.root = os.path.join(TMP, self.tag)
         self.conf_dir = os.path.join(self.root, "conf")
         self.data_dir = os.path.join(self.root, "ipam")
         self.cache_dir = os.path.join(self.root, "cache")
@@ -200,7 +201,7 @@ class Impl:
 
     def new_ctr(self):
         self.ctr_n += 1
-        return netns_add(f"{PFX}-{self.key}{self.ctr_n}")
+        return netns_add(f"{PFX}-{self.tag}{self.ctr_n}")
 
 
 class Net:
@@ -555,12 +556,16 @@ def ping_rtts(client_ns, ip):
     return [float(m) for m in re.findall(r"time=([\d.]+) ms", r.stdout)]
 
 
-def bench_dataplane(impls, R):
+def bench_dataplane(R):
     log(f"== 6. dataplane: iperf3 ({DP_SECS}s, 1 and 4 streams) and ping, {DP_ROUNDS} rounds")
     if not shutil.which("iperf3"):
         R["dataplane"] = {"skipped": "iperf3 not installed"}
         return
-    net = Net("dp", 12, False, False)
+    # Fresh nodes, the shipped conflist (ipMasq on): with bridge-nf-call-iptables=1 (the
+    # default here) bridged traffic passes the node's netfilter hooks, so each side is
+    # measured with exactly the rules its own plugin installs.
+    impls = [Impl("ours", "swift-cni", OURS_DIR, tag="od"), Impl("ref", "reference", REF_DIR, tag="rd")]
+    net = Net("dp", 12, True, False)
     pairs = {}
     for impl in impls:
         net.install(impl)
@@ -676,7 +681,7 @@ def main():
         if want("growth"):
             bench_growth(impls, R)
         if want("dataplane"):
-            bench_dataplane(impls, R)
+            bench_dataplane(R)
         R["cross_host"] = probe_cross_host()
         R["machine"]["duration_s"] = round(time.time() - t0, 1)
         R["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]

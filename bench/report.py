@@ -152,7 +152,9 @@ def render(R):
     d = R.get("dataplane")
     if d and "skipped" not in d:
         w("## 6. Dataplane (container to container on one bridge; bare veth as the ceiling)\n")
-        w("iperf3 TCP, server bound inside the first container's netns, client in the second; "
+        w("Fresh node netns per side, the shipped conflist (ipMasq on; bridge-nf-call-iptables is 1 here, so "
+          "bridged traffic passes each side's own netfilter rules). "
+          "iperf3 TCP, server bound inside the first container's netns, client in the second; "
           "ping RTT (50 pings at 10 ms interval per round). Gbit/s and ms, median / p90 "
           "(for throughput, p90 is the 90th percentile of the samples, i.e. near the best).\n")
         w("| path | TCP 1 stream Gbit/s | TCP 4 streams Gbit/s | ping RTT ms |")
