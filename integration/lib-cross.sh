@@ -1,0 +1,629 @@
+# shellcheck shell=bash
+# Helpers for the multi-node suites (cross-host.sh, demo-cross.sh). Source it
+# after lib.sh. Contract under test: docs/cross-host.md.
+#
+# Topology (all network namespaces, the root namespace is never touched):
+#
+#   $UL_NS      the underlay: one bridge "br0"; every node, the etcd host and the
+#               "outside" host hang off it through a veth pair
+#   node k      netns ${CLP}n<k>, underlay veth "eth0" with $UNDERLAY.<k>/24,
+#               its own files under $CLDIR/n<k>/ (subnet.env, state, agent.log,
+#               CNI conf/cache/data); the agent runs inside it
+#   container   netns ${CLP}n<k><name>, attached with the libcni driver run
+#               inside the node netns
+#   etcd        netns $ETCD_NS at $UNDERLAY.250 (data dir in the run dir)
+#   outside     netns $OUT_NS at $UNDERLAY.200, no route to the cluster network
+#               (reachable from containers only through masquerade)
+#
+# Background processes (agents, etcd, tcpdump, ping) are recorded in BG_PIDS;
+# xcleanup() stops them (TERM, then KILL) before lib.sh's cleanup() deletes
+# the namespaces and the run dir.
+
+AGENT_PORT=9102
+RESYNC=${RESYNC:-1}
+
+declare -A NODE_NS=() NODE_IP=() NODE_DIR=() AGENT_PID=() CTR_IP=() CTR_NODE=()
+CLN=0            # cluster counter
+CLP=""           # netns prefix of the current cluster
+CLDIR=""         # files of the current cluster
+CL_NODES=()      # node indexes of the current cluster
+CL_CTRS=()       # container netns names of the current cluster, in order
+REGISTRY=dir     # dir | etcd
+BACKEND=vxlan    # vxlan | host-gw
+AGENT_BIN=""     # path of flannel-vxlan / host-gw
+REG_DIR=""
+ETCD_NS="" ETCD_PID="" ETCD_EP="" ETCD_DATA="" ETCD_IP=""
+UL_NS="" OUT_NS="" UNDERLAY="" CLUSTER_NET_A="" OUT_IP=""
+NET_NAME=""      # CNI network name of the current backend's conflist
+
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+
+# ---------------------------------------------------------------- processes
+
+bg_forget() { # bg_forget <pid>: it was reaped by us; do not kill it at cleanup
+    local p out=()
+    for p in "${BG_PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done
+    BG_PIDS=("${out[@]}")
+}
+
+# stop_pid <pid> [signal] [timeout-s]: signal, wait for exit (KILL after the
+# timeout); the exit status is left in STOP_RC.
+stop_pid() {
+    local pid=$1 sig=${2:-TERM} t=${3:-5} i
+    STOP_RC=""
+    kill "-$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < t * 20; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "  (pid $pid ignored SIG$sig for ${t}s, killing)"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null
+    STOP_RC=$?
+    bg_forget "$pid"
+}
+
+xcleanup() {
+    local rc=$? pid i alive
+    trap - EXIT INT TERM
+    for pid in "${BG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for ((i = 0; i < 60; i++)); do
+        alive=0
+        for pid in "${BG_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && break
+        sleep 0.05
+    done
+    for pid in "${BG_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+    for pid in "${BG_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    BG_PIDS=()
+    (exit "$rc")
+    cleanup
+}
+
+xon_signal() {
+    log "interrupted ($1), cleaning up"
+    xcleanup
+    exit "$2"
+}
+
+# xinit_run: lib.sh's init_run plus our tools, traps and the underlay.
+xinit_run() {
+    local t
+    for t in curl tcpdump bridge; do
+        command -v "$t" >/dev/null || die "missing tool: $t (apt-get install curl tcpdump iproute2)"
+    done
+    init_run
+    trap xcleanup EXIT
+    trap 'xon_signal INT 130' INT
+    trap 'xon_signal TERM 143' TERM
+    pick_addresses
+    underlay_up
+}
+
+# ---------------------------------------------------------------- addressing
+
+# A per-run /24 for the underlay and a /16 for the cluster network, both in
+# 10/8, neither overlapping anything the machine's own namespace uses.
+pick_addresses() {
+    local used x y a tries=0
+    used=$(ip -4 -o addr show 2>/dev/null | awk '{print $4}'; ip -4 route show table all 2>/dev/null | awk '{print $1}')
+    while :; do
+        tries=$((tries + 1))
+        [ $tries -lt 200 ] || die "no free 10.x.y.0/24 found"
+        x=$((100 + RANDOM % 100))
+        y=$((RANDOM % 256))
+        a=$((200 + RANDOM % 50))
+        printf '%s\n' "$used" | grep -qE "^10\.($x|$a)\." && continue
+        printf '%s\n' "$used" | grep -qE '^10\.0\.0\.0/8|^0\.0\.0\.0/0|^default' && true
+        break
+    done
+    UNDERLAY="10.$x.$y"
+    CLUSTER_NET_A=$a
+    ETCD_IP="$UNDERLAY.250"
+    OUT_IP="$UNDERLAY.200"
+    log "underlay $UNDERLAY.0/24, cluster network 10.$a.0.0/16"
+}
+
+ip2int() { local IFS=.; set -- $1; echo $((($1 << 24) | ($2 << 16) | ($3 << 8) | $4)); }
+int2ip() { echo "$((($1 >> 24) & 255)).$((($1 >> 16) & 255)).$((($1 >> 8) & 255)).$(($1 & 255))"; }
+
+# subnet_of 10.244.1.1/24 -> 10.244.1.0/24
+subnet_of() {
+    local addr=${1%/*} len=${1#*/} n mask
+    n=$(ip2int "$addr")
+    mask=$(((0xffffffff << (32 - len)) & 0xffffffff))
+    echo "$(int2ip $((n & mask)))/$len"
+}
+subnet_net() { echo "${1%/*}"; }            # 10.244.1.0/24 -> 10.244.1.0
+subnet_key() { echo "${1%/*}-${1#*/}"; }    # 10.244.1.0/24 -> 10.244.1.0-24
+
+# ---------------------------------------------------------------- underlay
+
+underlay_up() {
+    UL_NS="${PFX}-ul"
+    netns_add "$UL_NS"
+    ip -n "$UL_NS" link add br0 type bridge || die "underlay bridge"
+    ip -n "$UL_NS" link set br0 up
+    OUT_NS="${PFX}-out"
+    underlay_attach "$OUT_NS" out "$OUT_IP" || die "outside host"
+}
+
+# underlay_attach <netns> <ul-port-name> <addr>: veth eth0 in <netns> with
+# <addr>/24, its peer <ul-port-name> on the underlay bridge.
+underlay_attach() {
+    local ns=$1 port=$2 addr=$3
+    ip netns list | awk '{print $1}' | grep -qxF "$ns" || netns_add "$ns"
+    ip -n "$UL_NS" link add "$port" type veth peer name eth0 netns "$ns" || return 1
+    ip -n "$UL_NS" link set "$port" master br0 up || return 1
+    ip -n "$ns" addr add "$addr/24" dev eth0 || return 1
+    ip -n "$ns" link set eth0 up || return 1
+}
+
+# ---------------------------------------------------------------- etcd
+
+etcd_ensure_installed() {
+    local pkgs=""
+    command -v etcd >/dev/null || pkgs+=" etcd-server"
+    command -v etcdctl >/dev/null || pkgs+=" etcd-client"
+    [ -z "$pkgs" ] && return 0
+    log "installing$pkgs"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null 2>&1 ||
+        { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs >/dev/null 2>&1; } ||
+        return 1
+    # The package starts a system etcd in the root namespace: stop it, we run our own.
+    if [ -x /etc/init.d/etcd ]; then
+        if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+            systemctl stop etcd >/dev/null 2>&1; systemctl disable etcd >/dev/null 2>&1
+        else
+            /etc/init.d/etcd stop >/dev/null 2>&1
+        fi
+    fi
+    command -v etcd >/dev/null && command -v etcdctl >/dev/null
+}
+
+etcd_start() {
+    ETCD_NS="${PFX}-etcd"
+    ETCD_EP="http://$ETCD_IP:2379"
+    ETCD_DATA="$RUN_DIR/etcd"
+    if ! ip netns list | awk '{print $1}' | grep -qxF "$ETCD_NS"; then
+        underlay_attach "$ETCD_NS" etcd "$ETCD_IP" || return 1
+    fi
+    mkdir -p "$ETCD_DATA"
+    ip netns exec "$ETCD_NS" etcd --name scni --data-dir "$ETCD_DATA/data" \
+        --listen-client-urls "$ETCD_EP" --advertise-client-urls "$ETCD_EP" \
+        --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+        --initial-cluster scni=http://127.0.0.1:2380 --log-level warn \
+        >>"$ETCD_DATA/etcd.log" 2>&1 &
+    ETCD_PID=$!
+    BG_PIDS+=("$ETCD_PID")
+    local i
+    for ((i = 0; i < 100; i++)); do
+        ip netns exec "$ETCD_NS" curl -s -m 1 "$ETCD_EP/health" 2>/dev/null | grep -q '"health":"true"' && return 0
+        kill -0 "$ETCD_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "etcd did not come up:"; tail -n 5 "$ETCD_DATA/etcd.log" >&2
+    return 1
+}
+
+etcd_stop() {
+    [ -n "$ETCD_PID" ] || return 0
+    stop_pid "$ETCD_PID" TERM 10
+    ETCD_PID=""
+}
+
+etcdctl_() { ip netns exec "$ETCD_NS" env ETCDCTL_API=3 etcdctl --endpoints "$ETCD_EP" --command-timeout=3s "$@"; }
+
+# etcd_range <prefix>: JSON array [{key, value}] (decoded) through the gateway.
+etcd_range() {
+    local k end
+    k=$(printf '%s' "$1" | base64 -w0)
+    end=$(printf '%s' "${1%?}$(printf '%s' "${1: -1}" | tr '/' '0')" | base64 -w0)
+    ip netns exec "$ETCD_NS" curl -s -m 2 -X POST "$ETCD_EP/v3/kv/range" \
+        -d "{\"key\":\"$k\",\"range_end\":\"$end\"}" |
+        jq -c '[(.kvs // [])[] | {key: (.key | @base64d), value: (.value // "" | @base64d)}]'
+}
+
+# ---------------------------------------------------------------- registry
+
+PREFIX_KEY=/coreos.com/network
+
+reg_put_config() { # <json>
+    case $REGISTRY in
+    dir)
+        mkdir -p "$REG_DIR$PREFIX_KEY"
+        cat >"$REG_DIR$PREFIX_KEY/config" <<<"$1"
+        ;;
+    etcd) etcdctl_ put "$PREFIX_KEY/config" "$1" >/dev/null ;;
+    esac
+}
+
+reg_del_config() {
+    case $REGISTRY in
+    dir) rm -f "$REG_DIR$PREFIX_KEY/config" ;;
+    etcd) etcdctl_ del "$PREFIX_KEY/config" >/dev/null ;;
+    esac
+}
+
+reg_clear() {
+    case $REGISTRY in
+    dir) rm -rf "$REG_DIR" && mkdir -p "$REG_DIR" ;;
+    etcd) etcdctl_ del --prefix /coreos.com/ >/dev/null ;;
+    esac
+}
+
+# reg_leases: "<key-name> <json>" per lease (key-name like 10.244.1.0-24)
+reg_leases() {
+    local f
+    case $REGISTRY in
+    dir)
+        [ -d "$REG_DIR$PREFIX_KEY/subnets" ] || return 0
+        for f in "$REG_DIR$PREFIX_KEY/subnets"/*; do
+            [ -f "$f" ] || continue
+            [[ ${f##*/} =~ ^[0-9.]+-[0-9]+$ ]] || continue
+            printf '%s %s\n' "${f##*/}" "$(tr -d '\n' <"$f")"
+        done
+        ;;
+    etcd)
+        etcd_range "$PREFIX_KEY/subnets/" | jq -r '.[] | "\(.key | split("/") | last) \(.value | gsub("\n"; ""))"'
+        ;;
+    esac
+}
+
+reg_lease_count() { reg_leases | grep -c . || true; }
+
+# reg_lease_of <public-ip>: the key name of the lease held by that node
+reg_lease_of() {
+    reg_leases | while read -r k v; do
+        if [ "$(jq -r '.PublicIP // empty' <<<"$v" 2>/dev/null)" = "$1" ]; then echo "$k"; break; fi
+    done
+}
+
+reg_lease_json() { # <key-name>
+    reg_leases | awk -v k="$1" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }'
+}
+
+reg_del_lease() { # <key-name>
+    case $REGISTRY in
+    dir) rm -f "$REG_DIR$PREFIX_KEY/subnets/$1" ;;
+    etcd) etcdctl_ del "$PREFIX_KEY/subnets/$1" >/dev/null ;;
+    esac
+}
+
+net_config() { # [json-overrides]: the network config for the current backend
+    local o=${1:-}
+    [ -n "$o" ] || o='{}'
+    jq -cn --arg net "10.$CLUSTER_NET_A.0.0/16" --arg be "$BACKEND" --argjson o "$o" \
+        '{Network: $net, SubnetLen: 24, Backend: {Type: $be}} * $o'
+}
+
+# ---------------------------------------------------------------- clusters
+
+# cluster_begin <label>: new prefix and dir for a set of nodes; clears the
+# registry (etcd) or starts a fresh registry dir.
+cluster_begin() {
+    CLN=$((CLN + 1))
+    CLP="${PFX}-k${CLN}"
+    CLDIR="$RUN_DIR/k$CLN"
+    CL_NODES=()
+    CL_CTRS=()
+    mkdir -p "$CLDIR"
+    REG_DIR="$CLDIR/registry"
+    mkdir -p "$REG_DIR"
+    [ "$REGISTRY" = etcd ] && reg_clear
+    case $BACKEND in
+    vxlan) AGENT_BIN="$PLUGINS_DIR/flannel-vxlan" NET_NAME=cbr0 CONFLIST=30-flannel-vxlan.conflist ;;
+    host-gw) AGENT_BIN="$PLUGINS_DIR/host-gw" NET_NAME=cbr0-hostgw CONFLIST=31-host-gw.conflist ;;
+    esac
+    CURRENT_SCENARIO="$REGISTRY/$BACKEND: $1"
+    log ""
+    log "=== [$REGISTRY/$BACKEND] $1"
+}
+
+# cluster_end: agents stopped, every netns of the cluster deleted.
+cluster_end() {
+    local k c
+    for k in "${CL_NODES[@]}"; do agent_stop "$k" >/dev/null 2>&1; done
+    for c in "${CL_CTRS[@]}"; do netns_del "$c"; done
+    for k in "${CL_NODES[@]}"; do
+        netns_del "${NODE_NS[$k]}"
+        ip -n "$UL_NS" link del "k${CLN}n$k" 2>/dev/null || true
+    done
+    CL_NODES=()
+    CL_CTRS=()
+    CURRENT_SCENARIO=""
+}
+
+# node_new <k> [--no-underlay]: node netns with $UNDERLAY.<k>/24 on eth0.
+node_new() {
+    local k=$1 ns="${CLP}n$1"
+    NODE_NS[$k]=$ns
+    NODE_IP[$k]="$UNDERLAY.$k"
+    NODE_DIR[$k]="$CLDIR/n$k"
+    mkdir -p "${NODE_DIR[$k]}"/{state,conf,cache,ipam,cni-data}
+    netns_add "$ns"
+    CL_NODES+=("$k")
+    if [ "${2:-}" != --no-underlay ]; then
+        underlay_attach "$ns" "k${CLN}n$k" "${NODE_IP[$k]}" || { fail "node $k underlay setup"; return 1; }
+    fi
+    # the node's CNI config: the backend's example conflist with per-node paths
+    jq --arg sf "${NODE_DIR[$k]}/subnet.env" --arg dd "${NODE_DIR[$k]}/cni-data" --arg ipd "${NODE_DIR[$k]}/ipam" '
+        .plugins[0].subnetFile = $sf | .plugins[0].dataDir = $dd | .plugins[0].ipam.dataDir = $ipd
+        ' "$CONF_SRC_DIR/$CONFLIST" >"${NODE_DIR[$k]}/conf/$NET_NAME.conflist" || die "conflist $CONFLIST"
+}
+
+# Registry flags of the agents; AGENT_ETCD_EP / AGENT_IFACE override the
+# endpoint and the underlay interface (bad-input scenarios).
+AGENT_ETCD_EP="" AGENT_IFACE=eth0
+reg_flags() {
+    case $REGISTRY in
+    dir) echo "--registry-dir $REG_DIR" ;;
+    etcd) echo "--etcd-endpoints ${AGENT_ETCD_EP:-$ETCD_EP}" ;;
+    esac
+}
+
+# agent_start <k> [extra flags...]: the agent in node k, logs appended to agent.log
+agent_start() {
+    local k=$1
+    shift
+    local d=${NODE_DIR[$k]}
+    # shellcheck disable=SC2046
+    printf '%s --- start %s\n' "$(date +%T.%N)" "$*" >>"$d/agent.log"
+    ip netns exec "${NODE_NS[$k]}" "$AGENT_BIN" agent $(reg_flags) --iface "$AGENT_IFACE" \
+        --subnet-file "$d/subnet.env" --state-dir "$d/state" \
+        --listen "127.0.0.1:$AGENT_PORT" --resync-interval "$RESYNC" "$@" >>"$d/agent.log" 2>&1 &
+    AGENT_PID[$k]=$!
+    BG_PIDS+=("${AGENT_PID[$k]}")
+}
+
+agent_running() { [ -n "${AGENT_PID[$1]:-}" ] && kill -0 "${AGENT_PID[$1]}" 2>/dev/null; }
+
+# agent_stop <k> [signal]: exit status in STOP_RC ("" if it was not running)
+agent_stop() {
+    local k=$1
+    STOP_RC=""
+    [ -n "${AGENT_PID[$k]:-}" ] || return 0
+    stop_pid "${AGENT_PID[$k]}" "${2:-TERM}" 5
+    AGENT_PID[$k]=""
+}
+
+# agent_exited_rc <k>: if the agent has exited, reap it and print its status.
+agent_exited_rc() {
+    local k=$1 pid=${AGENT_PID[$1]:-}
+    [ -n "$pid" ] || return 1
+    kill -0 "$pid" 2>/dev/null && return 1
+    wait "$pid" 2>/dev/null
+    local rc=$?
+    bg_forget "$pid"
+    AGENT_PID[$k]=""
+    AGENT_LAST_RC[$k]=$rc
+    echo "$rc"
+}
+declare -A AGENT_LAST_RC=()
+
+# http_code <k> <path>: HTTP status of the agent's health endpoint (000 = no answer);
+# body in $CLDIR/n<k>/http.body
+http_code() {
+    ip netns exec "${NODE_NS[$1]}" curl -s -m 1 -o "${NODE_DIR[$1]}/http.body" -w '%{http_code}' \
+        "http://127.0.0.1:$AGENT_PORT$2" 2>/dev/null || true
+}
+readyz() { http_code "$1" /readyz; }
+
+# agent_wait_ready <k> [timeout-s]: subnet.env written and /readyz 200.
+agent_wait_ready() {
+    local k=$1 t=${2:-15} i code
+    for ((i = 0; i < t * 10; i++)); do
+        if [ -s "${NODE_DIR[$k]}/subnet.env" ]; then
+            code=$(readyz "$k")
+            [ "$code" = 200 ] && return 0
+        fi
+        agent_running "$k" || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+agent_log_tail() { tail -n "${2:-8}" "${NODE_DIR[$1]}/agent.log" 2>/dev/null; }
+
+# senv <k> <VAR>: a value from node k's subnet.env
+senv() { sed -n "s/^$2=//p" "${NODE_DIR[$1]}/subnet.env" 2>/dev/null | tail -n1; }
+node_subnet() { local s; s=$(senv "$1" FLANNEL_SUBNET); [ -n "$s" ] && subnet_of "$s"; }
+
+vtep_dev() { echo "flannel.1"; }
+dev_mac() { ip -n "${NODE_NS[$1]}" -o link show "$2" 2>/dev/null | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
+has_link() { ip -n "${NODE_NS[$1]}" link show "$2" >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------- dataplane probes
+
+# peer_state <j> <subnet> <peer-ip> <mac>: prints what node j has for that peer:
+# "route neigh fdb" words for the entries present (vxlan), "route" (host-gw).
+peer_state() {
+    local ns=${NODE_NS[$1]} sub=$2 pip=$3 mac=$4 out=""
+    local net=${sub%/*}
+    case $BACKEND in
+    vxlan)
+        ip -n "$ns" route show "$sub" 2>/dev/null | grep -q "via $net dev flannel.1 .*onlink" && out+="route "
+        ip -n "$ns" neigh show dev flannel.1 to "$net" 2>/dev/null | grep -qi "lladdr $mac .*PERMANENT" && out+="neigh "
+        bridge -n "$ns" fdb show dev flannel.1 2>/dev/null | grep -qi "^$mac dst $pip " && out+="fdb "
+        ;;
+    host-gw)
+        ip -n "$ns" route show "$sub" 2>/dev/null | grep -q "via $pip dev eth0" && out+="route "
+        ;;
+    esac
+    echo "${out% }"
+}
+
+full_state() { [ "$BACKEND" = vxlan ] && echo "route neigh fdb" || echo "route"; }
+
+# any_peer_trace <j> <subnet> <peer-ip> <mac>: anything at all left for that peer
+# (a route to the subnet, a neighbour for subnet.0, an FDB entry for the MAC)
+any_peer_trace() {
+    local ns=${NODE_NS[$1]} sub=$2 pip=$3 mac=$4 out=""
+    ip -n "$ns" route show "$sub" 2>/dev/null | grep -q . && out+="route "
+    if has_link "$1" flannel.1; then
+        ip -n "$ns" neigh show dev flannel.1 to "${sub%/*}" 2>/dev/null | grep -q . && out+="neigh "
+        [ -n "$mac" ] && bridge -n "$ns" fdb show dev flannel.1 2>/dev/null | grep -qi "^$mac " && out+="fdb "
+    fi
+    echo "${out% }"
+}
+
+# ---------------------------------------------------------------- containers
+
+# ctr_attach <k> <name>: container netns on node k, ADD through libcni inside
+# the node. Sets CTR (netns), CTR_IP[netns], OUT/ERR.
+ctr_attach() {
+    local k=$1 name=$2 d=${NODE_DIR[$1]}
+    CTR="${CLP}n${k}$name"
+    netns_add "$CTR"
+    CL_CTRS+=("$CTR")
+    CTR_NODE[$CTR]=$k
+    OUT="$d/last.out" ERR="$d/last.err"
+    if ip netns exec "${NODE_NS[$k]}" env NETCONFPATH="$d/conf" CNI_PATH="$PLUGINS_DIR" \
+        CNI_CACHE_DIR="$d/cache" CNI_CONTAINERID="$CTR" \
+        timeout 60 "$DRIVER" add "$NET_NAME" "/run/netns/$CTR" >"$OUT" 2>"$ERR"; then
+        CTR_IP[$CTR]=$(result_ip4)
+        return 0
+    fi
+    CTR_IP[$CTR]=""
+    return 1
+}
+
+# ctr_drv <k> <add|del|check|status> <ctr-netns>: driver call in node k
+ctr_drv() {
+    local k=$1 cmd=$2 ctr=${3:-} d=${NODE_DIR[$1]}
+    OUT="$d/last.out" ERR="$d/last.err"
+    local args=("$cmd" "$NET_NAME")
+    [ -n "$ctr" ] && args+=("/run/netns/$ctr")
+    ip netns exec "${NODE_NS[$k]}" env NETCONFPATH="$d/conf" CNI_PATH="$PLUGINS_DIR" \
+        CNI_CACHE_DIR="$d/cache" CNI_CONTAINERID="${ctr:-none}" \
+        timeout 60 "$DRIVER" "${args[@]}" >"$OUT" 2>"$ERR"
+}
+
+ctr_label() { local c=$1; echo "${c#"$CLP"}"; }
+
+# ping_quick <ns> <addr>: up to 3 one-second tries
+ping_quick() {
+    local i
+    for i in 1 2 3; do
+        ip netns exec "$1" ping -4 -c1 -W1 -q "$2" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# reach_matrix [ctr...]: every container pings every other (in parallel);
+# prints the matrix, counts one assertion per pair. Returns the failure count.
+reach_matrix() {
+    local ctrs=("$@") i j n=${#@} bad=0 dir pids=()
+    [ "$n" -gt 0 ] || ctrs=("${CL_CTRS[@]}")
+    n=${#ctrs[@]}
+    dir=$(mktemp -d "$CLDIR/matrix.XXXX")
+    for ((i = 0; i < n; i++)); do
+        for ((j = 0; j < n; j++)); do
+            [ $i = $j ] && continue
+            (ping_quick "${ctrs[$i]}" "${CTR_IP[${ctrs[$j]}]}" && touch "$dir/$i-$j") &
+            pids+=($!)
+        done
+    done
+    wait "${pids[@]}"  # not a bare wait: the agents are children too
+    local hdr row
+    hdr=$(printf '%-10s' "from\\to")
+    for ((j = 0; j < n; j++)); do hdr+=$(printf '%-16s' "$(ctr_label "${ctrs[$j]}") ${CTR_IP[${ctrs[$j]}]}"); done
+    log "  reachability (row pings column):"
+    log "    $hdr"
+    for ((i = 0; i < n; i++)); do
+        row=$(printf '%-10s' "$(ctr_label "${ctrs[$i]}")")
+        for ((j = 0; j < n; j++)); do
+            if [ $i = $j ]; then row+=$(printf '%-16s' "-")
+            elif [ -e "$dir/$i-$j" ]; then row+=$(printf '%-16s' "ok"); PASSED=$((PASSED + 1))
+            else
+                row+=$(printf '%-16s' "FAIL"); bad=$((bad + 1))
+                FAILED=$((FAILED + 1))
+                FAILED_NAMES+=("$CURRENT_SCENARIO: $(ctr_label "${ctrs[$i]}") -> $(ctr_label "${ctrs[$j]}") ${CTR_IP[${ctrs[$j]}]}")
+            fi
+        done
+        log "    $row"
+    done
+    rm -rf "$dir"
+    if [ $bad = 0 ]; then log "  ok    all $((n * (n - 1))) pairs reachable"; else log "  FAIL  $bad of $((n * (n - 1))) pairs unreachable"; fi
+    return $bad
+}
+
+# ping_bg <ns> <addr> <file>: ping -i 0.2 in the background; PING_PID
+ping_bg() {
+    ip netns exec "$1" ping -4 -n -i 0.2 -W 2 "$2" >"$3" 2>&1 &
+    PING_PID=$!
+    BG_PIDS+=("$PING_PID")
+}
+
+# ping_bg_losses <pid> <file>: stop it (SIGINT), print "lost/sent": packets
+# without a reply among all sent except the last one (still in flight).
+ping_bg_losses() {
+    local pid=$1 f=$2 sent got
+    stop_pid "$pid" INT 3
+    sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$f")
+    [ -n "$sent" ] || { echo "?/?"; return; }
+    got=$(grep -o 'icmp_seq=[0-9]*' "$f" | cut -d= -f2 | sort -un | awk -v s="$sent" '$1 < s' | wc -l)
+    echo "$((sent - 1 - got))/$((sent - 1))"
+}
+
+# ---------------------------------------------------------------- assertions
+
+# wait_for <timeout-ms> <cmd...>: poll every ~20 ms; elapsed ms in WAITED_MS.
+wait_for() {
+    local limit=$1 t0 now
+    shift
+    t0=$(now_ms)
+    while :; do
+        if "$@"; then WAITED_MS=$(($(now_ms) - t0)); return 0; fi
+        now=$(now_ms)
+        if [ $((now - t0)) -ge "$limit" ]; then WAITED_MS=$((now - t0)); return 1; fi
+        sleep 0.02
+    done
+}
+
+state_is() { [ "$(peer_state "$1" "$2" "$3" "$4")" = "$5" ]; }
+trace_is_empty() { [ -z "$(any_peer_trace "$@")" ]; }
+
+assert_log() { # <k> <desc> <extended-regex>
+    if grep -qiE -- "$3" "${NODE_DIR[$1]}/agent.log" 2>/dev/null; then
+        pass "$2"
+        return 0
+    fi
+    fail "$2" "agent log (want /$3/):"$'\n'"$(agent_log_tail "$1" 6)"
+    return 1
+}
+
+# nothing_programmed <k>: no flannel.1, no subnet.env, no lease for the node,
+# no route installed by the agent. Prints what is there; true if nothing.
+nothing_programmed() {
+    local k=$1 out=""
+    has_link "$k" flannel.1 && out+="flannel.1 exists; "
+    [ -e "${NODE_DIR[$k]}/subnet.env" ] && out+="subnet.env written; "
+    [ -n "$(reg_lease_of "${NODE_IP[$k]}" 2>/dev/null)" ] && out+="lease for ${NODE_IP[$k]} in the registry; "
+    local r
+    r=$(ip -n "${NODE_NS[$k]}" route show 2>/dev/null | grep "^10\.$CLUSTER_NET_A\." || true)
+    [ -n "$r" ] && out+="routes: $r; "
+    printf '%s' "$out"
+    [ -z "$out" ]
+}
+
+# agent_failed_or_unready <k> <timeout-s>: the agent exited non-zero, or it is
+# still running and /readyz is not 200 after the timeout. Sets AGENT_FATE.
+agent_failed_or_unready() {
+    local k=$1 t=${2:-3} i rc
+    for ((i = 0; i < t * 10; i++)); do
+        if rc=$(agent_exited_rc "$k"); then
+            AGENT_FATE="exited with status $rc"
+            [ "$rc" != 0 ]
+            return
+        fi
+        sleep 0.1
+    done
+    local code
+    code=$(readyz "$k")
+    AGENT_FATE="still running, /readyz $code ($(head -c 120 "${NODE_DIR[$k]}/http.body" 2>/dev/null | tr '\n' ' '))"
+    [ "$code" != 200 ]
+}
