@@ -145,7 +145,7 @@ def render(R):
         w("")
 
     w("## 5. Cross-host (flannel-vxlan / host-gw agent)\n")
-    w(f"**Not measured yet** ({R.get('cross_host', '')}). Planned: convergence time from a peer lease "
+    w(f"**Not measured yet.** {R.get('cross_host', '')}. Planned: convergence time from a peer lease "
       "appearing in the registry to its route/neighbour/FDB entries on another node; reconcile of "
       "1,000 synthetic peers vs `ip -batch` of the same entries; iperf3 over vxlan and host-gw.\n")
 
