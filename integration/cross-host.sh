@@ -8,8 +8,8 @@
 #   PLUGINS_DIR=$PWD/.build/release bash integration/cross-host.sh
 #
 # Optional: REGISTRIES="dir etcd"  BACKENDS="vxlan host-gw"
-#           SCENARIOS="matrix dataplane traffic repair restart join leave
-#                      etcd_outage cni_face bad_config bad_subnetlen exhausted
+#           SCENARIOS="matrix dataplane traffic repair restart mac_change
+#                      offlink_peer join leave expire etcd_outage cni_face bad_config bad_subnetlen exhausted
 #                      no_config etcd_unreachable missing_iface"
 # Nodes 1 and 2 run with --resync-interval 1 (repair tests stay short); node 3
 # keeps the default interval (10 s), so anything it does within a second comes
@@ -23,7 +23,7 @@ INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 REGISTRIES=${REGISTRIES:-dir etcd}
 BACKENDS=${BACKENDS:-vxlan host-gw}
-CLUSTER_SCENARIOS="matrix dataplane traffic repair restart join leave etcd_outage cni_face"
+CLUSTER_SCENARIOS="matrix dataplane traffic repair restart mac_change offlink_peer join leave expire etcd_outage cni_face"
 BAD_SCENARIOS="bad_config bad_subnetlen exhausted no_config etcd_unreachable missing_iface"
 SCENARIOS=${SCENARIOS:-$CLUSTER_SCENARIOS $BAD_SCENARIOS}
 JOIN_BUDGET_MS=${JOIN_BUDGET_MS:-1000}
@@ -145,7 +145,7 @@ sc_dataplane() {
         log "          | $(grep swiftcni_peers "$m" | head -n3 | tr '\n' ' ')"
     check "n1 /metrics: swiftcni_registry_up 1" grep -qE '^swiftcni_registry_up 1(\.0)?$' "$m"
     for r in swiftcni_lease_expiry_seconds swiftcni_reconcile_duration_seconds swiftcni_reconcile_total swiftcni_errors_total; do
-        check "n1 /metrics has $r" grep -q "^$r" "$m"
+        check "n1 /metrics has $r" grep -qE "^(# TYPE )?$r" "$m"
     done
 }
 
@@ -254,15 +254,24 @@ sc_repair() {
 }
 
 sc_restart() {
-    log "--- n2's agent restarts under traffic"
+    restart_under_traffic TERM
+    restart_under_traffic KILL
+}
+
+# restart_under_traffic <signal>: n2's agent stopped with <signal> and started again
+restart_under_traffic() {
+    local sig=$1
+    log "--- n2's agent restarts under traffic (SIG$sig)"
     local f1=$CLDIR/ping-restart-1 f2=$CLDIR/ping-restart-2 p1 p2 l1 l2 sub0=${SUB[2]} mac0=${MAC[2]} key0=${KEY[2]}
     ping_bg "$(ctr 1 1)" "${CTR_IP[$(ctr 2 1)]}" "$f1"; p1=$PING_PID
     ping_bg "$(ctr 2 2)" "${CTR_IP[$(ctr 3 2)]}" "$f2"; p2=$PING_PID
     sleep 1
     local t0
     t0=$(now_ms)
-    agent_stop 2 TERM
-    check "agent exits on SIGTERM (status $STOP_RC, $(($(now_ms) - t0)) ms)" test "$STOP_RC" = 0
+    agent_stop 2 "$sig"
+    if [ "$sig" = TERM ]; then
+        check "agent exits on SIGTERM (status $STOP_RC, $(($(now_ms) - t0)) ms)" test "$STOP_RC" = 0
+    fi
     [ "$BACKEND" = vxlan ] && check "flannel.1 stays while the agent is down" has_link 2 flannel.1
     assert_eq "n2 keeps its routes to n1 while down" "$(full_state)" "$(peer_state 2 "${SUB[1]}" "${NODE_IP[1]}" "${MAC[1]}")"
     check "n2's lease stays in the registry" test -n "$(reg_lease_json "$key0")"
@@ -277,9 +286,9 @@ sc_restart() {
     sleep 1
     l1=$(ping_bg_losses "$p1" "$f1")
     l2=$(ping_bg_losses "$p2" "$f2")
-    RESTART_LOSS="$l1 and $l2"
-    assert_eq "no ping lost n1c1 -> n2c1 during the restart (lost/sent $l1)" 0 "${l1%%/*}"
-    assert_eq "no ping lost n2c2 -> n3c2 during the restart (lost/sent $l2)" 0 "${l2%%/*}"
+    RESTART_LOSS+="SIG$sig $l1 and $l2; "
+    assert_eq "no ping lost n1c1 -> n2c1 during the SIG$sig restart (lost/sent $l1)" 0 "${l1%%/*}"
+    assert_eq "no ping lost n2c2 -> n3c2 during the SIG$sig restart (lost/sent $l2)" 0 "${l2%%/*}"
     record 2
     assert_eq "same subnet after restart" "$sub0" "${SUB[2]}"
     assert_eq "same lease key after restart" "$key0" "${KEY[2]}"
@@ -289,6 +298,90 @@ sc_restart() {
     fi
     assert_eq "still three leases" 3 "$(reg_lease_count)"
     assert_eq "n1 still programs n2" "$(full_state)" "$(peer_state 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}")"
+}
+
+# A node comes back with a new VTEP MAC (state dir and device lost): the others
+# must replace neighbour and FDB entry and drop the stale FDB entry.
+sc_mac_change() {
+    [ "$BACKEND" = vxlan ] || return 0
+    log "--- n2 comes back with a new VTEP MAC"
+    local old=${MAC[2]}
+    agent_stop 2 KILL
+    rm -f "${NODE_DIR[2]}/state/vtep-mac"
+    ip -n "${NODE_NS[2]}" link del flannel.1
+    agent_start 2
+    if ! agent_wait_ready 2 15; then fail "n2 ready with a new MAC" "$(agent_log_tail 2)"; return; fi
+    record 2
+    check "n2 has a new VTEP MAC (${MAC[2]}, was $old)" test "${MAC[2]}" != "$old" -a -n "${MAC[2]}"
+    assert_eq "lease carries the new MAC" "${MAC[2]}" "$(reg_lease_json "${KEY[2]}" | jq -r .BackendData.VtepMAC 2>/dev/null)"
+    local j
+    for j in 1 3; do
+        if wait_for 3000 state_is "$j" "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}" "$(full_state)"; then
+            pass "n$j programs n2's new MAC within $WAITED_MS ms"
+        else
+            fail "n$j programs n2's new MAC" "has '$(peer_state "$j" "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}")'"
+        fi
+        check "n$j has no FDB entry for the old MAC $old" \
+            wait_for 3000 sh -c "! bridge -n '${NODE_NS[$j]}' fdb show dev flannel.1 | grep -qi '^$old '"
+    done
+    check "n1c1 pings n2c1 after the MAC change" ping_quick "$(ctr 1 1)" "${CTR_IP[$(ctr 2 1)]}"
+    check "n2c2 pings n3c2 after the MAC change" ping_quick "$(ctr 2 2)" "${CTR_IP[$(ctr 3 2)]}"
+}
+
+# host-gw: a peer whose PublicIP is not on the underlay prefix is not routed
+# (flannel routes it and the traffic disappears); it is reported instead.
+sc_offlink_peer() {
+    [ "$BACKEND" = host-gw ] || return 0
+    log "--- host-gw peer not on-link"
+    local y=${UNDERLAY##*.} sub="10.$CLUSTER_NET_A.200.0/24" key="10.$CLUSTER_NET_A.200.0-24"
+    local pip="${UNDERLAY%.*}.$(((y + 1) % 256)).9"
+    local lease="{\"PublicIP\":\"$pip\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\",\"BackendData\":null}"
+    case $REGISTRY in
+    dir) # live for a day whether expiry is mtime + TTL (contract) or the mtime itself
+        local t="$REG_DIR$PREFIX_KEY/subnets/.t$$"
+        printf '%s' "$lease" >"$t" && touch -d '+1 day' "$t" && ln "$t" "$REG_DIR$PREFIX_KEY/subnets/$key" && rm -f "$t" ;;
+    etcd) etcdctl_ put "$PREFIX_KEY/subnets/$key" "$lease" >/dev/null ;;
+    esac
+    sleep 1.5
+    assert_eq "n1 installs no route to $sub (peer $pip is not on-link)" "" "$(ip -n "${NODE_NS[1]}" route show "$sub")"
+    http_code 1 /metrics >/dev/null
+    check "n1 /metrics reports one unreachable peer" \
+        grep -qE '^swiftcni_peers\{state="unreachable"\} 1(\.0)?$|^swiftcni_peers_unreachable 1(\.0)?$' "${NODE_DIR[1]}/http.body"
+    assert_log 1 "n1 logs a warning naming $pip" "$pip"
+    readyz 1 >/dev/null
+    check "n1 /readyz mentions $pip" grep -qF "$pip" "${NODE_DIR[1]}/http.body" ||
+        log "          | readyz: $(head -c 200 "${NODE_DIR[1]}/http.body")"
+    reg_del_lease "$key"
+    check "n1c1 still pings n2c1" ping_quick "$(ctr 1 1)" "${CTR_IP[$(ctr 2 1)]}"
+}
+
+# A stopped node's lease expires (short --lease-ttl): everyone drops it.
+sc_expire() {
+    log "--- a stopped node's lease expires (--lease-ttl 6)"
+    local k=6
+    node_new $k || return
+    agent_start $k --lease-ttl 6
+    if ! agent_wait_ready $k 15; then fail "n$k ready with --lease-ttl 6" "$(agent_log_tail $k)"; return; fi
+    record $k
+    local j
+    for j in 1 2 3; do
+        check "n$j programs n$k" wait_for 2000 state_is "$j" "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}" "$(full_state)"
+    done
+    agent_stop $k
+    local t0
+    t0=$(now_ms)
+    if [ "$REGISTRY" = etcd ]; then
+        check "etcd drops n$k's key when its etcd lease runs out (within 10 s)" \
+            wait_for 10000 sh -c "! ip netns exec '$ETCD_NS' env ETCDCTL_API=3 etcdctl --endpoints '$ETCD_EP' get '$PREFIX_KEY/subnets/${KEY[$k]}' | grep -q ."
+    fi
+    for j in 1 2 3; do
+        if wait_for 12000 trace_is_empty "$j" "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}"; then
+            pass "n$j dropped n$k $(($(now_ms) - t0)) ms after its agent stopped"
+        else
+            fail "n$j dropped n$k after its lease expired" "left: $(any_peer_trace "$j" "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")"
+        fi
+    done
+    EXPIRE_MS=$(($(now_ms) - t0))
 }
 
 # join_node <k> <desc>: start node k, measure lease -> programmed on nodes 1..3
@@ -492,17 +585,19 @@ sc_cni_face() {
 }
 
 run_cluster() {
+    local any=0 s
+    for s in $CLUSTER_SCENARIOS; do want "$s" && any=1; done
+    [ $any = 1 ] || return 0
     if ! cluster_up; then
         log "cluster did not come up; skipping its scenarios"
         cluster_end
         return
     fi
-    local s
-    for s in matrix dataplane traffic repair restart join leave etcd_outage cni_face; do
+    for s in $CLUSTER_SCENARIOS; do
         want "$s" && "sc_$s"
     done
-    RESULTS+=("$REGISTRY/$BACKEND: join ${JOIN_TIMES:-n/a}| leave ${LEAVE_TIMES:-n/a}| repair ${REPAIR_TIMES:-n/a}| restart loss ${RESTART_LOSS:-n/a}$([ "$REGISTRY" = etcd ] && echo "| etcd down: ${ETCD_DOWN_MS:-n/a}, back: ${ETCD_BACK_MS:-n/a}, join after: ${ETCD_JOIN:-n/a}")")
-    JOIN_TIMES="" LEAVE_TIMES="" REPAIR_TIMES="" RESTART_LOSS="" ETCD_DOWN_MS="" ETCD_BACK_MS="" ETCD_JOIN=""
+    RESULTS+=("$REGISTRY/$BACKEND: join ${JOIN_TIMES:-n/a}| leave ${LEAVE_TIMES:-n/a}| repair ${REPAIR_TIMES:-n/a}| restart loss ${RESTART_LOSS:-n/a}| lease expiry (ttl 6 s) dropped after ${EXPIRE_MS:-n/a} ms$([ "$REGISTRY" = etcd ] && echo "| etcd down: ${ETCD_DOWN_MS:-n/a}, back: ${ETCD_BACK_MS:-n/a}, join after: ${ETCD_JOIN:-n/a}")")
+    JOIN_TIMES="" LEAVE_TIMES="" REPAIR_TIMES="" RESTART_LOSS="" EXPIRE_MS="" ETCD_DOWN_MS="" ETCD_BACK_MS="" ETCD_JOIN=""
     cluster_end
 }
 
@@ -542,13 +637,17 @@ sc_bad_subnetlen() {
     agent_start 1
     bad_agent 1 "Network /24 with SubnetLen 16" 'SubnetLen'
     cluster_end
+    # flannel's rule: the Network must hold at least four subnets
+    bad_cluster "Network /23 with SubnetLen 24 (fewer than four subnets)" "{\"Network\":\"10.$CLUSTER_NET_A.0.0/23\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"vxlan\"}}"
+    agent_start 1
+    bad_agent 1 "Network /23 with SubnetLen 24" 'SubnetLen'
+    cluster_end
 }
 
 sc_exhausted() {
-    # /23 in /24s: by the contract's defaults (SubnetMin = second subnet,
-    # SubnetMax = last) only 10.A.1.0/24 can be leased; SubnetMin set to the
-    # first subnet makes it two, so the third node is the one left out.
-    bad_cluster "subnet space exhausted" "{\"Network\":\"10.$CLUSTER_NET_A.0.0/23\",\"SubnetLen\":24,\"SubnetMin\":\"10.$CLUSTER_NET_A.0.0\",\"Backend\":{\"Type\":\"vxlan\"}}"
+    # SubnetMin..SubnetMax leave room for two /24s: the third node is left out.
+    local a=$CLUSTER_NET_A
+    bad_cluster "subnet space exhausted" "{\"Network\":\"10.$a.0.0/16\",\"SubnetLen\":24,\"SubnetMin\":\"10.$a.1.0\",\"SubnetMax\":\"10.$a.2.0\",\"Backend\":{\"Type\":\"vxlan\"}}"
     node_new 2
     node_new 3
     agent_start 1
@@ -558,21 +657,9 @@ sc_exhausted() {
         if agent_wait_ready "$k" 15; then pass "n$k gets $(node_subnet "$k")"; else fail "n$k ready (2 subnets available)" "$(agent_log_tail "$k")"; fi
     done
     agent_start 3
-    bad_agent 3 "third node in a full /23" 'exhaust|no (free|available)|available|full|no subnet|out of'
+    bad_agent 3 "third node, SubnetMin..SubnetMax holds two /24s" 'exhaust|no (free|available)|available|full|no subnet|out of'
     check "n1 and n2 still ready" sh -c "[ \"\$(ip netns exec '${NODE_NS[1]}' curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$AGENT_PORT/readyz)\" = 200 ] && [ \"\$(ip netns exec '${NODE_NS[2]}' curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$AGENT_PORT/readyz)\" = 200 ]"
     assert_eq "two leases" 2 "$(reg_lease_count)"
-    cluster_end
-    # the contract's defaults alone: one subnet
-    bad_cluster "subnet space exhausted (default SubnetMin)" "{\"Network\":\"10.$CLUSTER_NET_A.0.0/23\",\"SubnetLen\":24,\"Backend\":{\"Type\":\"vxlan\"}}"
-    node_new 2
-    agent_start 1
-    if agent_wait_ready 1 15; then
-        assert_eq "n1 gets the only default subnet" "10.$CLUSTER_NET_A.1.0/24" "$(node_subnet 1)"
-    else
-        fail "n1 ready (one subnet available)" "$(agent_log_tail 1)"
-    fi
-    agent_start 2
-    bad_agent 2 "second node, /23 with default SubnetMin" 'exhaust|no (free|available)|available|full|no subnet|out of'
     cluster_end
 }
 

@@ -51,17 +51,19 @@ bg_forget() { # bg_forget <pid>: it was reaped by us; do not kill it at cleanup
 stop_pid() {
     local pid=$1 sig=${2:-TERM} t=${3:-5} i
     STOP_RC=""
-    kill "-$sig" "$pid" 2>/dev/null || true
-    for ((i = 0; i < t * 20; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "  (pid $pid ignored SIG$sig for ${t}s, killing)"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null
-    STOP_RC=$?
+    { # stderr off: bash reports "Killed" for a job that dies of a signal
+        kill "-$sig" "$pid" || true
+        for ((i = 0; i < t * 20; i++)); do
+            kill -0 "$pid" || break
+            sleep 0.05
+        done
+        if kill -0 "$pid"; then
+            log "  (pid $pid ignored SIG$sig for ${t}s, killing)" 2>&3
+            kill -KILL "$pid" || true
+        fi
+        wait "$pid"
+        STOP_RC=$?
+    } 3>&2 2>/dev/null
     bg_forget "$pid"
 }
 
@@ -529,17 +531,17 @@ reach_matrix() {
     done
     wait "${pids[@]}"  # not a bare wait: the agents are children too
     local hdr row
-    hdr=$(printf '%-10s' "from\\to")
-    for ((j = 0; j < n; j++)); do hdr+=$(printf '%-16s' "$(ctr_label "${ctrs[$j]}") ${CTR_IP[${ctrs[$j]}]}"); done
+    hdr=$(printf '%-8s' "from\\to")
+    for ((j = 0; j < n; j++)); do hdr+=$(printf '%-19s' "$(ctr_label "${ctrs[$j]}") ${CTR_IP[${ctrs[$j]}]}"); done
     log "  reachability (row pings column):"
     log "    $hdr"
     for ((i = 0; i < n; i++)); do
-        row=$(printf '%-10s' "$(ctr_label "${ctrs[$i]}")")
+        row=$(printf '%-8s' "$(ctr_label "${ctrs[$i]}")")
         for ((j = 0; j < n; j++)); do
-            if [ $i = $j ]; then row+=$(printf '%-16s' "-")
-            elif [ -e "$dir/$i-$j" ]; then row+=$(printf '%-16s' "ok"); PASSED=$((PASSED + 1))
+            if [ $i = $j ]; then row+=$(printf '%-19s' "-")
+            elif [ -e "$dir/$i-$j" ]; then row+=$(printf '%-19s' "ok"); PASSED=$((PASSED + 1))
             else
-                row+=$(printf '%-16s' "FAIL"); bad=$((bad + 1))
+                row+=$(printf '%-19s' "FAIL"); bad=$((bad + 1))
                 FAILED=$((FAILED + 1))
                 FAILED_NAMES+=("$CURRENT_SCENARIO: $(ctr_label "${ctrs[$i]}") -> $(ctr_label "${ctrs[$j]}") ${CTR_IP[${ctrs[$j]}]}")
             fi
