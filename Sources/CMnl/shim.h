@@ -1,4 +1,4 @@
-// The C edge of swift-cni: libmnl, the Linux uapi headers we speak, and small inline
+// The C edge of swift-cni: libmnl, the Linux uapi headers we speak (rtnetlink, nf_tables), and small inline
 // functions for the macros and variadic calls Swift cannot import. Nothing above the
 // Netlink and NetNS modules includes this.
 #ifndef SWIFT_CNI_CMNL_SHIM_H
@@ -28,6 +28,8 @@
 #include <linux/veth.h>
 #include <linux/nsfs.h>
 #include <linux/magic.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 
 static inline size_t cmnl_socket_buffer_size(void) { return MNL_SOCKET_BUFFER_SIZE; }
 static inline size_t cmnl_align(size_t len) { return MNL_ALIGN(len); }

@@ -1,6 +1,6 @@
 import CMnl
 
-/// One rtnetlink request, built but not yet sent.
+/// One netlink request (rtnetlink or nf_tables), built but not yet sent.
 ///
 /// Requests are plain values made by the static factories (`.createBridge`, `.addAddress`,
 /// ...), so a caller can collect several into one `RouteSocket.perform(_:)` batch, and tests
@@ -29,6 +29,10 @@ public struct NetlinkRequest: Sendable {
     }
 
     var isDump: Bool { flags & UInt16(NLM_F_DUMP) == UInt16(NLM_F_DUMP) }
+
+    /// Whether the kernel answers it (an ack, an error or a dump's end). nfnetlink's batch
+    /// begin/end markers ask for nothing and are answered only when the batch is refused.
+    var expectsReply: Bool { isDump || flags & UInt16(NLM_F_ACK) != 0 }
 
     /// The request as it goes on the wire. The port id stays 0: the kernel fills in ours.
     func encoded(sequence: UInt32) -> [UInt8] {

@@ -1,93 +1,37 @@
 import CMnl
-import Glibc
 
-/// The NETLINK_ROUTE socket every typed request goes through.
+/// The NETLINK_ROUTE socket every link, address, route and neighbour request goes through.
 ///
+/// A typed face over the shared `NetlinkSocket` core, which owns sequence numbers and acks.
 /// It belongs to the network namespace of the thread that opened it, for its whole life:
 /// open it on a thread that entered (setns/unshare) the target namespace, then use it from
-/// any thread. It owns sequence numbers and reads acks itself, matching them by sequence,
-/// so a batch of non-atomic link/address/route changes yields one outcome per request.
+/// any thread.
 public final class RouteSocket: @unchecked Sendable {
-    private let socket: OpaquePointer
-    private let lock = ThreadLock()
-    /// Guarded by `lock`.
-    private var nextSequence: UInt32
-    /// Guarded by `lock`; one buffer reused for every recv.
-    private var receiveBuffer: [UInt8]
-
-    /// Large enough for any datagram the kernel builds for a dump (it caps them at 32 KiB).
-    static let receiveBufferSize = 64 * 1024
-    /// A kernel that never answers must not hang a plugin forever.
-    static let receiveTimeoutSeconds = 30
+    let core: NetlinkSocket
 
     /// Opens the socket in the calling thread's network namespace, with extended acks on.
     public init() throws(NetlinkError) {
-        guard let socket = mnl_socket_open2(NETLINK_ROUTE, Int32(SOCK_CLOEXEC.rawValue)) else {
-            throw NetlinkError(operation: "open netlink route socket", errno: Glibc.errno)
-        }
-        self.socket = socket
-        self.nextSequence = UInt32(truncatingIfNeeded: time(nil))
-        self.receiveBuffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
-        do throws(NetlinkError) {
-            try Self.configure(socket)
-        } catch {
-            mnl_socket_close(socket)
-            throw error
-        }
+        core = try NetlinkSocket(protocol: NETLINK_ROUTE, name: "route")
     }
 
-    deinit {
-        mnl_socket_close(socket)
+    /// Sends a batch and returns each request's outcome, in request order.
+    ///
+    /// Link, address and route changes are not atomic as a batch: earlier requests stay
+    /// applied when a later one fails, so the caller decides what to roll back.
+    public func perform(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
+        try core.perform(requests)
     }
 
-    private static func configure(_ socket: OpaquePointer) throws(NetlinkError) {
-        guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
-            throw NetlinkError(operation: "bind netlink route socket", errno: Glibc.errno)
-        }
-        // Extended acks carry the kernel's reason text; capped acks keep error replies from
-        // echoing whole requests back (a batch of errors would otherwise fill the buffer).
-        for option in [NETLINK_EXT_ACK, NETLINK_CAP_ACK] {
-            var on: Int32 = 1
-            guard mnl_socket_setsockopt(socket, option, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
-                throw NetlinkError(operation: "enable netlink option \(option)", errno: Glibc.errno)
-            }
-        }
-        var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
-        guard setsockopt(mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout,
-                         socklen_t(MemoryLayout<timeval>.size)) == 0 else {
-            throw NetlinkError(operation: "set netlink receive timeout", errno: Glibc.errno)
-        }
+    /// Sends one request and throws the kernel's refusal, if any.
+    public func perform(_ request: NetlinkRequest) throws(NetlinkError) {
+        try core.perform(request)
     }
 
-    /// Runs `body` with exclusive use of the socket.
-    func withExclusiveAccess<T>(_ body: () throws(NetlinkError) -> T) throws(NetlinkError) -> T {
-        try lock.withLock(body)
+    func query(_ request: NetlinkRequest) throws(NetlinkError) -> [ReceivedMessage] {
+        try core.query(request)
     }
 
-    /// Reserves `count` consecutive sequence numbers. Caller holds the lock.
-    func reserveSequences(_ count: Int) -> UInt32 {
-        let first = nextSequence
-        nextSequence &+= UInt32(count)
-        return first
-    }
-
-    /// Sends one datagram (one request or a whole batch). Caller holds the lock.
-    func send(_ datagram: [UInt8], operation: String) throws(NetlinkError) {
-        let sent = datagram.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
-        guard sent == datagram.count else {
-            throw NetlinkError(operation: operation, errno: sent < 0 ? Glibc.errno : EMSGSIZE)
-        }
-    }
-
-    /// Reads one datagram, retrying on EINTR. Caller holds the lock.
-    func receive(operation: String) throws(NetlinkError) -> [UInt8] {
-        while true {
-            let count = receiveBuffer.withUnsafeMutableBytes {
-                mnl_socket_recvfrom(socket, $0.baseAddress, $0.count)
-            }
-            if count >= 0 { return Array(receiveBuffer[0..<count]) }
-            let failure = Glibc.errno
-            if failure != EINTR { throw NetlinkError(operation: operation, errno: failure) }
-        }
+    func dump(_ request: NetlinkRequest) throws(NetlinkError) -> [ReceivedMessage] {
+        try core.dump(request)
     }
 }

@@ -10,7 +10,7 @@ struct KernelReply {
     var isComplete = false
 }
 
-extension RouteSocket {
+extension NetlinkSocket {
     /// Upper bound for one sendto; larger batches go out in several datagrams.
     static let maximumDatagramSize = 32 * 1024
     /// Upper bound of requests per datagram. Every request gets its own ack, and the kernel
@@ -21,11 +21,14 @@ extension RouteSocket {
     /// A dump that keeps being interrupted by concurrent changes is retried this often.
     static let dumpAttempts = 5
 
-    /// Sends the requests in one datagram and reads until every one is answered.
+    /// Sends the requests in one datagram and reads until every one that asks for a reply
+    /// (NLM_F_ACK or NLM_F_DUMP) is answered.
     ///
     /// Each request has its own sequence number; replies are matched by it, never by order,
     /// and replies to other sequences (a request abandoned earlier) are dropped. A socket
-    /// failure throws; a kernel refusal lands in that request's reply.
+    /// failure throws; a kernel refusal lands in that request's reply. Requests that ask for
+    /// no reply frame the others (nfnetlink's batch begin/end): an error to one of those means
+    /// the kernel refused the datagram as a whole, so it becomes every pending reply's failure.
     func exchange(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [KernelReply] {
         guard !requests.isEmpty else { return [] }
         return try withExclusiveAccess { () throws(NetlinkError) -> [KernelReply] in
@@ -34,16 +37,26 @@ extension RouteSocket {
             for (index, request) in requests.enumerated() {
                 datagram += request.encoded(sequence: first &+ UInt32(index))
             }
-            let operation = requests.count == 1
-                ? requests[0].operation : "batch of \(requests.count) netlink requests"
+            let answered = requests.filter(\.expectsReply)
+            let operation = answered.count == 1
+                ? answered[0].operation : "batch of \(answered.count) netlink requests"
             try send(datagram, operation: operation)
 
             var replies = [KernelReply](repeating: KernelReply(), count: requests.count)
-            var pending = requests.count
+            var pending = answered.count
             while pending > 0 {
                 for message in ReceivedMessage.split(try receive(operation: operation)) {
                     let index = Int(message.sequence &- first)
                     guard index < requests.count, !replies[index].isComplete else { continue }
+                    guard requests[index].expectsReply else {
+                        guard let failure = message.failure(operation: operation) else { continue }
+                        for other in replies.indices where !replies[other].isComplete {
+                            replies[other].failure = failure
+                            replies[other].isComplete = true
+                        }
+                        pending = 0
+                        break
+                    }
                     if message.isDumpInterrupted { replies[index].wasInterrupted = true }
                     if message.isError || message.isDone {
                         replies[index].failure = message.failure(operation: requests[index].operation)
@@ -62,7 +75,7 @@ extension RouteSocket {
     ///
     /// Link, address and route changes are not atomic as a batch: earlier requests stay
     /// applied when a later one fails, so the caller decides what to roll back.
-    public func perform(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
+    func perform(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
         var outcomes: [Result<Void, NetlinkError>] = []
         for chunk in Self.datagramSizedChunks(requests) {
             for reply in try exchange(chunk) {
@@ -73,7 +86,7 @@ extension RouteSocket {
     }
 
     /// Sends one request and throws the kernel's refusal, if any.
-    public func perform(_ request: NetlinkRequest) throws(NetlinkError) {
+    func perform(_ request: NetlinkRequest) throws(NetlinkError) {
         if let failure = try exchange([request])[0].failure { throw failure }
     }
 
