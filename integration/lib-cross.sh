@@ -589,12 +589,15 @@ wait_for() {
 state_is() { [ "$(peer_state "$1" "$2" "$3" "$4")" = "$5" ]; }
 trace_is_empty() { [ -z "$(any_peer_trace "$@")" ]; }
 
-assert_log() { # <k> <desc> <extended-regex>
-    if grep -qiE -- "$3" "${NODE_DIR[$1]}/agent.log" 2>/dev/null; then
+# assert_log <k> <desc> <extended-regex>: an error or warning line of the
+# agent's log (level=error|warn, or a plain "error..." line) matches.
+assert_log() {
+    if grep -iE -- 'level=(error|warn|warning|fatal)|^(error|fatal|warn)' "${NODE_DIR[$1]}/agent.log" 2>/dev/null |
+        grep -qiE -- "$3"; then
         pass "$2"
         return 0
     fi
-    fail "$2" "agent log (want /$3/):"$'\n'"$(agent_log_tail "$1" 6)"
+    fail "$2" "agent log (want an error/warning line matching /$3/):"$'\n'"$(agent_log_tail "$1" 6)"
     return 1
 }
 
