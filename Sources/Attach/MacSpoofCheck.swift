@@ -1,4 +1,6 @@
 import CNI
+import Glibc
+import Netlink
 import NetTypes
 
 /// The bridge plugin's `macspoofchk`: frames entering the bridge from a container's host-side
@@ -6,31 +8,37 @@ import NetTypes
 ///
 /// Works in the calling process's network namespace (the node's, where the bridge is), and
 /// needs nothing from the container's, so DEL works after the container (and its veth) is
-/// gone. Costs: ADD is usually one nft exec; DEL, GC and CHECK are one listing plus at most
-/// one delete. See `MacSpoofRuleset` for the table shape.
+/// gone. Costs: elements go over in-process nf_tables netlink, so ADD is one batch and DEL two
+/// dumps plus one batch, no process start; `nft -f` only creates or repairs the table. See
+/// `MacSpoofRuleset` for the table shape.
 public struct MacSpoofCheck: Sendable {
     let nft: NftCommand
+    let kernel: NftablesConnection
 
-    public init() { self.init(nft: .located()) }
+    public init() { self.init(nft: .located(), kernel: .node) }
 
-    init(nft: NftCommand) { self.nft = nft }
+    init(nft: NftCommand, kernel: NftablesConnection) {
+        self.nft = nft
+        self.kernel = kernel
+    }
 
     /// Lets only `mac` in through the bridge port `port` (the host-side veth). Idempotent.
     ///
-    /// One nft exec in the common case; the first ADD in a namespace costs a second, and an
-    /// element that already exists (a reused veth name whose DEL never came) a listing more.
+    /// One netlink batch in the common case; the first ADD in a namespace (ENOENT) costs an
+    /// `nft -f`, and an element that already exists (a reused veth name whose DEL never came)
+    /// a listing and an `nft -f`.
     public func setUp(network: String, containerID: String, ifname: String, port: String, mac: MACAddress) throws {
         let owner = try Self.owner(network, containerID, ifname)
         try Self.checkPort(port)
         var stale: [MacSpoofElement] = []
         do {
-            try nft.apply(MacSpoofRuleset.quickSetUpScript(owner, port: port, mac: mac), what: "MAC spoof check set-up for \(owner)")
+            try kernel.open().commit(NftKernelChanges.create(MacSpoofRuleset.elements(port: port, mac: mac), comment: owner.comment))
             return
-        } catch let failure as NftFailure where !failure.isMissingTable {
+        } catch let error as NetlinkError where error.errno != ENOENT {
             // An element exists: whatever holds this port (or is left of this attachment)
             // is stale, since the veth is ours now. A missing table has nothing to list.
-            stale = try list()?.entries.filter { $0.element.port == port || $0.comment == owner.comment }.map(\.element) ?? []
-        } catch is NftFailure {}
+            stale = try list(rules: false)?.entries.filter { $0.element.port == port || $0.comment == owner.comment }.map(\.element) ?? []
+        } catch is NetlinkError {}
         try nft.commit(MacSpoofRuleset.fullSetUpScript(owner, port: port, mac: mac, removing: stale),
                        what: "MAC spoof check set-up for \(owner)")
     }
@@ -39,15 +47,15 @@ public struct MacSpoofCheck: Sendable {
     /// the veth's name nor the container namespace. A missing table or no elements is success.
     public func tearDown(network: String, containerID: String, ifname: String) throws {
         let owner = try Self.owner(network, containerID, ifname)
-        guard let owned = try list()?.entries.owned(by: owner).map(\.element), !owned.isEmpty else { return }
-        try nft.commit(MacSpoofRuleset.deleteScript(owned), what: "MAC spoof check tear-down for \(owner)")
+        guard let owned = try list(rules: false)?.entries.owned(by: owner).map(\.element), !owned.isEmpty else { return }
+        try kernel.open().commit(NftKernelChanges.delete(owned), what: "MAC spoof check tear-down for \(owner)")
     }
 
     /// Removes the elements of `network` whose attachment is not in `valid` (CNI GC).
     /// Elements of other networks and elements with comments we did not write stay.
     public func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
-        guard let stale = try list()?.entries.abandoned(in: network, keeping: valid), !stale.isEmpty else { return }
-        try nft.commit(MacSpoofRuleset.deleteScript(stale), what: "MAC spoof check garbage collection for \(network)")
+        guard let stale = try list(rules: false)?.entries.abandoned(in: network, keeping: valid), !stale.isEmpty else { return }
+        try kernel.open().commit(NftKernelChanges.delete(stale), what: "MAC spoof check garbage collection for \(network)")
     }
 
     /// CHECK: the rule is in place and the attachment owns the elements for `port` and `mac`.
@@ -69,12 +77,12 @@ public struct MacSpoofCheck: Sendable {
     }
 
     /// The table's current contents, or nil when there is no table (nothing was set up).
-    func list() throws -> MacSpoofListing? {
-        guard let json = try nft.listTable(family: MacSpoofRuleset.family, name: MacSpoofRuleset.name) else { return nil }
+    /// `rules: false` skips the rule dump that only CHECK needs.
+    func list(rules: Bool = true) throws -> MacSpoofListing? {
         do {
-            return try MacSpoofListing(json: json)
-        } catch {
-            throw PluginError(.failed, "cannot read nft's listing of \(MacSpoofRuleset.table)", details: "\(error)")
+            return try MacSpoofListing.read(from: kernel.open(), rules: rules)
+        } catch let error as NetlinkError {
+            throw PluginError(.failed, "cannot list \(MacSpoofRuleset.table)", details: error.description)
         }
     }
 

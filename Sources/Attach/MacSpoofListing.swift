@@ -1,30 +1,19 @@
-import NetTypes
+import Netlink
 
-/// What `nft -j list table bridge swift_cni_macspoof` says: the elements of our two sets with
+/// What the kernel holds in the MAC spoof check table: the elements of our two sets with
 /// their comments, and how many rules the chain holds. Port names that could not have come
-/// from us (unsafe to place in a script) and values that are not MACs are skipped.
-struct MacSpoofListing: Sendable {
+/// from us and keys of another shape are skipped.
+struct MacSpoofListing: Sendable, Equatable {
     typealias Entry = NftEntry<MacSpoofElement>
 
     let entries: [Entry]
     let ruleCount: Int
 
-    init(json: [UInt8]) throws {
-        let table = try NftTableListing(json: json)
-        entries = table.entries(typedBy: Self.element)
-        ruleCount = table.ruleCount(in: MacSpoofRuleset.chain)
-    }
-
-    private static func element(in set: String, _ value: NftValue) -> MacSpoofElement? {
-        switch (set, value) {
-        case ("guarded", .text(let port)) where NftElementOwner.isSafe(port):
-            return .guarded(port: port)
-        case ("allowed", .concat(let parts)) where parts.count == 2:
-            guard case .text(let port) = parts[0], NftElementOwner.isSafe(port),
-                  case .text(let text) = parts[1], let mac = MACAddress(text) else { return nil }
-            return .allowed(port: port, mac: mac)
-        default:
-            return nil
-        }
+    /// The table's contents, or nil when there is no table. `rules` costs one more dump.
+    static func read(from socket: NftablesSocket, rules: Bool) throws(NetlinkError) -> MacSpoofListing? {
+        guard let entries = try socket.entries(of: MacSpoofRuleset.sets, typedBy: MacSpoofElement.init(set:element:)) else { return nil }
+        let ruleCount = rules ? try socket.ruleCountIfPresent(family: .bridge, table: MacSpoofRuleset.name,
+                                                                chain: MacSpoofRuleset.chain) : 0
+        return MacSpoofListing(entries: entries, ruleCount: ruleCount)
     }
 }

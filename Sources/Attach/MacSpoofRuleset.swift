@@ -34,14 +34,6 @@ enum MacSpoofRuleset {
         [.guarded(port: port), .allowed(port: port, mac: mac)]
     }
 
-    /// The common ADD: only creates the two elements, one nft start and no rule change (which
-    /// would cost an RCU grace period). Fails — and the caller falls back to `fullSetUpScript`
-    /// — when the sets are missing (first ADD in this namespace) or an element exists (a stale
-    /// element for a reused veth name, left by a crash or a missed DEL).
-    static func quickSetUpScript(_ owner: NftElementOwner, port: String, mac: MACAddress) -> String {
-        NftScript.create(table, elements(port: port, mac: mac), comment: owner.comment)
-    }
-
     /// One transaction: the skeleton, removal of `stale` elements, then the port's elements
     /// claimed for `owner`.
     static func fullSetUpScript(_ owner: NftElementOwner, port: String, mac: MACAddress,

@@ -1,32 +1,39 @@
 import CNI
+import Netlink
 import NetTypes
 
 /// IP masquerade for container addresses (the bridge plugin's `ipMasq`), on nftables.
 ///
 /// Works in the calling process's network namespace (the node's, where the plugin runs), and
 /// needs nothing from the container's namespace, so DEL works after the container is gone.
-/// Costs: ADD is usually one nft exec; DEL, GC and CHECK are one listing plus at most one
-/// delete.
-/// See `MasqueradeRuleset` for the table shape.
+/// Costs: per-container elements go over in-process nf_tables netlink (`NftablesSocket`), so
+/// ADD is one batch and DEL one dump per set plus one batch, with no process start; `nft -f`
+/// only runs when the table must be created or repaired. See `MasqueradeRuleset` for the
+/// table shape.
 public struct Masquerade: Sendable {
     let nft: NftCommand
+    let kernel: NftablesConnection
 
-    public init() { self.init(nft: .located()) }
+    public init() { self.init(nft: .located(), kernel: .node) }
 
-    init(nft: NftCommand) { self.nft = nft }
+    init(nft: NftCommand, kernel: NftablesConnection) {
+        self.nft = nft
+        self.kernel = kernel
+    }
 
     /// Masquerades traffic from each of `addresses` (interface address with its IPAM subnet)
     /// except to that subnet and to multicast. Idempotent: repeating it changes nothing.
     ///
-    /// One nft exec in the common case; the first ADD in a namespace, a repeated ADD and the
-    /// take-over of a crashed owner's elements cost a listing and a full transaction more.
+    /// One netlink batch in the common case (`create element`, no rule touched); the first ADD
+    /// in a namespace (ENOENT: no table or set), a repeated ADD and the take-over of a crashed
+    /// owner's elements (EEXIST) cost a listing and a full `nft -f` transaction more.
     public func setUp(network: String, containerID: String, ifname: String, addresses: [IPPrefix]) throws {
         let owner = try MasqueradeOwner(network: network, containerID: containerID, ifname: ifname)
         guard !addresses.isEmpty else { return }
         do {
-            try nft.apply(MasqueradeRuleset.quickSetUpScript(owner, addresses), what: "masquerade set-up for \(owner)")
+            try kernel.open().commit(NftKernelChanges.create(MasqueradeRuleset.elements(for: addresses), comment: owner.comment))
             return
-        } catch is NftFailure {
+        } catch is NetlinkError {
             // Missing sets or an existing element: the full transaction below handles both.
         }
         // A stale exemption pairing one of our addresses with another subnet would overlap
@@ -42,19 +49,19 @@ public struct Masquerade: Sendable {
     /// is removed: the comment is the only ownership record that survives crashes.
     public func tearDown(network: String, containerID: String, ifname: String, addresses: [IPPrefix]? = nil) throws {
         let owner = try MasqueradeOwner(network: network, containerID: containerID, ifname: ifname)
-        guard let listing = try list() else { return }
+        guard let listing = try list(rules: false) else { return }
         let owned = listing.entries(of: owner).map(\.element)
         guard !owned.isEmpty else { return }
-        try apply(MasqueradeRuleset.deleteScript(owned), what: "masquerade tear-down for \(owner)")
+        try kernel.open().commit(NftKernelChanges.delete(owned), what: "masquerade tear-down for \(owner)")
     }
 
     /// Removes the elements of `network` whose attachment is not in `valid` (CNI GC).
     /// Elements of other networks and elements with comments we did not write stay.
     public func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
-        guard let listing = try list() else { return }
+        guard let listing = try list(rules: false) else { return }
         let stale = listing.entries.abandoned(in: network, keeping: valid)
         guard !stale.isEmpty else { return }
-        try apply(MasqueradeRuleset.deleteScript(stale), what: "masquerade garbage collection for \(network)")
+        try kernel.open().commit(NftKernelChanges.delete(stale), what: "masquerade garbage collection for \(network)")
     }
 
     /// CHECK: the rules are in place and every element of the attachment exists.
@@ -75,15 +82,15 @@ public struct Masquerade: Sendable {
         }
     }
 
-    // MARK: - nft
+    // MARK: - kernel and nft
 
     /// The table's current contents, or nil when there is no table (nothing was set up).
-    func list() throws -> MasqueradeListing? {
-        guard let json = try nft.listTable(family: MasqueradeRuleset.family, name: MasqueradeRuleset.name) else { return nil }
+    /// `rules: false` skips the rule dump that only CHECK needs.
+    func list(rules: Bool = true) throws -> MasqueradeListing? {
         do {
-            return try MasqueradeListing(json: json)
-        } catch {
-            throw PluginError(.failed, "cannot read nft's listing of \(MasqueradeRuleset.table)", details: "\(error)")
+            return try MasqueradeListing.read(from: kernel.open(), rules: rules)
+        } catch let error as NetlinkError {
+            throw PluginError(.failed, "cannot list \(MasqueradeRuleset.table)", details: error.description)
         }
     }
 
@@ -93,7 +100,7 @@ public struct Masquerade: Sendable {
 
     /// Exemptions of `addresses` paired with a subnet other than the one we are adding.
     private func staleExemptions(for addresses: [IPPrefix]) throws -> [MasqueradeElement] {
-        guard let listing = try list() else { return [] }
+        guard let listing = try list(rules: false) else { return [] }
         let wanted = Set(MasqueradeRuleset.elements(for: addresses))
         let ours = Set(addresses.map(\.address))
         return listing.entries.map(\.element).filter { element in

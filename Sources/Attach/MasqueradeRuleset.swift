@@ -39,15 +39,6 @@ enum MasqueradeRuleset {
             .filter { seen.insert($0).inserted }
     }
 
-    /// The common ADD: only creates the elements, so it costs one nft start (~5 ms here).
-    /// Replacing rules makes the kernel wait for an RCU grace period when nft closes its
-    /// socket (~15 ms measured), so rules are left alone. It fails — and the caller falls
-    /// back to `fullSetUpScript` — when the sets are missing (first ADD in this namespace) or
-    /// an element already exists (a repeated ADD, or a stale element left by a crash).
-    static func quickSetUpScript(_ owner: MasqueradeOwner, _ addresses: [IPPrefix]) -> String {
-        NftScript.create(table, elements(for: addresses), comment: owner.comment)
-    }
-
     /// One transaction: the skeleton, removal of `stale` elements, then each element of
     /// `addresses` claimed for `owner`. An element that already exists (stale, with another
     /// owner's comment) is added, deleted and re-added, so it ends with this owner's comment.

@@ -7,18 +7,13 @@ protocol NftSetElement: Hashable, Sendable {
     var key: String { get }
 }
 
-/// Script text for element-based tables (masquerade, MAC spoof check): per attachment only
-/// set elements change, each tagged with its owner's comment.
+/// Script text for element-based tables (masquerade, MAC spoof check) when `nft -f` creates
+/// or repairs a table: the per-attachment elements claimed in the same transaction, each
+/// tagged with its owner's comment. Everyday ADD/DEL go over netlink (`NftKernelChanges`).
 enum NftScript {
     /// Lines joined into a script, one statement per line.
     static func lines(_ lines: [String]) -> String {
         lines.map { $0 + "\n" }.joined()
-    }
-
-    /// Creates the elements; the transaction fails when one already exists or the set is
-    /// missing, which is how the quick paths notice they need the full one.
-    static func create(_ table: String, _ elements: [some NftSetElement], comment: String) -> String {
-        lines(elements.map { "create element \(table) \($0.set) { \($0.key) comment \"\(comment)\" }" })
     }
 
     /// Claims the elements for `comment`: an element that already exists (stale, with another

@@ -8,7 +8,7 @@ import NetTypes
 /// names are IFNAMSIZ (16) bytes, zero-padded.
 public enum NftablesKey {
     /// IFNAMSIZ: the width of an `ifname` key.
-    static let interfaceNameLength = 16
+    public static let interfaceNameLength = 16
 
     public static func address(_ address: IPAddress) -> [UInt8] { address.bytes }
 

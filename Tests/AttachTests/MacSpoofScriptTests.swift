@@ -1,18 +1,19 @@
 import CNI
 import NetTypes
 import Testing
+import Netlink
 @testable import Attach
 
 @Suite struct MacSpoofScriptTests {
     let owner = try! NftElementOwner(network: "cbr", containerID: "abc123", ifname: "eth0", for: "test")
     let mac = MACAddress("02:42:AC:11:00:02")!
 
-    @Test func quickSetUpScriptOnlyCreatesThePortsTwoElements() {
-        #expect(MacSpoofRuleset.quickSetUpScript(owner, port: "veth0a1b2c3d", mac: mac) == """
-            create element bridge swift_cni_macspoof guarded { "veth0a1b2c3d" comment "cbr/abc123/eth0" }
-            create element bridge swift_cni_macspoof allowed { "veth0a1b2c3d" . 02:42:ac:11:00:02 comment "cbr/abc123/eth0" }
-
-            """)
+    /// The quick ADD (now a netlink batch): the port's two elements, one message per set.
+    @Test func quickSetUpCreatesThePortsTwoElements() {
+        let changes = NftKernelChanges.create(MacSpoofRuleset.elements(port: "veth0a1b2c3d", mac: mac), comment: owner.comment)
+        #expect(changes.map(\.operation) == [
+            "create element in set bridge swift_cni_macspoof guarded", "create element in set bridge swift_cni_macspoof allowed",
+        ])
     }
 
     @Test func fullSetUpScriptIsSkeletonStaleRemovalThenClaims() {
@@ -48,32 +49,20 @@ import Testing
             """)
     }
 
-    /// Shaped like nft 1.0.6's `-j list table bridge swift_cni_macspoof`, plus values we must
-    /// not act on: an unsafe port name, a non-MAC, a foreign set, a bare (comment-less) element.
-    static let json = """
-        {"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}},
-         {"table": {"family": "bridge", "name": "swift_cni_macspoof", "handle": 1}},
-         {"set": {"family": "bridge", "name": "guarded", "table": "swift_cni_macspoof", "type": "ifname", "handle": 2,
-                  "elem": [{"elem": {"val": "veth0000abcd", "comment": "cbr/a/eth0"}}, "vethbare", "bad\\" name"]}},
-         {"set": {"family": "bridge", "name": "allowed", "table": "swift_cni_macspoof", "type": ["ifname", "ether_addr"],
-                  "handle": 3, "elem": [
-                    {"elem": {"val": {"concat": ["veth0000abcd", "02:42:ac:11:00:02"]}, "comment": "cbr/a/eth0"}},
-                    {"elem": {"val": {"concat": ["veth0000abcd", "not-a-mac"]}, "comment": "cbr/a/eth0"}}]}},
-         {"set": {"family": "bridge", "name": "foreign", "table": "swift_cni_macspoof", "type": "ifname", "handle": 5, "elem": ["x"]}},
-         {"chain": {"family": "bridge", "table": "swift_cni_macspoof", "name": "prerouting", "handle": 1, "type": "filter",
-                    "hook": "prerouting", "prio": -300, "policy": "accept"}},
-         {"rule": {"family": "bridge", "table": "swift_cni_macspoof", "chain": "prerouting", "handle": 4, "expr": [{"drop": null}]}}]}
-        """
-
-    @Test func listingDecodesOurElementsAndSkipsTheRest() throws {
-        let listing = try MacSpoofListing(json: Array(Self.json.utf8))
-        #expect(listing.ruleCount == 1)
-        #expect(listing.entries == [
-            .init(element: .guarded(port: "veth0000abcd"), comment: "cbr/a/eth0"),
-            .init(element: .guarded(port: "vethbare"), comment: nil),
-            .init(element: .allowed(port: "veth0000abcd", mac: mac), comment: "cbr/a/eth0"),
-        ])
-        #expect(listing.entries.owned(by: try NftElementOwner(network: "cbr", containerID: "a", ifname: "eth0", for: "test")).count == 2)
+    /// Keys as the kernel lists them: ours decode, an unsafe port name, a short key and a
+    /// foreign set are skipped.
+    @Test func kernelElementsDecodeOursAndSkipTheRest() {
+        let guarded = MacSpoofRuleset.set(named: "guarded"), allowed = MacSpoofRuleset.set(named: "allowed")
+        let port = NftablesKey.interfaceName("veth0000abcd")
+        #expect(MacSpoofElement(set: guarded, element: NftablesElement(key: port)) == .guarded(port: "veth0000abcd"))
+        #expect(MacSpoofElement(set: allowed, element: NftablesElement(key: NftablesKey.concatenation([port, mac.bytes])))
+                == .allowed(port: "veth0000abcd", mac: mac))
+        #expect(MacSpoofElement(set: guarded, element: NftablesElement(key: NftablesKey.interfaceName("bad\" name"))) == nil)
+        #expect(MacSpoofElement(set: allowed, element: NftablesElement(key: port)) == nil)
+        #expect(MacSpoofElement(set: MacSpoofRuleset.set(named: "foreign"), element: NftablesElement(key: port)) == nil)
+        for element in MacSpoofRuleset.elements(port: "veth0000abcd", mac: mac) {
+            #expect(MacSpoofElement(set: element.nftablesSet, element: element.nftablesElement(comment: "c")) == element)
+        }
     }
 
     @Test func garbageCollectionPicksOnlyAbandonedElementsOfTheNetwork() throws {
@@ -88,15 +77,18 @@ import Testing
 
     @Test(arguments: ["", "a b", "a\"b", "a;b", "a/b", "a}b", "ä"])
     func unsafeNamesAreRefusedBeforeAnyNftRuns(_ text: String) {
-        let check = MacSpoofCheck(nft: NftCommand(argv: ["/nonexistent/nft"]))
+        let check = MacSpoofCheck(nft: NftCommand(argv: ["/nonexistent/nft"]), kernel: Self.noKernel)
         #expect(throws: PluginError.self) { try check.setUp(network: "n", containerID: "c", ifname: "eth0", port: text, mac: mac) }
         #expect(throws: PluginError.self) { try check.setUp(network: "n", containerID: text, ifname: "eth0", port: "v", mac: mac) }
         #expect(throws: PluginError.self) { try check.tearDown(network: text, containerID: "c", ifname: "eth0") }
     }
 
+    /// Neither nft nor the kernel may be reached by these tests (the machine's own ruleset).
+    static let noKernel = NftablesConnection { throw PluginError(.failed, "this test must not reach nf_tables") }
+
     @Test func ownerErrorsNameTheMacSpoofCheck() {
         do {
-            try MacSpoofCheck(nft: NftCommand(argv: ["/nonexistent/nft"])).tearDown(network: "n", containerID: "c;", ifname: "eth0")
+            try MacSpoofCheck(nft: NftCommand(argv: ["/nonexistent/nft"]), kernel: Self.noKernel).tearDown(network: "n", containerID: "c;", ifname: "eth0")
             Issue.record("expected a refusal")
         } catch let error as PluginError {
             #expect(error.kind == .invalidEnvironment)

@@ -3,8 +3,8 @@ import Glibc
 @testable import Attach
 
 /// Privileged test scaffolding: throwaway network namespaces named `<prefix>-<pid>-<n>` and
-/// nft users (`Masquerade`, `MacSpoofCheck`) whose nft runs inside one, so tests never touch
-/// the machine's own ruleset.
+/// nft users (`Masquerade`, `MacSpoofCheck`) whose nft and nf_tables socket work inside one,
+/// so tests never touch the machine's own ruleset.
 enum MasqueradeFixture {
     static let ip = "/usr/sbin/ip"
     static let nft = ChildProcess.locate("nft", searchPath: "/usr/sbin:/sbin:/usr/bin", fallback: nil)
@@ -29,11 +29,11 @@ enum MasqueradeFixture {
     static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 
     static func masquerade(in ns: String) -> Masquerade {
-        Masquerade(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]))
+        Masquerade(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]), kernel: .namespace(path: "/run/netns/\(ns)"))
     }
 
     static func macSpoofCheck(in ns: String) -> MacSpoofCheck {
-        MacSpoofCheck(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]))
+        MacSpoofCheck(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]), kernel: .namespace(path: "/run/netns/\(ns)"))
     }
 
     /// Runs a command that must succeed; returns its stdout.

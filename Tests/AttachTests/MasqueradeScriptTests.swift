@@ -6,15 +6,25 @@ import NetTypes
 @Suite struct MasqueradeScriptTests {
     let owner = try! MasqueradeOwner(network: "cbr", containerID: "abc123", ifname: "eth0")
 
-    @Test func quickSetUpScriptOnlyCreatesElements() {
-        let script = MasqueradeRuleset.quickSetUpScript(owner, [IPPrefix("10.22.0.5/16")!, IPPrefix("fd00::5/64")!])
-        #expect(script == """
-            create element inet swift_cni masq4 { 10.22.0.5 comment "cbr/abc123/eth0" }
-            create element inet swift_cni exempt4 { 10.22.0.5 . 10.22.0.0/16 comment "cbr/abc123/eth0" }
-            create element inet swift_cni masq6 { fd00::5 comment "cbr/abc123/eth0" }
-            create element inet swift_cni exempt6 { fd00::5 . fd00::/64 comment "cbr/abc123/eth0" }
+    /// The quick ADD (now a netlink batch): one `create element` per set, nothing else.
+    @Test func quickSetUpCreatesOneMessagePerSet() {
+        let changes = NftKernelChanges.create(MasqueradeRuleset.elements(for: [IPPrefix("10.22.0.5/16")!, IPPrefix("fd00::5/64")!]),
+                                              comment: owner.comment)
+        #expect(changes.map(\.operation) == [
+            "create element in set inet swift_cni masq4", "create element in set inet swift_cni exempt4",
+            "create element in set inet swift_cni masq6", "create element in set inet swift_cni exempt6",
+        ])
+    }
 
-            """)
+    /// DEL and GC: per set an `add` then a `delete` of the same keys, so an element that a
+    /// concurrent DEL already removed does not fail the transaction.
+    @Test func kernelDeleteAddsBeforeDeletingPerSet() {
+        let changes = NftKernelChanges.delete([MasqueradeElement.source(IPAddress("10.0.0.2")!), .source(IPAddress("10.0.0.3")!),
+                                               .exemption(IPAddress("10.0.0.2")!, IPPrefix("10.0.0.0/24")!)])
+        #expect(changes.map(\.operation) == [
+            "add 2 elements in set inet swift_cni masq4", "delete 2 elements in set inet swift_cni masq4",
+            "add element in set inet swift_cni exempt4", "delete element in set inet swift_cni exempt4",
+        ])
     }
 
     @Test func fullSetUpScriptIsSkeletonStaleRemovalThenClaims() {
