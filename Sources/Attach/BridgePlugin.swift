@@ -109,19 +109,31 @@ public struct BridgePlugin: Plugin {
     public func del(_ invocation: Invocation) throws {
         let config = try BridgeConfig(invocation.config)
         let env = invocation.environment
-        // Masquerade first: once IPAM releases the address another container may get it, and
-        // its fresh masquerade entries must not be the ones we remove.
-        if config.ipMasq {
-            try Masquerade().tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname,
-                                      addresses: invocation.config.prevResult?.ips.map(\.address))
+        // The container-side veth goes on a helper thread while the nf_tables elements go on
+        // this one: both wait for the kernel (an RCU grace period each, ~15 ms), and waiting
+        // for them together saves one. Both are idempotent, so a retried DEL is fine.
+        let container = try ContainerNamespace.ifStillPresent(path: env.netns)
+        let linkDeletion = container.map { container in
+            BackgroundThread { try Self.deleteLink(named: env.ifname, socket: container.socket) }
         }
-        // By comment, so it also works once the netns (and with it the veth) is gone.
-        if config.macSpoofCheck {
-            try MacSpoofCheck().tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname)
+        do {
+            // Masquerade before IPAM: once IPAM releases the address another container may
+            // get it, and its fresh masquerade entries must not be the ones we remove.
+            if config.ipMasq {
+                try Masquerade().tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname,
+                                          addresses: invocation.config.prevResult?.ips.map(\.address))
+            }
+            // By comment, so it also works once the netns (and with it the veth) is gone.
+            if config.macSpoofCheck {
+                try MacSpoofCheck().tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname)
+            }
+        } catch {
+            try? linkDeletion?.join()
+            throw error
         }
+        let linkFailure = Result { try linkDeletion?.join() }
         if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).del() }
-        guard let container = try ContainerNamespace.ifStillPresent(path: env.netns) else { return }
-        try Self.deleteLink(named: env.ifname, socket: container.socket)
+        try linkFailure.get()
     }
 
     /// Deletes a link if it exists; a link that is already gone is success (DEL is idempotent).

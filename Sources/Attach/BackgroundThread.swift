@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one blocking job on its own OS thread while the caller does other work, then
+/// `join()`s it. Plugins use no Swift concurrency; this is what lets DEL wait for two slow
+/// kernel operations (the veth deletion's and the nf_tables deletion's RCU grace periods) at
+/// the same time instead of one after the other.
+final class BackgroundThread: @unchecked Sendable {
+    private let body: @Sendable () throws -> Void
+    private var thread = pthread_t()
+    private var started = false
+    /// Written by the thread before it ends; read only after `pthread_join`.
+    private var outcome: Result<Void, any Error> = .success(())
+
+    /// Starts `body`; when no thread can be started it runs at `join()` instead.
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        self.body = body
+        let context = Unmanaged.passRetained(self).toOpaque()
+        started = pthread_create(&thread, nil, { raw in
+            let work = Unmanaged<BackgroundThread>.fromOpaque(raw!).takeRetainedValue()
+            work.outcome = Result { try work.body() }
+            return nil
+        }, context) == 0
+        if !started { Unmanaged<BackgroundThread>.fromOpaque(context).release() }
+    }
+
+    /// Waits for the job and rethrows its error.
+    func join() throws {
+        if started {
+            pthread_join(thread, nil)
+        } else {
+            outcome = Result { try body() }
+        }
+        try outcome.get()
+    }
+}
