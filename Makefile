@@ -32,15 +32,32 @@ deps:
 	  apt-get update -qq && RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
+# Link flags for the release binaries, chosen for process start (every CNI call is one
+# process; bench/PROFILE.md section 1 has the measurements):
+# - libstdc++ and libgcc linked statically: two fewer shared objects to map and relocate. The
+#   Swift driver's `-lstdc++` finds libstdc++.a first in STATIC_CXX_DIR, which holds only a
+#   link to GCC's static archive; libmnl stays a shared library (Debian ships no libmnl.a).
+# - --no-export-dynamic: the driver's static-stdlib link exports every Swift symbol, which
+#   only makes the dynamic symbol table large; nothing resolves symbols against the plugin.
+# - -no-pie: no run-time relocation of the executable (about 36,000 relative relocations
+#   and the copy-on-write faults of the pages they touch), as the reference Go plugins,
+#   which are not PIE either.
+STATIC_CXX_DIR := $(CURDIR)/.build/static-cxx
+RELEASE_LINK_FLAGS := -Xswiftc -L$(STATIC_CXX_DIR) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
+                      -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic
+
 build: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	@mkdir -p $(STATIC_CXX_DIR) && ln -sf "$$(cc -print-file-name=libstdc++.a)" $(STATIC_CXX_DIR)/libstdc++.a
+	$(SWIFT) build -c release --static-swift-stdlib $(RELEASE_LINK_FLAGS)
 	@for p in $(PLUGINS); do \
 	  if ldd $(RELEASE_DIR)/$$p | grep -q /opt/swift; then echo "$$p links the Swift toolchain dynamically" >&2; exit 1; fi; \
+	  if ldd $(RELEASE_DIR)/$$p | grep -q 'libstdc++\|libgcc_s'; then echo "$$p links libstdc++/libgcc_s dynamically" >&2; exit 1; fi; \
 	done
 
+# Installed stripped: symbols and debug info are half the file and no plugin run reads them.
 install: build
 	install -d $(DESTDIR)$(PREFIX)
-	for p in $(PLUGINS); do install -m 0755 $(RELEASE_DIR)/$$p $(DESTDIR)$(PREFIX)/$$p; done
+	for p in $(PLUGINS); do install -s -m 0755 $(RELEASE_DIR)/$$p $(DESTDIR)$(PREFIX)/$$p; done
 
 unit-test: deps
 	$(SWIFT) test
