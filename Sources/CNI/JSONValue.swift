@@ -45,12 +45,13 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
-    /// Parses JSON text. Failures become `.decode` errors naming `what` was being read.
+    /// Parses JSON text (with `JSONParser`, not `JSONDecoder`: this runs on every plugin
+    /// start). Failures become `.decode` errors naming `what` was being read.
     public static func parse(_ bytes: [UInt8], what: String) throws(PluginError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            return try JSONParser.parse(bytes)
         } catch {
-            throw PluginError(.decode, "\(what) is not valid JSON", details: "\(error)")
+            throw PluginError(.decode, "\(what) is not valid JSON", details: error.description)
         }
     }
 

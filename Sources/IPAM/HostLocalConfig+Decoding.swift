@@ -1,34 +1,42 @@
 import CNI
-import FoundationEssentials
 import NetTypes
 
 extension HostLocalConfig {
-    /// Decodes and validates the `ipam` part of a whole network config (stdin of a plugin):
-    /// top-level `name`, `ipam.{ranges, subnet, rangeStart, rangeEnd, gateway, routes,
-    /// dataDir, resolvConf}` and `runtimeConfig.ipRanges`. Unknown fields are ignored.
+    /// Parses a whole network config (stdin of a plugin) and decodes it as below.
+    public init(networkConfig json: [UInt8]) throws {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(json, what: "network config")
+        } catch {
+            throw PluginError(.decode, "cannot decode network config JSON", details: error.details)
+        }
+        try self.init(networkConfig: value)
+    }
+
+    /// Decodes and validates the `ipam` part of a whole network config, already parsed (the
+    /// plugins pass `NetworkConfig.raw`, so stdin is parsed once per run): top-level `name`,
+    /// `ipam.{ranges, subnet, rangeStart, rangeEnd, gateway, routes, dataDir, resolvConf}` and
+    /// `runtimeConfig.ipRanges`. Unknown fields are ignored.
     ///
     /// Like the reference, the legacy single range (`ipam.subnet`...) is put in front of
     /// `ipam.ranges`, and `runtimeConfig.ipRanges` in front of both: set order is
     /// runtime ranges, legacy range, `ipam.ranges`.
-    public init(networkConfig json: [UInt8]) throws {
-        let wire: NetworkConfigWire
-        do {
-            wire = try JSONDecoder().decode(NetworkConfigWire.self, from: Data(json))
-        } catch {
-            throw PluginError(.decode, "cannot decode network config JSON", details: "\(error)")
-        }
-        guard let name = wire.name else {
-            throw PluginError(.invalidConfig, "network config has no \"name\"")
-        }
-        guard let ipam = wire.ipam else {
+    public init(networkConfig json: JSONValue) throws {
+        // Every field is read (and type-checked) before anything is validated, so a wrong
+        // JSON type anywhere is a `.decode` error whatever else is wrong.
+        let wire = try WireObject(json, path: "")
+        let name = try wire.string("name")
+        let runtimeSets = try wire.object("runtimeConfig")?.rangeSets("ipRanges") ?? []
+        guard let ipam = try wire.object("ipam") else {
             throw PluginError(.invalidConfig, "network config has no \"ipam\" object")
         }
-        var wireSets = ipam.ranges ?? []
-        if let subnet = ipam.subnet {
-            let legacy = RangeWire(subnet: subnet, rangeStart: ipam.rangeStart, rangeEnd: ipam.rangeEnd, gateway: ipam.gateway)
-            wireSets.insert([legacy], at: 0)
+        let fields = try IPAMWire(ipam)
+        guard let name else {
+            throw PluginError(.invalidConfig, "network config has no \"name\"")
         }
-        wireSets = (wire.runtimeConfig?.ipRanges ?? []) + wireSets
+        var wireSets = fields.ranges
+        if let legacy = fields.legacyRange { wireSets.insert([legacy], at: 0) }
+        wireSets = runtimeSets + wireSets
         let sets = try wireSets.enumerated().map { i, set in
             try withContext("invalid range set \(i)") {
                 try RangeSet(set.enumerated().map { j, range in
@@ -36,40 +44,96 @@ extension HostLocalConfig {
                 })
             }
         }
-        let routes = try (ipam.routes ?? []).enumerated().map { i, route in
+        let routes = try fields.routes.enumerated().map { i, route in
             try withContext("invalid route \(i)") { try route.validated() }
         }
         try self.init(
             networkName: name, rangeSets: sets, routes: routes,
-            dataDir: ipam.dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? HostLocalConfig.defaultDataDir,
-            resolvConf: ipam.resolvConf.flatMap { $0.isEmpty ? nil : $0 })
+            dataDir: fields.dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? HostLocalConfig.defaultDataDir,
+            resolvConf: fields.resolvConf.flatMap { $0.isEmpty ? nil : $0 })
     }
 }
 
-/// The JSON shapes, kept as strings so that a bad address is an `.invalidConfig` that names
-/// the field, while a wrong JSON type stays a `.decode` error.
-private struct NetworkConfigWire: Decodable {
-    var name: String?
-    var ipam: IPAMWire?
-    var runtimeConfig: RuntimeConfigWire?
-}
-
-private struct RuntimeConfigWire: Decodable {
-    var ipRanges: [[RangeWire]]?
-}
-
-private struct IPAMWire: Decodable {
-    var subnet: String?
-    var rangeStart: String?
-    var rangeEnd: String?
-    var gateway: String?
-    var ranges: [[RangeWire]]?
-    var routes: [RouteWire]?
+/// The `ipam` object's fields, read but not validated.
+private struct IPAMWire {
+    var legacyRange: RangeWire?
+    var ranges: [[RangeWire]]
+    var routes: [RouteWire]
     var dataDir: String?
     var resolvConf: String?
+
+    init(_ ipam: WireObject) throws {
+        legacyRange = try ipam.string("subnet").map { subnet in
+            RangeWire(subnet: subnet, rangeStart: try ipam.string("rangeStart"),
+                      rangeEnd: try ipam.string("rangeEnd"), gateway: try ipam.string("gateway"))
+        }
+        ranges = try ipam.rangeSets("ranges")
+        routes = try (ipam.array("routes") ?? []).enumerated().map { i, item in
+            let o = try WireObject(item, path: "ipam.routes[\(i)]")
+            return RouteWire(dst: try o.string("dst"), gw: try o.string("gw"))
+        }
+        dataDir = try ipam.string("dataDir")
+        resolvConf = try ipam.string("resolvConf")
+    }
 }
 
-private struct RangeWire: Decodable {
+/// A JSON object read field by field with the rules the Codable wire structs had: a missing
+/// or null field is absent, a field of the wrong JSON type is a `.decode` error (naming its
+/// path), and unknown fields are ignored. Addresses stay strings here, so that a bad address
+/// is an `.invalidConfig` that names the field.
+private struct WireObject {
+    let fields: [String: JSONValue]
+    let path: String
+
+    init(_ value: JSONValue, path: String) throws {
+        guard let fields = value.objectValue else { throw Self.mismatch(path, "an object") }
+        self.fields = fields
+        self.path = path
+    }
+
+    private static func mismatch(_ path: String, _ expected: String) -> PluginError {
+        PluginError(.decode, "cannot decode network config JSON",
+                    details: (path.isEmpty ? "" : "at \(path): ") + "expected \(expected)")
+    }
+
+    private func present(_ key: String) -> JSONValue? {
+        guard let v = fields[key], v != .null else { return nil }
+        return v
+    }
+
+    private func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    func string(_ key: String) throws -> String? {
+        guard let v = present(key) else { return nil }
+        guard let s = v.stringValue else { throw Self.mismatch(child(key), "a string") }
+        return s
+    }
+
+    func object(_ key: String) throws -> WireObject? {
+        guard let v = present(key) else { return nil }
+        return try WireObject(v, path: child(key))
+    }
+
+    func array(_ key: String) throws -> [JSONValue]? {
+        guard let v = present(key) else { return nil }
+        guard let a = v.arrayValue else { throw Self.mismatch(child(key), "an array") }
+        return a
+    }
+
+    /// `[[{subnet, rangeStart, rangeEnd, gateway}]]`; absent is no sets.
+    func rangeSets(_ key: String) throws -> [[RangeWire]] {
+        try (array(key) ?? []).enumerated().map { i, set in
+            guard let ranges = set.arrayValue else { throw Self.mismatch("\(child(key))[\(i)]", "an array") }
+            return try ranges.enumerated().map { j, item in
+                let o = try WireObject(item, path: "\(child(key))[\(i)][\(j)]")
+                return RangeWire(subnet: try o.string("subnet"), rangeStart: try o.string("rangeStart"),
+                                 rangeEnd: try o.string("rangeEnd"), gateway: try o.string("gateway"))
+            }
+        }
+    }
+}
+
+private struct RangeWire {
     var subnet: String?
     var rangeStart: String?
     var rangeEnd: String?
@@ -86,7 +150,7 @@ private struct RangeWire: Decodable {
     }
 }
 
-private struct RouteWire: Decodable {
+private struct RouteWire {
     var dst: String?
     var gw: String?
 

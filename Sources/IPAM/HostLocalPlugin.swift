@@ -6,7 +6,7 @@ public struct HostLocalPlugin: Plugin {
     public init() {}
 
     func allocator(_ invocation: Invocation) throws -> HostLocalAllocator {
-        HostLocalAllocator(config: try HostLocalConfig(networkConfig: invocation.stdin))
+        HostLocalAllocator(config: try HostLocalConfig(networkConfig: invocation.config.raw))
     }
 
     /// One IP per range set, plus the configured routes and the DNS of `resolvConf`.

@@ -1,0 +1,61 @@
+import FoundationEssentials
+import Testing
+
+@testable import CNI
+
+/// `JSONParser` replaced `JSONDecoder` + `JSONValue: Decodable` on the start-up path; these
+/// check it builds the same values and refuses the same texts.
+@Suite struct JSONParserTests {
+    /// What the old path made of `text`, or nil when it refused it.
+    func viaDecoder(_ text: String) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    }
+
+    func viaParser(_ text: String) -> JSONValue? {
+        try? JSONParser.parse(Array(text.utf8))
+    }
+
+    @Test(arguments: [
+        #"{"cniVersion":"1.0.0","name":"n","ipam":{"type":"host-local","ranges":[[{"subnet":"10.1.0.0/16"}]]}}"#,
+        #"  {"a" : [1, -2, 3.5, -0, 0, 1e2, 5.0, 2.5E-3, 9223372036854775807, 9223372036854775808, -9223372036854775808]}  "#,
+        #"{"t":true,"f":false,"n":null,"e":{},"a":[],"s":""}"#,
+        #"["\u00e9\ud83d\ude00\n\t\r\b\f\/\\\"", "plain é 😀"]"#,
+        #"{"dup":1,"dup":2}"#, "[1,]", #"{"a":1 , }"#,
+        #""top-level string""#, "42", "-1.25", "true", "null", "[[[[[]]]]]",
+        #"{"prevResult":{"ips":[{"address":"10.1.0.2/16","gateway":"10.1.0.1","interface":2}],"dns":{}}}"#,
+    ])
+    func sameValuesAsJSONDecoder(text: String) throws {
+        let expected = try #require(viaDecoder(text))
+        #expect(viaParser(text) == expected)
+    }
+
+    @Test(arguments: [
+        "", " ", "{", "}", "[,]", "[1,,]", "{,}", "{\"a\":1,,}", "{'a':1}", "{\"a\" 1}", "[1 2]", "01", "+1", ".5", "1.", "1e",
+        "-", "--1", "1e400", "tru", "nul", "NaN", "\"unterminated", "\"bad \\x escape\"", "\"\\u12\"",
+        "\"\\ud83d alone\"", "\"\\ude00\"", "\"tab\there\"", "{} {}", "[1] x", "{\"a\":1}}",
+    ])
+    func refusesWhatJSONDecoderRefuses(text: String) {
+        #expect(viaDecoder(text) == nil)
+        #expect(viaParser(text) == nil)
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        #expect((try? JSONParser.parse([0x22, 0xFF, 0xFE, 0x22])) == nil)
+    }
+
+    @Test func deepNestingIsRefusedNotACrash() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(viaParser(deep) == nil)
+    }
+
+    @Test func errorsNameTheOffset() {
+        #expect(throws: PluginError.self) { try JSONValue.parse(Array("[1 2]".utf8), what: "config") }
+        do {
+            _ = try JSONValue.parse(Array("[1 2]".utf8), what: "config")
+        } catch {
+            #expect(error.kind == .decode)
+            #expect(error.message == "config is not valid JSON")
+            #expect(error.details == "expected ',' or ']' at byte 3")
+        }
+    }
+}
