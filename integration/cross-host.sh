@@ -9,11 +9,13 @@
 #
 # Optional: REGISTRIES="dir etcd"  BACKENDS="vxlan host-gw"
 #           SCENARIOS="matrix dataplane traffic repair restart mac_change
-#                      offlink_peer join leave expire etcd_outage cni_face bad_config bad_subnetlen exhausted
-#                      no_config etcd_unreachable missing_iface"
+#                      offlink_peer join leave expire etcd_outage cni_face
+#                      bad_config bad_subnetlen exhausted no_config
+#                      etcd_unreachable missing_iface"
+#           JOIN_BUDGET_MS (1000) LEAVE_BUDGET_MS (5000) KEEP_TMP=1
 # Nodes 1 and 2 run with --resync-interval 1 (repair tests stay short); node 3
-# keeps the default interval (10 s), so anything it does within a second comes
-# from the registry watch, not from a resync. Last line: "N passed, N failed".
+# with 10 s (the default), so anything it does within a second comes from the
+# registry watch, not from a resync. Last line: "N passed, N failed".
 
 INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh

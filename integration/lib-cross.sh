@@ -36,6 +36,18 @@ ETCD_NS="" ETCD_PID="" ETCD_EP="" ETCD_DATA="" ETCD_IP=""
 UL_NS="" OUT_NS="" UNDERLAY="" CLUSTER_NET_A="" OUT_IP=""
 NET_NAME=""      # CNI network name of the current backend's conflist
 
+# out_has <ere> <cmd...>: the command's output has a line matching (case-insensitive).
+# Output captured first: with pipefail, "cmd | grep -q" fails when grep's early
+# exit gets cmd killed by SIGPIPE.
+out_has() {
+    local re=$1 o
+    shift
+    o=$("$@" 2>/dev/null)
+    grep -qiE -- "$re" <<<"$o"
+}
+
+netns_exists() { out_has "^$1( |\$)" ip netns list; }
+
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
 # ---------------------------------------------------------------- processes
@@ -117,8 +129,7 @@ pick_addresses() {
         x=$((100 + RANDOM % 100))
         y=$((RANDOM % 256))
         a=$((200 + RANDOM % 50))
-        printf '%s\n' "$used" | grep -qE "^10\.($x|$a)\." && continue
-        printf '%s\n' "$used" | grep -qE '^10\.0\.0\.0/8|^0\.0\.0\.0/0|^default' && true
+        grep -qE "^10\.($x|$a)\." <<<"$used" && continue
         break
     done
     UNDERLAY="10.$x.$y"
@@ -156,7 +167,7 @@ underlay_up() {
 # <addr>/24, its peer <ul-port-name> on the underlay bridge.
 underlay_attach() {
     local ns=$1 port=$2 addr=$3
-    ip netns list | awk '{print $1}' | grep -qxF "$ns" || netns_add "$ns"
+    netns_exists "$ns" || netns_add "$ns"
     ip -n "$UL_NS" link add "$port" type veth peer name eth0 netns "$ns" || return 1
     ip -n "$UL_NS" link set "$port" master br0 up || return 1
     ip -n "$ns" addr add "$addr/24" dev eth0 || return 1
@@ -189,7 +200,7 @@ etcd_start() {
     ETCD_NS="${PFX}-etcd"
     ETCD_EP="http://$ETCD_IP:2379"
     ETCD_DATA="$RUN_DIR/etcd"
-    if ! ip netns list | awk '{print $1}' | grep -qxF "$ETCD_NS"; then
+    if ! netns_exists "$ETCD_NS"; then
         underlay_attach "$ETCD_NS" etcd "$ETCD_IP" || return 1
     fi
     mkdir -p "$ETCD_DATA"
@@ -202,7 +213,7 @@ etcd_start() {
     BG_PIDS+=("$ETCD_PID")
     local i
     for ((i = 0; i < 100; i++)); do
-        ip netns exec "$ETCD_NS" curl -s -m 1 "$ETCD_EP/health" 2>/dev/null | grep -q '"health":"true"' && return 0
+        out_has '"health":"true"' ip netns exec "$ETCD_NS" curl -s -m 1 "$ETCD_EP/health" && return 0
         kill -0 "$ETCD_PID" 2>/dev/null || break
         sleep 0.1
     done
@@ -446,12 +457,12 @@ peer_state() {
     local net=${sub%/*}
     case $BACKEND in
     vxlan)
-        ip -n "$ns" route show "$sub" 2>/dev/null | grep -q "via $net dev flannel.1 .*onlink" && out+="route "
-        ip -n "$ns" neigh show dev flannel.1 to "$net" 2>/dev/null | grep -qi "lladdr $mac .*PERMANENT" && out+="neigh "
-        bridge -n "$ns" fdb show dev flannel.1 2>/dev/null | grep -qi "^$mac dst $pip " && out+="fdb "
+        out_has "via $net dev flannel.1 .*onlink" ip -n "$ns" route show "$sub" && out+="route "
+        out_has "lladdr $mac .*PERMANENT" ip -n "$ns" neigh show dev flannel.1 to "$net" && out+="neigh "
+        out_has "^$mac dst $pip " bridge -n "$ns" fdb show dev flannel.1 && out+="fdb "
         ;;
     host-gw)
-        ip -n "$ns" route show "$sub" 2>/dev/null | grep -q "via $pip dev eth0" && out+="route "
+        out_has "via $pip dev eth0" ip -n "$ns" route show "$sub" && out+="route "
         ;;
     esac
     echo "${out% }"
@@ -463,10 +474,10 @@ full_state() { [ "$BACKEND" = vxlan ] && echo "route neigh fdb" || echo "route";
 # (a route to the subnet, a neighbour for subnet.0, an FDB entry for the MAC)
 any_peer_trace() {
     local ns=${NODE_NS[$1]} sub=$2 pip=$3 mac=$4 out=""
-    ip -n "$ns" route show "$sub" 2>/dev/null | grep -q . && out+="route "
+    out_has . ip -n "$ns" route show "$sub" && out+="route "
     if has_link "$1" flannel.1; then
-        ip -n "$ns" neigh show dev flannel.1 to "${sub%/*}" 2>/dev/null | grep -q . && out+="neigh "
-        [ -n "$mac" ] && bridge -n "$ns" fdb show dev flannel.1 2>/dev/null | grep -qi "^$mac " && out+="fdb "
+        out_has . ip -n "$ns" neigh show dev flannel.1 to "${sub%/*}" && out+="neigh "
+        [ -n "$mac" ] && out_has "^$mac " bridge -n "$ns" fdb show dev flannel.1 && out+="fdb "
     fi
     echo "${out% }"
 }
