@@ -60,6 +60,8 @@ public final class AgentMetrics: Sendable {
         buckets.append(("_sum", "\(v.reconcileSum)"))
         buckets.append(("_count", "\(v.reconcileTotal)"))
         metric("swiftcni_reconcile_duration_seconds", "histogram", "Time to bring the dataplane in line with the registry.", buckets)
+        metric("swiftcni_reconcile_total", "counter", "Reconcile passes (registry events and resync ticks).",
+               [("", "\(v.reconcileTotal)")])
         metric("swiftcni_reconcile_entries_changed_total", "counter", "Routes, neighbours and FDB entries added or removed.",
                [("", "\(v.entriesChanged)")])
         metric("swiftcni_errors_total", "counter", "Errors by kind.",
