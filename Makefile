@@ -42,9 +42,12 @@ deps:
 # - -no-pie: no run-time relocation of the executable (about 36,000 relative relocations
 #   and the copy-on-write faults of the pages they touch), as the reference Go plugins,
 #   which are not PIE either.
+# - --disable-local-rpath: no $ORIGIN run path, so ld.so does not try 13 paths under the
+#   plugin's directory before finding libmnl, libm and libc where they are.
 STATIC_CXX_DIR := $(CURDIR)/.build/static-cxx
 RELEASE_LINK_FLAGS := -Xswiftc -L$(STATIC_CXX_DIR) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
-                      -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic
+                      -Xswiftc -Xclang-linker -Xswiftc -no-pie -Xlinker --no-export-dynamic \
+                      --disable-local-rpath
 
 build: deps
 	@mkdir -p $(STATIC_CXX_DIR) && ln -sf "$$(cc -print-file-name=libstdc++.a)" $(STATIC_CXX_DIR)/libstdc++.a

@@ -15,7 +15,9 @@ struct ContainerNamespace {
         } catch {
             throw PluginError(.invalidEnvironment, "CNI_NETNS \(path) is not usable", details: error.description)
         }
-        socket = try namespace.run { try RouteSocket() }
+        // On this thread: a plugin is single-threaded, and a thread per entry is slow (see
+        // `runOnCallingThread`).
+        socket = try namespace.runOnCallingThread { try RouteSocket() }
     }
 
     /// For DEL: nil when the namespace is already gone (nothing left inside to clean up).

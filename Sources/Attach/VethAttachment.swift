@@ -43,22 +43,27 @@ struct VethAttachment {
     }
 
     /// Joins the host end to the bridge with the port options of the config, and brings it up.
+    /// One round trip: the kernel applies a datagram's requests in order, so the port is
+    /// still configured before it comes up; the first refusal is thrown. Unlike one request
+    /// at a time, the requests after a refused one are still tried, which changes nothing
+    /// that matters: a failing ADD deletes the veth, and every option with it.
     func attachHostSide(to bridge: Link, socket: RouteSocket, config: BridgeConfig) throws {
-        try socket.setLink(index: host.index, masterIndex: bridge.index)
+        var requests: [NetlinkRequest] = [.setLink(index: host.index, masterIndex: bridge.index)]
         if config.hairpinMode || config.portIsolation {
-            try socket.setBridgePort(index: host.index, BridgePortOptions(hairpin: config.hairpinMode ? true : nil,
-                                                                          isolated: config.portIsolation ? true : nil))
+            requests.append(.setBridgePort(index: host.index, BridgePortOptions(hairpin: config.hairpinMode ? true : nil,
+                                                                                isolated: config.portIsolation ? true : nil)))
         }
         if config.usesVLANs && !config.preserveDefaultVlan {
-            try socket.deleteBridgeVLANs(index: host.index, [BridgeVLAN(vid: 1)])
+            requests.append(.deleteBridgeVLANs(index: host.index, [BridgeVLAN(vid: 1)]))
         }
         if config.vlan != 0 {
-            try socket.addBridgeVLANs(index: host.index, [BridgeVLAN(vid: UInt16(config.vlan), pvid: true, untagged: true)])
+            requests.append(.addBridgeVLANs(index: host.index, [BridgeVLAN(vid: UInt16(config.vlan), pvid: true, untagged: true)]))
         }
         if !config.vlanTrunk.isEmpty {
-            try socket.addBridgeVLANs(index: host.index, config.vlanTrunk.map { BridgeVLAN(vids: UInt16($0.minID)...UInt16($0.maxID)) })
+            requests.append(.addBridgeVLANs(index: host.index, config.vlanTrunk.map { BridgeVLAN(vids: UInt16($0.minID)...UInt16($0.maxID)) }))
         }
-        try socket.setLink(index: host.index, up: true)
+        requests.append(.setLink(index: host.index, up: true))
+        try performAll(requests, socket: socket)
     }
 
     /// Addresses, link up, then routes, inside the container. IPv6 is switched on for the
@@ -68,7 +73,7 @@ struct VethAttachment {
         let socket = ns.socket
         if result.ips.contains(where: { $0.address.family == .v6 }) {
             let ifname = container.name
-            try ns.namespace.run {
+            try ns.namespace.runOnCallingThread {
                 try Sysctl.set("net/ipv6/conf/\(ifname)/disable_ipv6", "0")
                 if !enableDAD { try Sysctl.set("net/ipv6/conf/\(ifname)/accept_dad", "0") }
             }
@@ -77,13 +82,15 @@ struct VethAttachment {
             .addAddress($0.address, index: container.index, noDAD: !enableDAD)
         }
         requests.append(.setLink(index: container.index, up: true))
-        try performAll(requests, socket: socket)
         let routes = result.routes.map { r -> Route in
             let gw = r.gateway ?? result.ips.first(where: { $0.address.family == r.destination.family })?.gateway
             return Route(destination: r.destination.network, gateway: gw, outputIndex: container.index,
                          priority: r.priority.map(UInt32.init), mtu: r.mtu.map(UInt32.init), advmss: r.advmss.map(UInt32.init))
         }
-        try performAll(routes.map { NetlinkRequest.addRoute($0, replace: true) }, socket: socket)
+        // Routes in the same datagram, after the addresses and the link: the kernel handles a
+        // datagram's requests one by one, in order, so their gateways are already on-link.
+        requests += routes.map { NetlinkRequest.addRoute($0, replace: true) }
+        try performAll(requests, socket: socket)
     }
 
     /// One round trip for a batch; the first failure (if any) is thrown.

@@ -24,7 +24,8 @@ public struct Environment: Sendable {
             throw PluginError(.invalidEnvironment, "unknown CNI_COMMAND \(c)")
         }
         command = cmd
-        func value(_ name: String, requiredFor verbs: Set<Command>) throws(PluginError) -> String {
+        // An array, not a Set: a Set<Command> costs a protocol-conformance scan at start-up.
+        func value(_ name: String, requiredFor verbs: [Command]) throws(PluginError) -> String {
             let v = env[name] ?? ""
             if v.isEmpty && verbs.contains(cmd) {
                 throw PluginError(.invalidEnvironment, "required env variable \(name) missing")

@@ -37,13 +37,15 @@ public enum StandardIO {
 
 /// The process's own environment and name, read without Foundation's ProcessInfo.
 public enum ProcessEnvironment {
+    /// Split at the first `=` byte, not by Characters: this runs on every plugin start, and
+    /// a Character search does grapheme breaking over every byte of the environment.
     public static var variables: [String: String] {
         var out: [String: String] = [:]
         var p = environ
         while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") {
-                out[String(s[..<eq])] = String(s[s.index(after: eq)...])
+            let bytes = UnsafeRawBufferPointer(start: entry, count: strlen(entry))
+            if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                out[String(decoding: bytes[..<eq], as: UTF8.self)] = String(decoding: bytes[(eq + 1)...], as: UTF8.self)
             }
             p += 1
         }
