@@ -4,11 +4,14 @@ import Glibc
 
 /// Raw stdin/stdout/stderr: stdout carries only the protocol's JSON, logs go to stderr.
 public enum StandardIO {
+    /// The read buffer is left uninitialized: zeroing it would fault in all of its 16 pages
+    /// on every plugin start, where a config touches one or two.
     public static func readAll(fd: Int32 = 0) throws(PluginError) -> [UInt8] {
         var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 64 * 1024)
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { buf.deallocate() }
         while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = read(fd, buf.baseAddress, buf.count)
             if n > 0 {
                 out.append(contentsOf: buf[0..<n])
             } else if n == 0 {
