@@ -4,15 +4,16 @@
 #ifndef SWIFT_CNI_CMNL_SHIM_H
 #define SWIFT_CNI_CMNL_SHIM_H
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1
-#endif
+// No _GNU_SOURCE here: it changes glibc's definitions of shared types (fd_set, in6_addr)
+// against Swift's Glibc module, and a clean build then fails with "different definitions in
+// different modules". The few GNU functions we need are declared below instead.
 
 #include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <netinet/in.h>  /* before any <linux/...>: libc-compat then skips the kernel copies of in6_addr */
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/ioctl.h>
@@ -36,10 +37,14 @@ static inline size_t cmnl_align(size_t len) { return MNL_ALIGN(len); }
 static inline size_t cmnl_nlmsg_hdrlen(void) { return MNL_NLMSG_HDRLEN; }
 static inline size_t cmnl_attr_hdrlen(void) { return MNL_ATTR_HDRLEN; }
 
-/// `setns(2)` needs _GNU_SOURCE, which Swift's Glibc module does not define.
+/// `setns(2)` and `unshare(2)`: glibc declares them only under _GNU_SOURCE (see above), so
+/// their prototypes are repeated here; the symbols are in every glibc.
+extern int setns(int fd, int nstype);
+extern int unshare(int flags);
 static inline int cmnl_setns(int fd, int nstype) { return setns(fd, nstype); }
-static inline int cmnl_clone_newnet(void) { return CLONE_NEWNET; }
-/// `unshare(2)` also needs _GNU_SOURCE; tests use it to give a thread its own empty netns.
+/// CLONE_NEWNET from <linux/sched.h>, which glibc's <sched.h> hides without _GNU_SOURCE.
+static inline int cmnl_clone_newnet(void) { return 0x40000000; }
+/// Tests use it to give a thread its own empty netns.
 static inline int cmnl_unshare(int flags) { return unshare(flags); }
 /// `ioctl(fd, NS_GET_NSTYPE)`: tells whether an open file is a namespace, and which kind.
 static inline int cmnl_ns_get_nstype(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
