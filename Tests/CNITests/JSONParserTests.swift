@@ -48,6 +48,17 @@ import Testing
         #expect(viaParser(deep) == nil)
     }
 
+    /// The byte writer prints what the String writer did: sorted keys, the same escapes.
+    @Test func serializedTextIsUnchanged() throws {
+        let value = JSONValue.object([
+            "b": .string("q\"\\\n\r\t\u{1b}\u{7f}é😀"),
+            "a": .array([.int(-1), .double(2.5), .double(3), .null, .bool(true), .object([:])]),
+        ])
+        let text = #"{"a":[-1,2.5,3,null,true,{}],"b":"q\"\\\n\r\t\u001b\#u{7f}é😀"}"#
+        #expect(value.serialized() == text)
+        #expect(try JSONParser.parse(Array(text.utf8)) == value.with3AsInt)
+    }
+
     @Test func errorsNameTheOffset() {
         #expect(throws: PluginError.self) { try JSONValue.parse(Array("[1 2]".utf8), what: "config") }
         do {
@@ -57,5 +68,15 @@ import Testing
             #expect(error.message == "config is not valid JSON")
             #expect(error.details == "expected ',' or ']' at byte 3")
         }
+    }
+}
+
+private extension JSONValue {
+    /// `3.0` reads back as `.int(3)`, as it did through JSONDecoder.
+    var with3AsInt: JSONValue {
+        guard case .object(var o) = self, case .array(var a) = o["a"]! else { return self }
+        a[2] = .int(3)
+        o["a"] = .array(a)
+        return .object(o)
     }
 }
