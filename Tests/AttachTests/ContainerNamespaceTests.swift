@@ -13,9 +13,15 @@ struct ContainerNamespaceTests {
     func makeNamespace() throws -> String {
         let name = "fst-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try #require(system("/usr/sbin/ip netns add \(name)") == 0)
-        try #require(system("/usr/sbin/ip -n \(name) link add fstveth0 type veth peer name fstveth1") == 0)
+        guard system("/usr/sbin/ip -n \(name) link add fstveth0 type veth peer name fstveth1") == 0 else {
+            // The caller's `defer` is not set up yet: remove it here.
+            _ = system("/usr/sbin/ip netns del \(name)")
+            throw NamespaceSetupFailed()
+        }
         return name
     }
+
+    struct NamespaceSetupFailed: Error {}
 
     func threadNamespaceInode() -> UInt {
         var s = stat()
