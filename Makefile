@@ -70,8 +70,11 @@ integration-test: build
 
 test: unit-test integration-test
 
+# One node with three containers on a bridge, then two nodes joined by the vxlan overlay
+# (embedded directory registry) with two containers each; each prints a ping matrix.
 demo: build
 	PLUGINS_DIR=$(CURDIR)/$(RELEASE_DIR) bash integration/demo.sh
+	PLUGINS_DIR=$(CURDIR)/$(RELEASE_DIR) bash integration/demo-cross.sh
 
 clean:
 	rm -rf .build integration/bin integration/.gopath
