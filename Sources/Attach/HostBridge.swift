@@ -19,7 +19,11 @@ struct HostBridge {
             return try adopt(existing)
         }
         do {
-            try socket.createBridge(name: config.bridge, mtu: config.mtu, vlanFiltering: config.usesVLANs)
+            // A MAC of its own: otherwise the bridge takes the lowest port MAC, which changes as
+            // containers come and go (stale ARP entries for the gateway in every container) and
+            // reads as 00:00:00:00:00:00 while no port is attached.
+            try socket.createBridge(name: config.bridge, mtu: config.mtu, mac: MACAddress.random(),
+                                    vlanFiltering: config.usesVLANs)
         } catch {
             // EEXIST: another ADD created it between our lookup and create; use theirs.
             if error.errno != EEXIST { throw error }
