@@ -30,7 +30,11 @@ final class NetlinkSocket: @unchecked Sendable {
         }
         self.socket = socket
         self.nextSequence = UInt32(truncatingIfNeeded: time(nil))
-        self.receiveBuffer = [UInt8](repeating: 0, count: Self.receiveBufferSize)
+        // Uninitialized: zeroing 64 KiB touches 16 pages per socket, and most replies are acks
+        // that write a few hundred bytes; recv only ever exposes the bytes the kernel wrote.
+        self.receiveBuffer = [UInt8](unsafeUninitializedCapacity: Self.receiveBufferSize) { _, count in
+            count = Self.receiveBufferSize
+        }
         do throws(NetlinkError) {
             try Self.configure(socket, name: name)
         } catch {
