@@ -9,17 +9,32 @@ import Glibc
 /// A veth pair between a container and the node's bridge: created in the container's
 /// namespace with its peer placed directly in the node's (one request, no move step).
 struct VethAttachment {
+    /// The node's end: what the plugin chose (name, MAC) plus the index the kernel gave it.
+    struct HostEnd {
+        let index: Int32
+        let name: String
+        let mac: MACAddress
+    }
+
     let container: Link
-    let host: Link
+    let host: HostEnd
 
     /// Creates the pair with a random `veth`-prefixed host name, retrying on a name clash.
+    ///
+    /// The host end's MAC is drawn here (random, locally administered, as the kernel would)
+    /// and the container end comes back echoed by the create, whose IFLA_LINK is the host
+    /// end's index: no lookup of either end after the create. A MAC set at creation is also
+    /// one udev's MACAddressPolicy leaves alone, so the MAC in the result stays true.
     static func create(ifname: String, in container: ContainerNamespace, hostNamespace: NetworkNamespace,
                        hostSocket: RouteSocket, mtu: Int?, mac: MACAddress?) throws -> VethAttachment {
         for _ in 0..<4 {
             let hostName = randomHostName()
+            let hostMAC = MACAddress.random()
+            let echoed: Link?
             do {
-                try container.socket.createVethPair(name: ifname, peerName: hostName,
-                                                    peerNamespaceFD: hostNamespace.fd, mtu: mtu, mac: mac)
+                echoed = try container.socket.createVethPair(name: ifname, peerName: hostName,
+                                                             peerNamespaceFD: hostNamespace.fd, mtu: mtu, mac: mac,
+                                                             peerMac: hostMAC)
             } catch {
                 if error.errno != EEXIST { throw error }
                 if try container.socket.link(named: ifname) != nil {
@@ -27,10 +42,12 @@ struct VethAttachment {
                 }
                 continue  // the random host name was taken: draw another
             }
-            guard let c = try container.socket.link(named: ifname), let h = try hostSocket.link(named: hostName) else {
+            // The lookups are only for a kernel that does not echo the new link.
+            guard let c = try echoed ?? container.socket.link(named: ifname),
+                  let hostIndex = try c.parentIndex ?? hostSocket.link(named: hostName)?.index else {
                 throw PluginError(.failed, "veth \(ifname)/\(hostName) was created but cannot be found")
             }
-            return VethAttachment(container: c, host: h)
+            return VethAttachment(container: c, host: HostEnd(index: hostIndex, name: hostName, mac: hostMAC))
         }
         throw PluginError(.failed, "could not find a free host-side veth name after 4 tries")
     }

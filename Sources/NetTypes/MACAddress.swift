@@ -25,8 +25,10 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// A random locally administered unicast address.
     public static func random() -> MACAddress {
+        // One 64-bit draw for all six bytes: each draw is a getrandom syscall.
         var g = SystemRandomNumberGenerator()
-        var b = (0..<6).map { _ in UInt8.random(in: 0...255, using: &g) }
+        let bits = g.next()
+        var b = (0..<6).map { UInt8(truncatingIfNeeded: bits >> ($0 * 8)) }
         b[0] = (b[0] & 0xfe) | 0x02
         return MACAddress(bytes: b)!
     }

@@ -28,6 +28,13 @@ public struct NetlinkRequest: Sendable {
                   payload: header + attributes.bytes)
     }
 
+    /// The same request with NLM_F_ECHO: the kernel also sends the object it created or
+    /// changed back to us (before the ack), which saves a get right after a create.
+    func echoing() -> NetlinkRequest {
+        NetlinkRequest(operation: operation, messageType: messageType,
+                       flags: flags | UInt16(NLM_F_ECHO), payload: payload)
+    }
+
     var isDump: Bool { flags & UInt16(NLM_F_DUMP) == UInt16(NLM_F_DUMP) }
 
     /// Whether the kernel answers it (an ack, an error or a dump's end). nfnetlink's batch

@@ -25,12 +25,17 @@ extension RouteSocket {
                                   vlanFiltering: vlanFiltering, defaultPVID: defaultPVID))
     }
 
+    /// Creates the pair and returns the `name` end as the kernel echoes it (NLM_F_ECHO), so
+    /// the caller needs no lookup: its `parentIndex` is the peer's index in the peer's
+    /// namespace. Nil only from a kernel that does not echo link creation.
+    @discardableResult
     public func createVethPair(
         name: String, peerName: String, peerNamespaceFD: Int32? = nil,
         mtu: Int? = nil, mac: MACAddress? = nil, peerMac: MACAddress? = nil
-    ) throws(NetlinkError) {
-        try perform(.createVethPair(name: name, peerName: peerName, peerNamespaceFD: peerNamespaceFD,
-                                    mtu: mtu, mac: mac, peerMac: peerMac))
+    ) throws(NetlinkError) -> Link? {
+        let request = NetlinkRequest.createVethPair(name: name, peerName: peerName, peerNamespaceFD: peerNamespaceFD,
+                                                    mtu: mtu, mac: mac, peerMac: peerMac)
+        return try query(request.echoing()).lazy.compactMap(Link.init).first { $0.name == name }
     }
 
     public func setLink(

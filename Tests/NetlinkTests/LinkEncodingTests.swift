@@ -51,6 +51,20 @@ import Testing
         #expect(request.encoded(sequence: 0x6b07_85c5) == expected)
     }
 
+    @Test func echoedVethPairAsIpEchoSendsIt() {
+        // ip -echo link add v2 type veth peer name v3: flags REQUEST|ACK|ECHO|EXCL|CREATE
+        let expected = hexBytes("""
+            54 00 00 00 10 00 0d 06 5c 85 07 6b 00 00 00 00
+            00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+            07 00 03 00 76 32 00 00 2c 00 12 00 08 00 01 00
+            76 65 74 68 20 00 02 00 1c 00 01 00 00 00 00 00
+            00 00 00 00 00 00 00 00 00 00 00 00 07 00 03 00
+            76 33 00 00
+            """)
+        let request = NetlinkRequest.createVethPair(name: "v2", peerName: "v3").echoing()
+        #expect(request.encoded(sequence: 0x6b07_855c) == expected)
+    }
+
     @Test func setLinkUpAndMTU() {
         // ip link set dev v2 up mtu 1400   (v2 had index 6)
         let expected = hexBytes("""

@@ -21,13 +21,16 @@ struct PrivilegedLinkTests {
         #expect(duplicate?.errno == EEXIST)
 
         let peerMac = MACAddress("02:00:00:00:aa:01")!
-        try socket.createVethPair(name: "veth-host", peerName: "eth0", peerNamespaceFD: container.namespaceFD,
-                                  mtu: 1400, mac: MACAddress("02:00:00:00:bb:01"), peerMac: peerMac)
+        let echoed = try socket.createVethPair(name: "veth-host", peerName: "eth0", peerNamespaceFD: container.namespaceFD,
+                                               mtu: 1400, mac: MACAddress("02:00:00:00:bb:01"), peerMac: peerMac)
         let hostEnd = try #require(try socket.link(named: "veth-host"))
+        // The create's echo is the new link as a get reports it; IFLA_LINK names the peer.
+        #expect(echoed?.index == hostEnd.index && echoed?.mac == hostEnd.mac && echoed?.mtu == 1400)
         #expect(hostEnd.kind == "veth" && hostEnd.mtu == 1400 && hostEnd.mac == MACAddress("02:00:00:00:bb:01"))
         #expect(try socket.link(named: "eth0") == nil)
         let containerEnd = try #require(try container.socket.link(named: "eth0"))
         #expect(containerEnd.kind == "veth" && containerEnd.mac == peerMac && containerEnd.mtu == 1400)
+        #expect(echoed?.parentIndex == containerEnd.index)
 
         try socket.setLink(index: hostEnd.index, up: true, masterIndex: bridge.index, promiscuous: true)
         try socket.setLink(index: bridge.index, up: true)
