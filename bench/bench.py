@@ -16,7 +16,9 @@ Environment (all optional):
   BENCH_PAR_ROUNDS rounds of the concurrency test (default 7)
   BENCH_DP_ROUNDS rounds of each dataplane figure (default 5)
   BENCH_DP_SECS   seconds per iperf3 run (default 3)
-  BENCH_ONLY      comma list of sections to run: latency,growth,concurrency,start,dataplane
+  BENCH_ONLY      comma list of sections to run: latency,growth,concurrency,start,dataplane,cross
+  BENCH_XPREFIX   namespace prefix of the cross-host section (default bx<pid>; see bench/cross.py
+                  for its own knobs, BENCH_X_*)
   BENCH_OUT       output directory (default bench/)
 
 Statistics: median and p90 (nearest rank) of each series; ratio = ours median / reference
@@ -123,6 +125,8 @@ def kill_ns_processes(name):
 
 
 def cleanup():
+    if "cross" in sys.modules:  # its agents and etcd stop before its namespaces go
+        sys.modules["cross"].cleanup()
     for p in BG_PROCS:
         if p.poll() is None:
             p.kill()
@@ -616,13 +620,12 @@ def bench_dataplane(R):
     R["dataplane"] = out
 
 
-# ------------------------------------------------------------------ cross-host probe
+# ------------------------------------------------------------------ cross-host
 
-def probe_cross_host():
-    agent = os.path.join(OURS_DIR, "flannel-vxlan")
-    if not os.access(agent, os.X_OK):
-        return f"{os.path.relpath(agent, REPO)} does not exist"
-    return "The agent exists (`flannel-vxlan agent --help` prints its usage) but the bench does not drive it yet"
+def bench_cross(R):
+    sys.path.insert(0, BENCH_DIR)
+    import cross
+    cross.run(sys.modules[__name__], R, TMP)
 
 
 # ------------------------------------------------------------------ machine
@@ -680,7 +683,8 @@ def main():
             bench_growth(impls, R)
         if want("dataplane"):
             bench_dataplane(R)
-        R["cross_host"] = probe_cross_host()
+        if want("cross"):
+            bench_cross(R)
         R["machine"]["duration_s"] = round(time.time() - t0, 1)
         R["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     finally:

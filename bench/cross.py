@@ -1,0 +1,802 @@
+"""Cross-host section of `make bench` (bench/bench.py imports it): the flannel-vxlan and
+host-gw node agents, with the directory registry and with etcd, in network namespaces.
+
+  5a. convergence: a peer's lease appears in the registry -> its route (+ neighbour + FDB
+      entry for vxlan) is in the kernel of another node. One observer node per
+      registry x backend, each with its agent running; the peer is a synthetic lease.
+  5b. reconcile: 1,000 synthetic leases at once -> all 1,000 routes (vxlan: + 1,000
+      neighbours + 1,000 FDB entries) present, against `ip -batch` (+ `bridge -batch`) of
+      the same entries into an identical fresh node netns, in the same rounds.
+  6x. dataplane across nodes: two real nodes per backend with a container each (attached by
+      our CNI face through libcni), iperf3 and ping container to container, next to the
+      bare underlay (node eth0 to node eth0) as the ceiling.
+
+Kernel-side times come from an rtnetlink multicast listener (bench/nlmon.c: RTMGRP_IPV4_ROUTE
+| RTMGRP_NEIGH) running inside each observer node: every notification is stamped with
+CLOCK_REALTIME as its recv() returns (netlink has no SO_TIMESTAMP) and compared with
+CLOCK_REALTIME taken right before the lease is written (directory: the rename() of a ready file with its
+future mtime; etcd: the HTTP put/txn request sent to etcd's gateway, so etcd's commit is
+included). Nothing polls the node, so the 2 CPUs are left to the agent.
+
+Every namespace is named $BENCH_XPREFIX-* (bx<pid>); agents and etcd are stopped before
+the namespaces are deleted, also on failure or interrupt (cleanup()).
+
+Environment (optional): BENCH_X_JOINS (20), BENCH_X_PEERS (1000), BENCH_X_ROUNDS (3,
+reconcile rounds), BENCH_X_DP_ROUNDS (4), BENCH_DP_SECS (3, shared with section 6),
+BENCH_X_TIMEOUT (60 s per bulk wait).
+"""
+
+import base64
+import ctypes
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import threading
+import time
+
+XPFX = os.environ.get("BENCH_XPREFIX") or f"bx{os.getpid()}"
+JOINS = int(os.environ.get("BENCH_X_JOINS", "20"))
+PEERS = int(os.environ.get("BENCH_X_PEERS", "1000"))
+ROUNDS = int(os.environ.get("BENCH_X_ROUNDS", "3"))
+DP_ROUNDS = int(os.environ.get("BENCH_X_DP_ROUNDS", "4"))
+DP_SECS = int(os.environ.get("BENCH_DP_SECS", "3"))
+BULK_TIMEOUT = float(os.environ.get("BENCH_X_TIMEOUT", "60"))
+PROTO = 92  # rtm_protocol of the agents' routes (0x5c)
+VNI = 1
+DEV = f"flannel.{VNI}"
+
+CREATED = []   # namespaces, creation order
+PROCS = []     # agents, etcd, iperf3 servers (Popen)
+B = None       # the bench module (sh, timed, summary, log, ...)
+TMP = None
+
+
+def log(*a):
+    B.log(*a)
+
+
+# ------------------------------------------------------------------ namespaces and processes
+
+def ns_add(name):
+    name = f"{XPFX}-{name}"
+    B.sh("ip", "netns", "add", name)
+    CREATED.append(name)
+    B.sh("ip", "-n", name, "link", "set", "lo", "up")
+    return name
+
+
+def stop(p, sig=signal.SIGTERM, wait=5):
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(wait)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    if p in PROCS:
+        PROCS.remove(p)
+
+
+def cleanup():
+    """Agents, etcd and iperf3 first (TERM, then KILL), then every process still inside one
+    of our namespaces, then the namespaces."""
+    for p in list(PROCS):
+        try:
+            stop(p, wait=3)
+        except Exception:
+            pass
+    names = list(CREATED)
+    r = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+    for line in r.stdout.splitlines():
+        n = line.split()[0] if line.split() else ""
+        if n.startswith(XPFX + "-") and n not in names:
+            names.append(n)
+    for n in names:
+        B.kill_ns_processes(n)
+    for n in reversed(names):
+        subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        if n in CREATED:
+            CREATED.remove(n)
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+def socket_in(ns, *args):
+    """A socket created inside netns `ns` (setns on this thread and back; sockets keep the
+    namespace they were made in)."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    target = os.open(f"/run/netns/{ns}", os.O_RDONLY)
+    try:
+        if _libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), f"setns {ns}")
+        try:
+            return socket.socket(*args)
+        finally:
+            if _libc.setns(own, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(own)
+        os.close(target)
+
+
+# ------------------------------------------------------------------ addressing
+
+def pick_octets():
+    """An underlay 10.U.0.0/16 and a cluster network 10.C.0.0/14 that the machine's own
+    namespace does not use (nothing here leaves our namespaces; this only avoids confusion)."""
+    used = B.sh("ip", "-4", "-o", "addr", "show", check=False).stdout + \
+        B.sh("ip", "-4", "route", "show", "table", "all", check=False).stdout
+    taken = set(int(m) for m in re.findall(r"\b10\.(\d+)\.", used))
+    for _ in range(500):
+        u = random.randrange(100, 200)
+        c = random.randrange(200, 252, 4)
+        if u not in taken and not taken & {c, c + 1, c + 2, c + 3}:
+            return u, c
+    raise RuntimeError("no free 10.x/16 and 10.y/14")
+
+
+class Addr:
+    def __init__(self):
+        self.u, self.c = pick_octets()
+
+    def node_ip(self, k):
+        return f"10.{self.u}.0.{k}"
+
+    @property
+    def etcd_ip(self):
+        return f"10.{self.u}.0.250"
+
+    @property
+    def network(self):
+        return f"10.{self.c}.0.0/14"
+
+    def subnet(self, s):  # subnet index 1..1023 -> 10.C+s/256.s%256.0/24
+        return f"10.{self.c + s // 256}.{s % 256}.0/24"
+
+    def subnet_index(self, prefix):
+        a = [int(x) for x in prefix.split("/")[0].split(".")]
+        return (a[1] - self.c) * 256 + a[2]
+
+    def peer_ip(self, i):  # synthetic peers' public IPs, on the underlay /16
+        return f"10.{self.u}.{4 + i // 250}.{i % 250 + 1}"
+
+    def join_ip(self, i):
+        return f"10.{self.u}.3.{i % 250 + 1}"
+
+
+def mac_of(i, salt):
+    return "0e:%02x:%02x:%02x:%02x:%02x" % (salt & 0xff, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x5c)
+
+
+def lease_json(backend, pip, mac):
+    if backend == "vxlan":
+        return json.dumps({"PublicIP": pip, "PublicIPv6": None, "BackendType": "vxlan",
+                           "BackendData": {"VNI": VNI, "VtepMAC": mac}}, separators=(",", ":"))
+    return json.dumps({"PublicIP": pip, "PublicIPv6": None, "BackendType": "host-gw",
+                       "BackendData": None}, separators=(",", ":"))
+
+
+def key_of(subnet):
+    return subnet.replace("/", "-")
+
+
+# ------------------------------------------------------------------ rtnetlink listener
+
+NLMON = os.environ.get("BENCH_NLMON") or os.path.join(os.path.dirname(os.path.abspath(__file__)), ".bin/nlmon")
+
+
+class Listener:
+    """rtnetlink notifications of one node netns, from bench/nlmon.c running inside it:
+    route (proto 92), permanent neighbour (AF_INET) and FDB entry with a remote dst
+    (AF_BRIDGE). `present` maps ("route", "10.x.y.0/24") / ("neigh", "10.x.y.0") /
+    ("fdb", "mac") to the receive time (ns, CLOCK_REALTIME) of its last RTM_NEW*, `gone`
+    likewise for RTM_DEL*; `overflow` counts ENOBUFS (lost notifications)."""
+
+    def __init__(self, ns):
+        self.ns = ns
+        self.p = subprocess.Popen([NLMON, f"/run/netns/{ns}"], stdout=subprocess.PIPE, text=True, bufsize=1 << 16)
+        PROCS.append(self.p)
+        if self.p.stdout.readline().strip() != "ready":
+            raise RuntimeError(f"nlmon in {ns} did not start")
+        self.cv = threading.Condition()
+        self.present, self.gone = {}, {}
+        self.overflow = 0
+        self.t = threading.Thread(target=self._run, daemon=True)
+        self.t.start()
+
+    def close(self):
+        stop(self.p)
+        self.t.join(2)
+
+    def _run(self):
+        for line in self.p.stdout:
+            w = line.split()
+            if len(w) != 4 and w[:2] != ["O", "overflow"]:
+                continue
+            with self.cv:
+                if w[0] == "O":
+                    self.overflow += 1
+                else:
+                    key, ts = (w[1], w[2]), int(w[3])
+                    if w[0] == "N":
+                        self.present[key] = ts
+                        self.gone.pop(key, None)
+                    else:
+                        self.gone[key] = ts
+                        self.present.pop(key, None)
+                self.cv.notify_all()
+
+    def wait(self, pred, timeout):
+        """Waits until pred(self) (called with the lock held) is true; returns it."""
+        deadline = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                v = pred(self)
+                if v:
+                    return v
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return v
+                self.cv.wait(min(left, 0.5))
+
+
+def kernel_count(ns, backend, addr):
+    """Entries of our kind actually in node `ns` (a dump, for checks after an overflow)."""
+    r = B.sh("ip", "-n", ns, "-4", "route", "show", "proto", str(PROTO), check=False).stdout
+    n = {"route": len(r.splitlines())}
+    if backend == "vxlan":
+        n["neigh"] = B.sh("ip", "-n", ns, "-4", "neigh", "show", "dev", DEV, "nud", "permanent",
+                          check=False).stdout.count("\n")
+        n["fdb"] = len([ln for ln in B.sh("bridge", "-n", ns, "fdb", "show", "dev", DEV, check=False).stdout.splitlines()
+                        if " dst " in ln])
+    return n
+
+
+# ------------------------------------------------------------------ registries
+
+class DirRegistry:
+    kind = "dir"
+
+    def __init__(self, root):
+        self.root = root
+        self.base = os.path.join(root, "coreos.com/network")
+        self.subnets = os.path.join(self.base, "subnets")
+        os.makedirs(self.subnets, exist_ok=True)
+
+    def flags(self):
+        return ["--registry-dir", self.root]
+
+    def put_config(self, cfg):
+        with open(os.path.join(self.base, "config"), "w") as f:
+            f.write(cfg)
+
+    def _stage(self, key, value):
+        tmp = os.path.join(self.subnets, f".bx-{key}")
+        with open(tmp, "w") as f:
+            f.write(value)
+        future = time.time() + 86400  # the lease's expiry IS its mtime
+        os.utime(tmp, (future, future))
+        return tmp
+
+    def put(self, key, value):
+        tmp = self._stage(key, value)
+        t0 = time.time_ns()
+        os.rename(tmp, os.path.join(self.subnets, key))
+        return t0, (time.time_ns() - t0) / 1e6
+
+    def put_many(self, kv):
+        staged = [(self._stage(k, v), os.path.join(self.subnets, k)) for k, v in kv]
+        t0 = time.time_ns()
+        for a, b in staged:
+            os.rename(a, b)
+        return t0, (time.time_ns() - t0) / 1e6
+
+    def delete(self, key):
+        t0 = time.time_ns()
+        os.unlink(os.path.join(self.subnets, key))
+        return t0
+
+    def delete_many(self, keys):
+        t0 = time.time_ns()
+        for k in keys:
+            os.unlink(os.path.join(self.subnets, k))
+        return t0
+
+
+class Etcd:
+    """etcd in its own netns on the underlay; talked to through its JSON gateway over one
+    kept-alive connection made inside the etcd netns."""
+
+    def __init__(self, addr, data_dir):
+        self.ns = ns_add("etcd")
+        self.ip = addr.etcd_ip
+        attach_underlay(self.ns, "etcd", self.ip)
+        self.ep = f"http://{self.ip}:2379"
+        self.log = open(os.path.join(data_dir, "etcd.log"), "w")
+        self.p = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, "etcd", "--name", "bx", "--data-dir", os.path.join(data_dir, "data"),
+             "--listen-client-urls", self.ep, "--advertise-client-urls", self.ep,
+             "--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
+             "--initial-cluster", "bx=http://127.0.0.1:2380", "--max-txn-ops", "4096",
+             "--log-level", "warn"], stdout=self.log, stderr=self.log)
+        PROCS.append(self.p)
+        self.conn = None
+        for _ in range(200):
+            try:
+                if self.call("/v3/maintenance/status", {}).get("header"):
+                    return
+            except (OSError, http.client.HTTPException, ValueError):
+                self.conn = None
+            if self.p.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError("etcd did not come up: " + B.read(os.path.join(data_dir, "etcd.log"))[-500:])
+
+    def _connect(self):
+        s = socket_in(self.ns, socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.settimeout(30)
+        s.connect((self.ip, 2379))
+        c = http.client.HTTPConnection(self.ip, 2379, timeout=30)
+        c.sock = s
+        self.conn = c
+
+    def call(self, path, body, t0=None):
+        if self.conn is None:
+            self._connect()
+        data = json.dumps(body)
+        self.conn.putrequest("POST", path)
+        self.conn.putheader("Content-Type", "application/json")
+        self.conn.putheader("Content-Length", str(len(data)))
+        self.conn.endheaders()
+        if t0 is not None:
+            t0.append(time.time_ns())
+        self.conn.send(data.encode())
+        r = self.conn.getresponse()
+        out = r.read()
+        if r.status != 200:
+            raise RuntimeError(f"etcd {path}: HTTP {r.status} {out[:300]!r}")
+        return json.loads(out)
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+class EtcdRegistry:
+    kind = "etcd"
+
+    def __init__(self, etcd, prefix):
+        self.etcd, self.prefix = etcd, prefix
+
+    def flags(self):
+        return ["--etcd-endpoints", self.etcd.ep, "--etcd-prefix", self.prefix]
+
+    def put_config(self, cfg):
+        self.etcd.call("/v3/kv/put", {"key": b64(self.prefix + "/config"), "value": b64(cfg)})
+
+    def _put_op(self, key, value):
+        return {"requestPut": {"key": b64(f"{self.prefix}/subnets/{key}"), "value": b64(value)}}
+
+    def put(self, key, value):
+        t0 = []
+        self.etcd.call("/v3/kv/put", {"key": b64(f"{self.prefix}/subnets/{key}"), "value": b64(value)}, t0)
+        return t0[0], (time.time_ns() - t0[0]) / 1e6
+
+    def put_many(self, kv):
+        t0 = []
+        self.etcd.call("/v3/kv/txn", {"success": [self._put_op(k, v) for k, v in kv]}, t0)
+        return t0[0], (time.time_ns() - t0[0]) / 1e6
+
+    def delete(self, key):
+        t0 = []
+        self.etcd.call("/v3/kv/deleterange", {"key": b64(f"{self.prefix}/subnets/{key}")}, t0)
+        return t0[0]
+
+    def delete_many(self, keys):
+        t0 = []
+        self.etcd.call("/v3/kv/txn", {"success": [
+            {"requestDeleteRange": {"key": b64(f"{self.prefix}/subnets/{k}")}} for k in keys]}, t0)
+        return t0[0]
+
+
+# ------------------------------------------------------------------ underlay, nodes, agents
+
+UL = None
+
+
+def attach_underlay(ns, port, ip, plen=16):
+    B.sh("ip", "-n", UL, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
+    B.sh("ip", "-n", UL, "link", "set", port, "master", "br0", "up")
+    B.sh("ip", "-n", ns, "addr", "add", f"{ip}/{plen}", "dev", "eth0")
+    B.sh("ip", "-n", ns, "link", "set", "eth0", "up")
+
+
+class Node:
+    def __init__(self, addr, k, backend, registry, tag, listen=True):
+        self.addr, self.k, self.backend, self.registry, self.tag = addr, k, backend, registry, tag
+        self.ns = ns_add(f"n{k}")
+        self.ip = addr.node_ip(k)
+        attach_underlay(self.ns, f"n{k}", self.ip)
+        self.dir = os.path.join(TMP, f"n{k}")
+        for d in ("state", "conf", "cache", "ipam", "cni-data"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        self.subnet_file = os.path.join(self.dir, "subnet.env")
+        self.log_path = os.path.join(self.dir, "agent.log")
+        self.listener = Listener(self.ns) if listen else None
+        self.agent = None
+
+    def start_agent(self):
+        exe = os.path.join(B.OURS_DIR, "flannel-vxlan" if self.backend == "vxlan" else "host-gw")
+        for _ in range(60):  # another engineer may be rebuilding .build
+            if os.access(exe, os.X_OK):
+                break
+            time.sleep(2)
+        self.logf = open(self.log_path, "a")
+        self.agent = subprocess.Popen(
+            ["ip", "netns", "exec", self.ns, exe, "agent", *self.registry.flags(), "--iface", "eth0",
+             "--subnet-file", self.subnet_file, "--state-dir", os.path.join(self.dir, "state"),
+             "--listen", "127.0.0.1:9102"], stdout=self.logf, stderr=self.logf)
+        PROCS.append(self.agent)
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(self.subnet_file) and " msg=ready" in B.read(self.log_path):
+                env = dict(ln.split("=", 1) for ln in B.read(self.subnet_file).split() if "=" in ln)
+                net, plen = env["FLANNEL_SUBNET"].split("/")
+                a = net.split(".")
+                self.own = f"{a[0]}.{a[1]}.{a[2]}.0/{plen}"
+                return
+            if self.agent.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError(f"agent in {self.ns} not ready: {B.read(self.log_path)[-800:]}")
+
+    def log_offset(self):
+        return os.path.getsize(self.log_path)
+
+    def reconciled_since(self, off):
+        with open(self.log_path) as f:
+            f.seek(off)
+            text = f.read()
+        out = []
+        for ln in text.splitlines():
+            if 'msg=reconciled' in ln or 'msg="reconciled"' in ln:
+                kv = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', ln))
+                out.append({k: int(kv[k]) for k in ("ms", "added", "removed", "peers", "roundTrips") if k in kv})
+        return out
+
+
+def net_config(addr, backend):
+    return json.dumps({"Network": addr.network, "SubnetLen": 24, "Backend": {"Type": backend}})
+
+
+def wanted_keys(backend, subnet, pip, mac):
+    keys = [("route", subnet)]
+    if backend == "vxlan":
+        keys += [("neigh", subnet.split("/")[0]), ("fdb", mac)]
+    return keys
+
+
+# ------------------------------------------------------------------ 5a. convergence
+
+def bench_convergence(obs, addr, R):
+    log(f"== 5a. convergence: {JOINS} joins per registry/backend (lease write -> kernel entries)")
+    res = {o.tag: {"join_ms": [], "route_ms": [], "neigh_ms": [], "fdb_ms": [], "leave_ms": [], "write_ms": [],
+                   "timeouts": 0} for o in obs}
+    for i in range(JOINS):
+        order = obs if i % 2 == 0 else obs[::-1]
+        for o in order:
+            s = next(x for x in range(600 + i, 1024) if addr.subnet(x) != o.own)
+            sub, pip, mac = addr.subnet(s), addr.join_ip(i), mac_of(i, 0xa0 + obs.index(o))
+            want = wanted_keys(o.backend, sub, pip, mac)
+            t0, wms = o.registry.put(key_of(sub), lease_json(o.backend, pip, mac))
+            got = o.listener.wait(lambda L: all(k in L.present and L.present[k] >= t0 for k in want) and
+                                  {k: L.present[k] for k in want}, 5)
+            x = res[o.tag]
+            x["write_ms"].append(wms)
+            if not got:
+                x["timeouts"] += 1
+                log(f"  {o.tag}: join {i} not programmed within 5 s")
+            else:
+                x["join_ms"].append((max(got.values()) - t0) / 1e6)
+                for (kind, _), ts in got.items():
+                    x[f"{kind}_ms"].append((ts - t0) / 1e6)
+            t1 = o.registry.delete(key_of(sub))
+            gone = o.listener.wait(lambda L: all(k in L.gone and L.gone[k] >= t1 for k in want) and
+                                   max(L.gone[k] for k in want), 5)
+            if gone:
+                x["leave_ms"].append((gone - t1) / 1e6)
+            time.sleep(random.uniform(0.05, 0.2))
+    out = {}
+    for tag, x in res.items():
+        out[tag] = {k: B.summary(v) for k, v in x.items() if k != "timeouts"}
+        out[tag]["timeouts"] = x["timeouts"]
+        out[tag]["join_samples_ms"] = [round(v, 2) for v in x["join_ms"]]
+        j = out[tag]["join_ms"]
+        log(f"  {tag:14s} join median {j['median'] if j else float('nan'):7.2f} p90 {j['p90'] if j else float('nan'):7.2f} ms"
+            f" ({x['timeouts']} timeouts)")
+    R["convergence"] = out
+
+
+# ------------------------------------------------------------------ 5b. reconcile of 1,000 peers
+
+def bulk_peers(o, addr):
+    idx = [s for s in range(1, 1024) if addr.subnet(s) != o.own][:PEERS]
+    salt = 0x10 + (0 if o.backend == "vxlan" else 1)
+    return [(addr.subnet(s), addr.peer_ip(i), mac_of(i, salt)) for i, s in enumerate(idx)]
+
+
+def baseline_node(addr, backend, n):
+    """A fresh node netns like an agent's: underlay eth0 (and flannel.1 for vxlan)."""
+    ns = ns_add(f"b{n}")
+    attach_underlay(ns, f"b{n}", addr.node_ip(200 + n % 40))
+    if backend == "vxlan":
+        B.sh("ip", "-n", ns, "link", "add", DEV, "type", "vxlan", "id", str(VNI), "local", addr.node_ip(200 + n % 40),
+             "dev", "eth0", "dstport", "8472", "nolearning")
+        B.sh("ip", "-n", ns, "link", "set", DEV, "mtu", "1450")
+        B.sh("ip", "-n", ns, "addr", "add", f"10.{addr.c}.0.0/32", "dev", DEV)
+        B.sh("ip", "-n", ns, "link", "set", DEV, "up")
+    return ns
+
+
+def baseline(addr, backend, peers, n):
+    ns = baseline_node(addr, backend, n)
+    ipb, brb = os.path.join(TMP, f"ip-{backend}.batch"), os.path.join(TMP, f"bridge-{backend}.batch")
+    with open(ipb, "w") as f:
+        for sub, pip, mac in peers:
+            if backend == "vxlan":
+                gw = sub.split("/")[0]
+                f.write(f"neigh add {gw} lladdr {mac} dev {DEV} nud permanent\n")
+                f.write(f"route add {sub} via {gw} dev {DEV} onlink proto {PROTO}\n")
+            else:
+                f.write(f"route add {sub} via {pip} dev eth0 proto {PROTO}\n")
+    r = B.timed(["/usr/sbin/ip", "-batch", ipb], netns=ns)
+    ms = {"ip": r["ms"]}
+    ok = r["rc"] == 0
+    if backend == "vxlan":
+        with open(brb, "w") as f:
+            for sub, pip, mac in peers:
+                f.write(f"fdb add {mac} dev {DEV} dst {pip} self permanent\n")
+        r = B.timed(["/usr/sbin/bridge", "-batch", brb], netns=ns)
+        ms["bridge"] = r["ms"]
+        ok = ok and r["rc"] == 0
+    ms["total"] = sum(ms.values())
+    cnt = kernel_count(ns, backend, addr)
+    want = len(peers)
+    if not ok or any(v != want for v in cnt.values()):
+        raise RuntimeError(f"baseline {backend}: rc/count wrong: {cnt}")
+    B.kill_ns_processes(ns)
+    subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    CREATED.remove(ns)
+    return ms
+
+
+def bulk_round(o, addr, peers):
+    want = []
+    for sub, pip, mac in peers:
+        want += wanted_keys(o.backend, sub, pip, mac)
+    off = o.log_offset()
+    ov0 = o.listener.overflow
+    t0, wms = o.registry.put_many([(key_of(s), lease_json(o.backend, p, m)) for s, p, m in peers])
+
+    def all_there(L):
+        if L.overflow != ov0:
+            return "overflow"
+        ts = [L.present.get(k, 0) for k in want]
+        return min(ts) >= t0 and max(ts)
+
+    end = o.listener.wait(all_there, BULK_TIMEOUT)
+    res = {"write_ms": wms}
+    if end == "overflow" or not end:
+        # fall back to dumps (coarse: the dump's own cost is included)
+        deadline = time.monotonic() + BULK_TIMEOUT
+        while time.monotonic() < deadline:
+            c = kernel_count(o.ns, o.backend, addr)
+            if all(v >= len(peers) for v in c.values()):
+                break
+            time.sleep(0.05)
+        end = time.time_ns()
+        res["coarse"] = True
+    res["all_present_ms"] = (end - t0) / 1e6
+    time.sleep(0.3)
+    res["agent_reconciles"] = o.reconciled_since(off)
+    res["agent_ms"] = sum(r.get("ms", 0) for r in res["agent_reconciles"])
+    res["count"] = kernel_count(o.ns, o.backend, addr)
+    # leave: all 1,000 at once
+    off = o.log_offset()
+    t1 = o.registry.delete_many([key_of(s) for s, _, _ in peers])
+    ov0 = o.listener.overflow
+    gone = o.listener.wait(lambda L: "overflow" if L.overflow != ov0 else
+                           (all(L.gone.get(k, 0) >= t1 for k in want) and max(L.gone[k] for k in want)), BULK_TIMEOUT)
+    if gone and gone != "overflow":
+        res["all_removed_ms"] = (gone - t1) / 1e6
+    else:
+        deadline = time.monotonic() + BULK_TIMEOUT
+        while time.monotonic() < deadline and any(kernel_count(o.ns, o.backend, addr).values()):
+            time.sleep(0.05)
+        res["all_removed_ms"] = (time.time_ns() - t1) / 1e6
+        res["coarse_removal"] = True
+    time.sleep(0.3)
+    res["agent_removal_reconciles"] = o.reconciled_since(off)
+    return res
+
+
+def bench_reconcile(obs, addr, R):
+    log(f"== 5b. reconcile: {PEERS} synthetic peers at once vs ip -batch, {ROUNDS} rounds")
+    res = {o.tag: [] for o in obs}
+    base = {"vxlan": [], "host-gw": []}
+    n = 0
+    for rnd in range(ROUNDS):
+        order = obs if rnd % 2 == 0 else obs[::-1]
+        for o in order:
+            peers = bulk_peers(o, addr)
+            r = bulk_round(o, addr, peers)
+            res[o.tag].append(r)
+            n += 1
+            b = baseline(addr, o.backend, peers, n)
+            base[o.backend].append(b)
+            log(f"  round {rnd + 1} {o.tag:14s} all present {r['all_present_ms']:8.1f} ms (agent ms="
+                f"{r['agent_ms']}, {len(r['agent_reconciles'])} reconcile(s)), removed {r['all_removed_ms']:8.1f} ms;"
+                f" ip -batch baseline {b['total']:7.1f} ms {r['count']}")
+    out = {"ours": {}, "baseline": {}}
+    for tag, rs in res.items():
+        out["ours"][tag] = {
+            "all_present_ms": B.summary([r["all_present_ms"] for r in rs]),
+            "agent_ms": B.summary([r["agent_ms"] for r in rs]),
+            "all_removed_ms": B.summary([r["all_removed_ms"] for r in rs]),
+            "write_ms": B.summary([r["write_ms"] for r in rs]),
+            "rounds": rs,
+        }
+    for be, bs in base.items():
+        out["baseline"][be] = {"total_ms": B.summary([b["total"] for b in bs]),
+                               "ip_ms": B.summary([b["ip"] for b in bs]),
+                               "bridge_ms": B.summary([b["bridge"] for b in bs]) if be == "vxlan" else None,
+                               "samples": bs}
+    out["peers"] = PEERS
+    R["reconcile"] = out
+
+
+# ------------------------------------------------------------------ 6x. dataplane across nodes
+
+def attach_ctr(node, conflist_src, netname, tag):
+    with open(os.path.join(B.REPO, "cni-conf", conflist_src)) as f:
+        c = json.load(f)
+    p = c["plugins"][0]
+    p["subnetFile"] = node.subnet_file
+    p["dataDir"] = os.path.join(node.dir, "cni-data")
+    p["ipam"]["dataDir"] = os.path.join(node.dir, "ipam")
+    with open(os.path.join(node.dir, "conf", netname + ".conflist"), "w") as f:
+        json.dump(c, f)
+    ctr = ns_add(tag)
+    env = {"PATH": B.PATH_ENV, "NETCONFPATH": os.path.join(node.dir, "conf"), "CNI_PATH": B.OURS_DIR,
+           "CNI_CACHE_DIR": os.path.join(node.dir, "cache"), "CNI_CONTAINERID": ctr, "DRIVER_TIMEOUT": "60"}
+    r = subprocess.run(["ip", "netns", "exec", node.ns, B.DRIVER, "add", netname, f"/run/netns/{ctr}"],
+                       env=env, capture_output=True, text=True, timeout=90)
+    if r.returncode != 0:
+        raise RuntimeError(f"ADD {tag} on {node.ns} failed: {r.stdout[-400:]} {r.stderr[-400:]}")
+    ip = json.loads(r.stdout)["ips"][0]["address"].split("/")[0]
+    return ctr, ip
+
+
+def bench_dataplane(addr, etcd, R):
+    log(f"== 6x. dataplane across nodes: iperf3 ({DP_SECS}s, 1 and 4 streams) + ping, {DP_ROUNDS} rounds")
+    if not shutil.which("iperf3"):
+        R["dataplane"] = {"skipped": "iperf3 not installed"}
+        return
+    pairs = {}
+    nodes = []
+    for be, k0 in (("vxlan", 11), ("host-gw", 13)):
+        reg = DirRegistry(os.path.join(TMP, f"dp-{be}"))
+        reg.put_config(json.dumps({"Network": f"10.{addr.c + 2}.0.0/16", "SubnetLen": 24, "Backend": {"Type": be}}))
+        a = Node(addr, k0, be, reg, f"dp-{be}", listen=False)
+        b = Node(addr, k0 + 1, be, reg, f"dp-{be}", listen=False)
+        for n in (a, b):
+            n.start_agent()
+        for n in (a, b):
+            n.wait_ready()
+        nodes += [a, b]
+        conf, name = ("30-flannel-vxlan.conflist", "cbr0") if be == "vxlan" else ("31-host-gw.conflist", "cbr0-hostgw")
+        ca, _ = attach_ctr(a, conf, name, f"n{k0}c")
+        cb, ipb = attach_ctr(b, conf, name, f"n{k0 + 1}c")
+        pairs[be] = (cb, ca, ipb)
+    # the ceiling: node eth0 to node eth0 across the same underlay bridge
+    pairs["underlay"] = (nodes[1].ns, nodes[0].ns, nodes[1].ip)
+    srv = []
+    for key, (sns, cns, sip) in pairs.items():
+        p = subprocess.Popen(["ip", "netns", "exec", sns, "iperf3", "-s", "-B", sip],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        PROCS.append(p)
+        srv.append(p)
+    time.sleep(0.5)
+    for key, (sns, cns, sip) in pairs.items():
+        if not B.ping_rtts(cns, sip):
+            raise RuntimeError(f"dataplane {key}: no ping answer from {sip}")
+    keys = list(pairs)
+    res = {k: {"tcp1_gbps": [], "tcp4_gbps": [], "rtt_ms": []} for k in keys}
+    for rnd in range(DP_ROUNDS):
+        order = keys if rnd % 2 == 0 else keys[::-1]
+        for k in order:
+            res[k]["tcp1_gbps"].append(B.iperf(pairs[k][1], pairs[k][2], 1))
+        for k in order:
+            res[k]["tcp4_gbps"].append(B.iperf(pairs[k][1], pairs[k][2], 4))
+        for k in order:
+            res[k]["rtt_ms"] += B.ping_rtts(pairs[k][1], pairs[k][2])
+        log(f"  round {rnd + 1}: " + ", ".join(f"{k} {res[k]['tcp1_gbps'][-1]:.2f}/{res[k]['tcp4_gbps'][-1]:.2f} Gbit/s"
+                                                for k in keys))
+    for p in srv:
+        stop(p)
+    for n in nodes:
+        stop(n.agent)
+    out = {}
+    for k, x in res.items():
+        out[k] = {m: B.summary(v) for m, v in x.items()}
+        out[k]["samples"] = {m: [round(s, 3) for s in v] for m, v in x.items() if m != "rtt_ms"}
+    out["mtu"] = {"vxlan": B.sh("ip", "-n", pairs["vxlan"][1], "-o", "link", "show", "eth0").stdout.split("mtu ")[1].split()[0],
+                  "host-gw": B.sh("ip", "-n", pairs["host-gw"][1], "-o", "link", "show", "eth0").stdout.split("mtu ")[1].split()[0]}
+    R["dataplane"] = out
+
+
+# ------------------------------------------------------------------ entry
+
+def run(bench, R, tmp):
+    global B, TMP, UL
+    B = bench
+    TMP = os.path.join(tmp, "x")
+    os.makedirs(TMP, exist_ok=True)
+    out = {"prefix": XPFX}
+    R["cross_host"] = out
+    missing = [e for e in ("flannel-vxlan", "host-gw") if not os.access(os.path.join(B.OURS_DIR, e), os.X_OK)]
+    if missing:
+        out["skipped"] = f"missing {', '.join(missing)} in {B.OURS_DIR}"
+        return
+    t0 = time.time()
+    try:
+        addr = Addr()
+        out["underlay"], out["network"] = f"10.{addr.u}.0.0/16", addr.network
+        UL = ns_add("ul")
+        B.sh("ip", "-n", UL, "link", "add", "br0", "type", "bridge")
+        B.sh("ip", "-n", UL, "link", "set", "br0", "up")
+        etcd = None
+        if shutil.which("etcd"):
+            os.makedirs(os.path.join(TMP, "etcd"), exist_ok=True)
+            etcd = Etcd(addr, os.path.join(TMP, "etcd"))
+            out["etcd"] = B.sh("etcd", "--version", check=False).stdout.split("\n")[0]
+        else:
+            out["etcd"] = "not installed: etcd figures skipped"
+        obs = []
+        k = 1
+        for regkind in ("dir", "etcd"):
+            if regkind == "etcd" and not etcd:
+                continue
+            for be in ("vxlan", "host-gw"):
+                if regkind == "dir":
+                    reg = DirRegistry(os.path.join(TMP, f"reg-{be}"))
+                else:
+                    reg = EtcdRegistry(etcd, f"/bx-{be}/network")
+                reg.put_config(net_config(addr, be))
+                obs.append(Node(addr, k, be, reg, f"{regkind}/{be}"))
+                k += 1
+        for o in obs:
+            o.start_agent()
+        for o in obs:
+            o.wait_ready()
+        bench_convergence(obs, addr, out)
+        bench_reconcile(obs, addr, out)
+        for o in obs:
+            stop(o.agent)
+            o.listener.close()
+        bench_dataplane(addr, etcd, out)
+    finally:
+        cleanup()
+    out["duration_s"] = round(time.time() - t0, 1)
