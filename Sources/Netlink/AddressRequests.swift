@@ -25,9 +25,12 @@ extension NetlinkRequest {
                        header: addressHeader(prefix, index: index), attributes: addressAttributes(prefix))
     }
 
-    static func dumpAddresses(family: IPAddress.Family?) -> NetlinkRequest {
+    /// With strict checking on, a non-zero `index` makes the kernel return only that link's
+    /// addresses (as `ip addr show dev` asks), and ENODEV when there is no such link.
+    static func dumpAddresses(family: IPAddress.Family?, index: Int32 = 0) -> NetlinkRequest {
         var header = ifaddrmsg()
         header.ifa_family = socketFamily(family)
+        header.ifa_index = UInt32(bitPattern: index)
         return .dump(operation: "list addresses", messageType: RTM_GETADDR, header: structBytes(header))
     }
 

@@ -56,9 +56,13 @@ extension NetlinkRequest {
             attributes: attributes)
     }
 
-    static func dumpNeighbours(family: UInt8) -> NetlinkRequest {
-        .dump(operation: "list neighbours", messageType: RTM_GETNEIGH,
-              header: neighbourHeader(family: family, index: 0, state: 0))
+    /// With strict checking on, `index` (NDA_IFINDEX, as `ip neigh show dev` sends it; the
+    /// kernel ignores ndm_ifindex in a dump) returns only that link's entries.
+    static func dumpNeighbours(family: UInt8, index: Int32? = nil) -> NetlinkRequest {
+        var attributes = AttributeWriter()
+        if let index { attributes.append(NDA_IFINDEX, uint32: UInt32(bitPattern: index)) }
+        return .dump(operation: "list neighbours", messageType: RTM_GETNEIGH,
+                     header: neighbourHeader(family: family, index: 0, state: 0), attributes: attributes)
     }
 }
 
@@ -73,7 +77,7 @@ extension RouteSocket {
 
     /// Neighbour entries of one family (nil: both), optionally only on one link.
     public func neighbours(family: IPAddress.Family? = nil, index: Int32? = nil) throws(NetlinkError) -> [Neighbour] {
-        try dump(.dumpNeighbours(family: socketFamily(family)))
+        try dump(.dumpNeighbours(family: socketFamily(family), index: index))
             .compactMap(Neighbour.init)
             .filter { neighbour in index.map { neighbour.index == $0 } ?? true }
     }

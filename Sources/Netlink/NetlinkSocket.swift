@@ -24,7 +24,10 @@ final class NetlinkSocket: @unchecked Sendable {
 
     /// Opens a socket of `netlinkProtocol` (NETLINK_ROUTE, NETLINK_NETFILTER) in the calling
     /// thread's network namespace, with extended acks on. `name` words the errors.
-    init(protocol netlinkProtocol: Int32, name: String) throws(NetlinkError) {
+    /// `strictChecking` (NETLINK_GET_STRICT_CHK, rtnetlink only) makes the kernel validate
+    /// dump requests and apply their filters (link, table), so a dump returns only what was
+    /// asked for instead of everything in the namespace.
+    init(protocol netlinkProtocol: Int32, name: String, strictChecking: Bool = false) throws(NetlinkError) {
         guard let socket = mnl_socket_open2(netlinkProtocol, Int32(SOCK_CLOEXEC.rawValue)) else {
             throw NetlinkError(operation: "open netlink \(name) socket", errno: Glibc.errno)
         }
@@ -36,7 +39,7 @@ final class NetlinkSocket: @unchecked Sendable {
             count = Self.receiveBufferSize
         }
         do throws(NetlinkError) {
-            try Self.configure(socket, name: name)
+            try Self.configure(socket, name: name, strictChecking: strictChecking)
         } catch {
             mnl_socket_close(socket)
             throw error
@@ -47,13 +50,13 @@ final class NetlinkSocket: @unchecked Sendable {
         mnl_socket_close(socket)
     }
 
-    private static func configure(_ socket: OpaquePointer, name: String) throws(NetlinkError) {
+    private static func configure(_ socket: OpaquePointer, name: String, strictChecking: Bool) throws(NetlinkError) {
         guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
             throw NetlinkError(operation: "bind netlink \(name) socket", errno: Glibc.errno)
         }
         // Extended acks carry the kernel's reason text; capped acks keep error replies from
         // echoing whole requests back (a batch of errors would otherwise fill the buffer).
-        for option in [NETLINK_EXT_ACK, NETLINK_CAP_ACK] {
+        for option in [NETLINK_EXT_ACK, NETLINK_CAP_ACK] + (strictChecking ? [NETLINK_GET_STRICT_CHK] : []) {
             var on: Int32 = 1
             guard mnl_socket_setsockopt(socket, option, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
                 throw NetlinkError(operation: "enable netlink option \(option)", errno: Glibc.errno)

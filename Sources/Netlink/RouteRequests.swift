@@ -23,10 +23,16 @@ extension NetlinkRequest {
                        attributes: routeAttributes(route))
     }
 
-    static func dumpRoutes(family: IPAddress.Family?) -> NetlinkRequest {
+    /// With strict checking on, `table` (RTA_TABLE, as `ip route show table` sends it) makes
+    /// the kernel return only that table's routes; IPv4 answers ENOENT for a table that does
+    /// not exist. Cached exceptions (RTM_F_CLONED) are then left out, as `ip route` shows it.
+    static func dumpRoutes(family: IPAddress.Family?, table: UInt32? = nil) -> NetlinkRequest {
         var header = rtmsg()
         header.rtm_family = socketFamily(family)
-        return .dump(operation: "list routes", messageType: RTM_GETROUTE, header: structBytes(header))
+        var attributes = AttributeWriter()
+        if let table { attributes.append(RTA_TABLE.rawValue, uint32: table) }
+        return .dump(operation: "list routes", messageType: RTM_GETROUTE, header: structBytes(header),
+                     attributes: attributes)
     }
 
     private static func routeHeader(_ route: Route, scope: Scope, routeProtocol: RouteProtocol) -> [UInt8] {

@@ -1,3 +1,4 @@
+import Glibc
 import NetTypes
 
 /// Route convenience methods: one request each, errors thrown.
@@ -11,8 +12,15 @@ extension RouteSocket {
     }
 
     /// Routes of one family (nil: both) in one table (nil: every table).
+    /// The kernel filters by table (strict checking); the filter here only restates it.
     public func routes(family: IPAddress.Family? = nil, table: UInt32? = Route.mainTable) throws(NetlinkError) -> [Route] {
-        try dump(.dumpRoutes(family: family))
+        let messages: [ReceivedMessage]
+        do {
+            messages = try dump(.dumpRoutes(family: family, table: table))
+        } catch where table != nil && error.errno == ENOENT {
+            return []  // no such table yet: no routes in it
+        }
+        return messages
             .compactMap(Route.init)
             .filter { route in table.map { route.table == $0 } ?? true }
     }

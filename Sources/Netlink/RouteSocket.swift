@@ -9,9 +9,10 @@ import CMnl
 public final class RouteSocket: @unchecked Sendable {
     let core: NetlinkSocket
 
-    /// Opens the socket in the calling thread's network namespace, with extended acks on.
+    /// Opens the socket in the calling thread's network namespace, with extended acks and
+    /// strict checking on: dumps filtered by link or table are filtered by the kernel.
     public init() throws(NetlinkError) {
-        core = try NetlinkSocket(protocol: NETLINK_ROUTE, name: "route")
+        core = try NetlinkSocket(protocol: NETLINK_ROUTE, name: "route", strictChecking: true)
     }
 
     /// Sends a batch and returns each request's outcome, in request order.
