@@ -16,9 +16,6 @@ public struct BridgePlugin: Plugin {
         let env = invocation.environment
         let mac = try invocation.config.requestedMAC(args: env.args)
         let container = try ContainerNamespace(path: env.netns)
-        if try container.socket.link(named: env.ifname) != nil {
-            throw PluginError(.invalidEnvironment, "CNI_IFNAME \(env.ifname) already exists in container netns \(env.netns)")
-        }
         let hostNamespace: NetworkNamespace
         do { hostNamespace = try NetworkNamespace.current() } catch {
             throw PluginError(.failed, "cannot open the node's network namespace", details: error.description)
@@ -27,15 +24,21 @@ public struct BridgePlugin: Plugin {
         let bridge = HostBridge(socket: hostSocket, config: config)
         let bridgeLink = try bridge.ensure()
 
+        // The veth before IPAM, as the reference orders it: its create refuses an existing
+        // CNI_IFNAME (VethAttachment.create words that error), which saves a lookup, and an ADD
+        // for an interface that is already there never reaches IPAM, so its rollback cannot
+        // release the address the existing attachment holds.
+        let created = try VethAttachment.create(ifname: env.ifname, in: container, hostNamespace: hostNamespace,
+                                                hostSocket: hostSocket, mtu: config.mtu, mac: mac)
         var result = CNIResult()
         let ipam = config.ipamType.map { IPAMClient(type: $0, invocation: invocation) }
-        if let ipam { result = try ipam.add() }
-        var veth: VethAttachment?
+        var ipamAdded = false
         var spoofCheck: MacSpoofCheck?
         do {
-            let created = try VethAttachment.create(ifname: env.ifname, in: container, hostNamespace: hostNamespace,
-                                                    hostSocket: hostSocket, mtu: config.mtu, mac: mac)
-            veth = created
+            if let ipam {
+                result = try ipam.add()
+                ipamAdded = true
+            }
             if config.macSpoofCheck {
                 // Before the port joins the bridge and comes up, so no frame passes unchecked.
                 spoofCheck = try Self.guardPort(of: created, invocation: invocation)
@@ -56,8 +59,8 @@ public struct BridgePlugin: Plugin {
             // Leave nothing behind: the spoof check's elements, the veth (both ends go with the
             // container end) and the addresses IPAM handed out.
             try? spoofCheck?.tearDown(network: invocation.config.name, containerID: env.containerID, ifname: env.ifname)
-            if let veth { try? container.socket.deleteLink(index: veth.container.index) }
-            if let ipam { try? ipam.del() }
+            try? container.socket.deleteLink(index: created.container.index)
+            if let ipam, ipamAdded { try? ipam.del() }
             throw error
         }
     }
