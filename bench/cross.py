@@ -21,7 +21,7 @@ included). Nothing polls the node, so the 2 CPUs are left to the agent.
 Every namespace is named $BENCH_XPREFIX-* (bx<pid>); agents and etcd are stopped before
 the namespaces are deleted, also on failure or interrupt (cleanup()).
 
-Environment (optional): BENCH_X_JOINS (20), BENCH_X_PEERS (1000), BENCH_X_ROUNDS (3,
+Environment (optional): BENCH_X_JOINS (20), BENCH_X_PEERS (1000), BENCH_X_ROUNDS (5,
 reconcile rounds), BENCH_X_DP_ROUNDS (4), BENCH_DP_SECS (3, shared with section 6),
 BENCH_X_TIMEOUT (60 s per bulk wait).
 """
@@ -44,7 +44,7 @@ import time
 XPFX = os.environ.get("BENCH_XPREFIX") or f"bx{os.getpid()}"
 JOINS = int(os.environ.get("BENCH_X_JOINS", "20"))
 PEERS = int(os.environ.get("BENCH_X_PEERS", "1000"))
-ROUNDS = int(os.environ.get("BENCH_X_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_X_ROUNDS", "5"))
 DP_ROUNDS = int(os.environ.get("BENCH_X_DP_ROUNDS", "4"))
 DP_SECS = int(os.environ.get("BENCH_DP_SECS", "3"))
 BULK_TIMEOUT = float(os.environ.get("BENCH_X_TIMEOUT", "60"))
@@ -473,7 +473,10 @@ class Node:
         for ln in text.splitlines():
             if 'msg=reconciled' in ln or 'msg="reconciled"' in ln:
                 kv = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', ln))
-                out.append({k: int(kv[k]) for k in ("ms", "added", "removed", "peers", "roundTrips") if k in kv})
+                d = {k: int(kv[k]) for k in ("ms", "added", "removed", "peers", "roundTrips") if k in kv}
+                if "ts" in kv:
+                    d["ts"] = float(kv["ts"])  # epoch seconds, ms resolution, written after the last ACK
+                out.append(d)
         return out
 
 
@@ -589,6 +592,7 @@ def bulk_round(o, addr, peers):
     off = o.log_offset()
     ov0 = o.listener.overflow
     t0, wms = o.registry.put_many([(key_of(s), lease_json(o.backend, p, m)) for s, p, m in peers])
+    done = t0 + int(wms * 1e6)  # the last rename returned / etcd answered the txn
 
     def all_there(L):
         if L.overflow != ov0:
@@ -609,9 +613,17 @@ def bulk_round(o, addr, peers):
         end = time.time_ns()
         res["coarse"] = True
     res["all_present_ms"] = (end - t0) / 1e6
+    res["after_write_ms"] = (end - done) / 1e6
     time.sleep(0.3)
-    res["agent_reconciles"] = o.reconciled_since(off)
-    res["agent_ms"] = sum(r.get("ms", 0) for r in res["agent_reconciles"])
+    res["agent_reconciles"] = rec = o.reconciled_since(off)
+    res["agent_ms"] = sum(r.get("ms", 0) for r in rec)
+    if rec and "ts" in rec[-1]:
+        # where the time went, from the agent's last reconcile (the one that completed the set):
+        # write done -> that reconcile started (registry: notification, listing, decoding, and
+        # for the directory registry the earlier partial reconciles) -> its own duration
+        last = rec[-1]
+        res["last_reconcile_start_after_write_ms"] = round(last["ts"] * 1000 - last["ms"] - done / 1e6, 1)
+        res["last_reconcile_ms"] = last["ms"]
     res["count"] = kernel_count(o.ns, o.backend, addr)
     # leave: all 1,000 at once
     off = o.log_offset()
@@ -646,13 +658,17 @@ def bench_reconcile(obs, addr, R):
             n += 1
             b = baseline(addr, o.backend, peers, n)
             base[o.backend].append(b)
-            log(f"  round {rnd + 1} {o.tag:14s} all present {r['all_present_ms']:8.1f} ms (agent ms="
+            log(f"  round {rnd + 1} {o.tag:14s} all present {r['all_present_ms']:8.1f} ms, {r['after_write_ms']:7.1f} after the write (agent ms="
                 f"{r['agent_ms']}, {len(r['agent_reconciles'])} reconcile(s)), removed {r['all_removed_ms']:8.1f} ms;"
                 f" ip -batch baseline {b['total']:7.1f} ms {r['count']}")
     out = {"ours": {}, "baseline": {}}
     for tag, rs in res.items():
         out["ours"][tag] = {
             "all_present_ms": B.summary([r["all_present_ms"] for r in rs]),
+            "after_write_ms": B.summary([r["after_write_ms"] for r in rs]),
+            "last_reconcile_start_after_write_ms": B.summary([r["last_reconcile_start_after_write_ms"] for r in rs
+                                                              if "last_reconcile_start_after_write_ms" in r]),
+            "last_reconcile_ms": B.summary([r["last_reconcile_ms"] for r in rs if "last_reconcile_ms" in r]),
             "agent_ms": B.summary([r["agent_ms"] for r in rs]),
             "all_removed_ms": B.summary([r["all_removed_ms"] for r in rs]),
             "write_ms": B.summary([r["write_ms"] for r in rs]),

@@ -144,10 +144,9 @@ def render(R):
               f"{f(rs['ref']['median'], 0)} |")
         w("")
 
-    w("## 5. Cross-host (flannel-vxlan / host-gw agent)\n")
-    w(f"**Not measured yet.** {R.get('cross_host', '')}. Planned: convergence time from a peer lease "
-      "appearing in the registry to its route/neighbour/FDB entries on another node; reconcile of "
-      "1,000 synthetic peers vs `ip -batch` of the same entries; iperf3 over vxlan and host-gw.\n")
+    x = R.get("cross_host")
+    if x:
+        render_cross(x, w, targets)
 
     d = R.get("dataplane")
     if d and "skipped" not in d:
@@ -186,6 +185,103 @@ def ratio(a, b):
     if not a or not b or not b["median"]:
         return None
     return a["median"] / b["median"]
+
+
+def _med(s, nd=2):
+    return f(s["median"], nd) if s else "–"
+
+
+def render_cross(x, w, targets):
+    w("## 5. Cross-host (flannel-vxlan / host-gw node agents)\n")
+    if x.get("skipped"):
+        w(f"skipped: {x['skipped']}\n")
+        return
+    w(f"bench/cross.py, namespaces `{x['prefix']}-*`: an underlay bridge netns, node netns on it "
+      f"({x.get('underlay', '')}, cluster network {x.get('network', '')}, /24 per node), one agent per node with "
+      "its default flags (`--resync-interval 10`), etcd "
+      f"({x.get('etcd', '')}) in its own netns on the underlay. Kernel times come from bench/nlmon.c, an "
+      "rtnetlink listener (RTMGRP_IPV4_ROUTE | RTMGRP_NEIGH) inside the observed node that stamps each "
+      "notification with CLOCK_REALTIME as its recv() returns; nothing polls the node. Start = CLOCK_REALTIME "
+      "right before the lease is written: directory registry, the rename() of a ready lease file (mtime = expiry, "
+      "one day ahead) into `subnets/`; etcd, the request sent to etcd's gateway (so etcd's commit is "
+      "included). Peers are synthetic leases (vxlan: a VtepMAC; host-gw: a PublicIP on the underlay /16).\n")
+    c = x.get("convergence")
+    if c:
+        n = max((v["join_ms"]["n"] for v in c.values() if v.get("join_ms")), default=0)
+        w(f"### 5a. Convergence: lease written → route (+ neighbour + FDB entry) on the node\n")
+        w(f"{n} joins per row, interleaved across the four agents (all running at once), each followed by the "
+          "lease's deletion (leave: until the last entry is gone). ms, median / p90.\n")
+        w("| registry | backend | join: all entries | route | neighbour | FDB | leave | lease write | timeouts | target | |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|")
+        for tag, v in c.items():
+            reg, be = tag.split("/")
+            j = v.get("join_ms")
+            ok = bool(j) and j["median"] <= 100 and j["p90"] <= 100 and v["timeouts"] == 0
+            targets.append((f"convergence ≤ 100 ms ({tag}, median and p90)",
+                            f"{_ms(j)} ms" if j else "–", ok))
+            w(f"| {reg} | {be} | {_ms(j)} | {_ms(v.get('route_ms'))} | {_ms(v.get('neigh_ms'))} | "
+              f"{_ms(v.get('fdb_ms'))} | {_ms(v.get('leave_ms'))} | {_ms(v.get('write_ms'))} | {v['timeouts']} | "
+              f"≤ 100 ms | {mark(ok)} |")
+        w("")
+    r = x.get("reconcile")
+    if r:
+        n = r["peers"]
+        rounds = len(next(iter(r["ours"].values()))["rounds"])
+        w(f"### 5b. Reconcile: {n:,} peers at once vs `ip -batch` of the same entries\n")
+        w(f"{rounds} rounds per row, interleaved with the baseline. *Ours*: {n:,} leases written at once "
+          f"(directory: staged as dot files, then {n:,} renames; etcd: one txn with {n:,} puts, etcd started "
+          f"with `--max-txn-ops 4096`) until the last of the {n:,} routes (vxlan: + {n:,} neighbours + {n:,} FDB "
+          "entries) is in the node's kernel, measured from the first write and from the write's end (all leases "
+          "in the registry). *agent log*: the sum of `ms=` of the agent's own `msg=reconciled` lines in that "
+          "window (its dataplane reconcile only; the directory agent usually reconciles several times while "
+          "the renames land). *last reconcile starts*: that line's `ts` minus its `ms`, after the write's end "
+          "(notification + listing + decoding). *Baseline*: `ip -batch` (vxlan: `neigh add … nud permanent` + "
+          "`route add … onlink proto 92`, then `bridge -batch` `fdb add … self permanent`; host-gw: `route "
+          "add … via <peer> dev eth0 proto 92`), processes included, into a fresh node netns with the same "
+          "underlay (and flannel.1). ms, median / p90.\n")
+        w("| registry | backend | entries | ours: from first write | ours: after the write | write | agent log ms | "
+          "last reconcile starts | baseline | ours after write ÷ baseline | agent ms ÷ baseline | target | |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for tag, v in r["ours"].items():
+            reg, be = tag.split("/")
+            b = r["baseline"][be]["total_ms"]
+            ok = v["after_write_ms"]["median"] <= b["median"]
+            targets.append((f"{n:,} peers: ours ≤ ip -batch ({tag}, write end → all present)",
+                            f"{f(v['after_write_ms']['median'], 1)} vs {f(b['median'], 1)} ms", ok))
+            w(f"| {reg} | {be} | {n * (3 if be == 'vxlan' else 1):,} | {_ms(v['all_present_ms'])} | "
+              f"{_ms(v['after_write_ms'])} | {_med(v['write_ms'], 1)} | {_ms(v['agent_ms'])} | "
+              f"{_med(v.get('last_reconcile_start_after_write_ms'), 1)} | {_ms(b)} | "
+              f"{f(ratio(v['after_write_ms'], b))} | {f(ratio(v['agent_ms'], b))} | ≤ 1.00 | {mark(ok)} |")
+        w("")
+        w("Removal (all leases deleted at once → every entry gone), ms median / p90: " + ", ".join(
+            f"{t} {_ms(v['all_removed_ms'])}" for t, v in r["ours"].items()) + ". Baseline parts: " + ", ".join(
+            f"{be} ip {_med(v['ip_ms'], 1)}" + (f" + bridge {_med(v['bridge_ms'], 1)}" if v.get("bridge_ms") else "")
+            for be, v in r["baseline"].items()) + " ms.\n")
+    d = x.get("dataplane")
+    if d and "skipped" not in d:
+        w("### 5c. Dataplane across nodes (container to container; node to node on the underlay as the ceiling)\n")
+        w("Per backend two nodes with their agents (directory registry) and one container each, attached through "
+          "libcni with our CNI face (the shipped conflist: bridge cni0, ipMasq by the agent's nftables table). "
+          "iperf3 TCP (server in the container of the second node, client in the first), ping RTT (50 at 10 ms per "
+          "round). *underlay*: node eth0 → node eth0 across the same underlay bridge, no container, no tunnel. "
+          f"Container MTU: vxlan {d['mtu']['vxlan']}, host-gw {d['mtu']['host-gw']}. Gbit/s and ms, median / p90 "
+          "(for throughput, p90 is near the best). Interleaved per round.\n")
+        w("| path | TCP 1 stream | TCP 4 streams | ping RTT ms | 1 stream % of underlay | 4 streams % of underlay | target | |")
+        w("|---|---|---|---|---|---|---|---|")
+        u = d["underlay"]
+        for k, label, goal in (("host-gw", "host-gw", 0.95), ("vxlan", "vxlan", 0.75), ("underlay", "underlay (ceiling)", None)):
+            v = d[k]
+            p1, p4 = ratio(v["tcp1_gbps"], u["tcp1_gbps"]), ratio(v["tcp4_gbps"], u["tcp4_gbps"])
+            okc = ""
+            if goal:
+                ok = p1 >= goal and p4 >= goal
+                targets.append((f"{label} throughput ≥ {goal:.0%} of the underlay (1 / 4 streams)",
+                                f"{p1:.0%} / {p4:.0%}", ok))
+                okc = mark(ok)
+            w(f"| {label} | {_ms(v['tcp1_gbps'])} | {_ms(v['tcp4_gbps'])} | {f(v['rtt_ms']['median'], 3)} / "
+              f"{f(v['rtt_ms']['p90'], 3)} | {p1:.0%} | {p4:.0%} | {f'≥ {goal:.0%}' if goal else ''} | {okc} |")
+        w("")
+    w("Where the time goes when a cross-host target is missed: bench/PROFILE.md, section 6.\n")
 
 
 if __name__ == "__main__":
