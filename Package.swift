@@ -32,11 +32,13 @@ let package = Package(
         .executableTarget(name: "host-gw", dependencies: ["Fabric", "CNI"]),
         .executableTarget(name: "host-local", dependencies: ["IPAM", "CNI"]),
         .executableTarget(name: "loopback", dependencies: ["Attach", "CNI"]),
+        // Helpers shared by test targets (test targets cannot import each other).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "NetTypes"]),
-        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes"]),
+        .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes", "TestSupport"]),
         .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes"]),
-        .testTarget(name: "FabricTests", dependencies: ["Fabric", "Attach", "CNI", "Netlink", "NetNS", "NetTypes"]),
+        .testTarget(name: "FabricTests", dependencies: ["Fabric", "Attach", "CNI", "Netlink", "NetNS", "NetTypes", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import CNI
 import NetTypes
 import Glibc
 import Testing
+import TestSupport
 @testable import Fabric
 
 /// A per-test directory under /tmp, removed (recursively) when the test ends.
@@ -28,47 +29,6 @@ func registryRemoveTree(_ path: String) {
     } else {
         unlink(path)
     }
-}
-
-/// Runs `body(0..<count)` on `count` OS threads at once and waits for all of them: real
-/// parallel agents, each with its own registry instance.
-func registryRunOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-    final class Job: @unchecked Sendable {
-        let index: Int
-        let body: @Sendable (Int) -> Void
-        init(_ index: Int, _ body: @escaping @Sendable (Int) -> Void) { self.index = index; self.body = body }
-    }
-    var threads: [pthread_t] = []
-    for i in 0..<count {
-        let job = Unmanaged.passRetained(Job(i, body)).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let job = Unmanaged<Job>.fromOpaque(raw!).takeRetainedValue()
-            job.body(job.index)
-            return nil
-        }, job)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        threads.append(thread)
-    }
-    for thread in threads { pthread_join(thread, nil) }
-}
-
-/// Results written from several threads, one slot each.
-final class RegistrySlots<T>: @unchecked Sendable {
-    private var values: [T?]
-    private var mutex = pthread_mutex_t()
-
-    init(_ count: Int) {
-        values = Array(repeating: nil, count: count)
-        pthread_mutex_init(&mutex, nil)
-    }
-
-    subscript(index: Int) -> T? {
-        get { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; return values[index] }
-        set { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; values[index] = newValue }
-    }
-
-    var all: [T?] { (0..<values.count).map { self[$0] } }
 }
 
 /// A deterministic generator for allocator choices (SplitMix64).
@@ -107,8 +67,8 @@ func registryEightAgentsRace(_ open: @escaping @Sendable () throws -> any Regist
         SubnetAllocator(config: try registry.networkConfig(), publicIP: IPAddress("192.168.7.\(host)")!,
                         backendType: "host-gw", backendData: nil)
     }
-    let results = RegistrySlots<Result<IPPrefix, any Error>>(8)
-    registryRunOnThreads(8) { i in
+    let results = Slots<Result<IPPrefix, any Error>>(8)
+    runOnThreads(8) { i in
         results[i] = Result {
             let registry = try open()
             return try allocator(registry, i + 1).acquire(from: registry, previous: nil, ttl: 60).subnet
@@ -126,9 +86,9 @@ func registryEightAgentsRace(_ open: @escaping @Sendable () throws -> any Regist
 func registryWatchSeesCreate(_ watcher: any Registry, limit: Double,
                              other: @escaping @Sendable () throws -> any Registry) throws {
     let started = monotonicNow()
-    let seen = RegistrySlots<(Bool, Double)>(1)
+    let seen = Slots<(Bool, Double)>(1)
     let handOff = RegistryHandOff(watcher)
-    registryRunOnThreads(2) { i in
+    runOnThreads(2) { i in
         if i == 0 {
             seen[0] = ((try? handOff.value.waitForChange(timeout: 10)) ?? false, monotonicNow() - started)
         } else {

@@ -2,6 +2,7 @@ import CNI
 import Glibc
 import NetTypes
 import Testing
+import TestSupport
 
 @testable import IPAM
 

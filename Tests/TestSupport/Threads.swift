@@ -2,9 +2,10 @@ import Glibc
 
 /// Runs `body(0..<count)` on `count` OS threads at once and waits for all.
 ///
-/// Plain pthreads rather than Swift concurrency: the point is real parallel callers, each
-/// opening its own lock descriptor, as separate plugin processes would.
-func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+/// Plain pthreads rather than Swift concurrency: the point is real parallel callers (IPAM
+/// allocators each with its own lock descriptor, agents each with its own registry), as
+/// separate processes would be.
+public func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     final class Job: @unchecked Sendable {
         let index: Int
         let body: @Sendable (Int) -> Void
@@ -26,19 +27,19 @@ func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
 }
 
 /// Results written from several threads, one slot each.
-final class Slots<T>: @unchecked Sendable {
+public final class Slots<T>: @unchecked Sendable {
     private var values: [T?]
     private var mutex = pthread_mutex_t()
 
-    init(_ count: Int) {
+    public init(_ count: Int) {
         values = Array(repeating: nil, count: count)
         pthread_mutex_init(&mutex, nil)
     }
 
-    subscript(index: Int) -> T? {
+    public subscript(index: Int) -> T? {
         get { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; return values[index] }
         set { pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }; values[index] = newValue }
     }
 
-    var all: [T?] { (0..<values.count).map { self[$0] } }
+    public var all: [T?] { (0..<values.count).map { self[$0] } }
 }
