@@ -39,13 +39,18 @@ public enum Posix {
 
     /// The whole file, or nil if it does not exist or is a directory (a concurrent remover
     /// or a stray entry: neither is an error for a directory scan).
-    public static func readFileIfPresent(_ path: String) throws -> [UInt8]? {
+    public static func readFileIfPresent(_ path: String) throws(PluginError) -> [UInt8]? {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw ioError("open", path)
         }
         defer { close(fd) }
+        return try readRemaining(fd, path: path)
+    }
+
+    /// Everything left to read from `fd`; nil when it is a directory.
+    public static func readRemaining(_ fd: Int32, path: String) throws(PluginError) -> [UInt8]? {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -117,17 +117,7 @@ extension RegistryFiles {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw ioError("stat", path) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ioError("read", path)
-            }
-            if n == 0 { break }
-            result += chunk[0..<n]
-        }
+        guard let result = try Posix.readRemaining(fd, path: path) else { return nil }
         return (result, Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
     }
 }
