@@ -10,7 +10,9 @@ struct IPAMClient {
     let invocation: Invocation
 
     func add() throws -> CNIResult {
-        if runsInProcess { return try HostLocalPlugin().add(invocation) }
+        // The bridge creates the veth before IPAM and its create refuses an existing
+        // CNI_IFNAME, so the attachment is new: host-local may skip its duplicate scan.
+        if runsInProcess { return try HostLocalPlugin(attachmentKnownNew: true).add(invocation) }
         return try Delegate.add(type: type, invocation: invocation)
     }
 

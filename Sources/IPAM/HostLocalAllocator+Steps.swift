@@ -48,8 +48,7 @@ extension HostLocalAllocator {
     /// Reserves the requested address of set `setIndex`, or the next free one round-robin,
     /// and moves the set's cursor to it. `reserved` gains the new address.
     func allocateOne(
-        setIndex: Int, requested: IPAddress?, for attachment: Attachment,
-        reservations: [Reservation], reserved: inout Set<IPAddress>
+        setIndex: Int, requested: IPAddress?, for attachment: Attachment, reserved: inout Set<IPAddress>
     ) throws -> Allocation {
         let set = config.rangeSets[setIndex]
         var chosen: (AddressRange, IPAddress)
@@ -58,7 +57,7 @@ extension HostLocalAllocator {
                 throw PluginError(.invalidConfig, "requested IP \(address) is not in range set \(setIndex)")
             }
             guard !reserved.contains(address), try store.reserve(address, for: attachment) else {
-                let holder = reservations.first { $0.address == address }?.holder
+                let holder = store.holder(of: address)
                 throw PluginError(
                     .failed, "requested IP \(address) already allocated to \(holder?.description ?? "another container")")
             }

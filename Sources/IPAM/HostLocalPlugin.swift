@@ -3,7 +3,13 @@ import CNI
 /// The `host-local` plugin's commands on top of `HostLocalAllocator`: the executable's main
 /// and the bridge plugin (in-process IPAM) both call it, so both behave identically.
 public struct HostLocalPlugin: Plugin {
-    public init() {}
+    /// Set by a caller that has already made sure the attachment is new (see
+    /// `HostLocalAllocator.allocate(knownNew:)`); the executable always checks.
+    let attachmentKnownNew: Bool
+
+    public init(attachmentKnownNew: Bool = false) {
+        self.attachmentKnownNew = attachmentKnownNew
+    }
 
     func allocator(_ invocation: Invocation) throws -> HostLocalAllocator {
         HostLocalAllocator(config: try HostLocalConfig(networkConfig: invocation.config.raw))
@@ -16,7 +22,8 @@ public struct HostLocalPlugin: Plugin {
         // Read DNS first: a missing resolv.conf should fail before anything is reserved.
         let dns = try ipam.config.dns() ?? CNIResult.DNS()
         let requested = try invocation.config.requestedIPs(args: env.args)
-        let allocations = try ipam.allocate(containerID: env.containerID, ifname: env.ifname, requested: requested)
+        let allocations = try ipam.allocate(containerID: env.containerID, ifname: env.ifname, requested: requested,
+                                            knownNew: attachmentKnownNew)
         return CNIResult(
             ips: allocations.map { CNIResult.IPConfig(address: $0.address, gateway: $0.gateway) },
             routes: ipam.config.routes, dns: dns)

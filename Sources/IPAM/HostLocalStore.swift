@@ -31,6 +31,18 @@ struct HostLocalStore: Sendable {
         return try body()
     }
 
+    /// The addresses that have a reservation file: names only, one directory read, no file
+    /// opened (what allocation needs; holders are read only where they matter).
+    func reservedAddresses() throws -> Set<IPAddress> {
+        Set(try Posix.listDirectory(directory).compactMap { IPAddress($0) })
+    }
+
+    /// Who holds `address`, for error messages; nil when unknown or gone.
+    func holder(of address: IPAddress) -> ReservationHolder? {
+        guard let content = try? Posix.readFileIfPresent(path(address.description)) else { return nil }
+        return ReservationHolder(fileContent: content)
+    }
+
     /// Every file named by an address, with its holder, sorted by address so that errors
     /// and results do not depend on directory order. Entries that vanish or are not
     /// readable files (a directory named like an address) are skipped.

@@ -122,6 +122,22 @@ import Testing
         }
     }
 
+    @Test func knownNewAttachmentSkipsTheDuplicateScanAndReleaseTakesEverything() throws {
+        try withTempDir { dir in
+            let a = try allocator(#""ranges":[[{"subnet":"10.9.0.0/24"}]]"#, dataDir: dir)
+            _ = try a.allocate(containerID: "c1", ifname: "eth0")
+            // A caller that vouches for a new attachment is not refused (a stale reservation
+            // of the same attachment from a vanished netns), and nothing is handed out twice.
+            let second = try a.allocate(containerID: "c1", ifname: "eth0", knownNew: true)
+            #expect(second.map(\.address.description) == ["10.9.0.3/24"])
+            let error = thrownError { _ = try a.allocate(containerID: "c2", ifname: "eth0", requested: [ip("10.9.0.2")], knownNew: true) }
+            #expect(error?.message.contains("already allocated to") == true)
+            #expect(error?.message.contains("c1") == true)
+            // DEL releases every address the attachment holds, the stale one included.
+            #expect(try a.release(containerID: "c1", ifname: "eth0").sorted() == [ip("10.9.0.2"), ip("10.9.0.3")])
+        }
+    }
+
     @Test func requestedAddressesPickTheirSets() throws {
         try withTempDir { dir in
             let a = try allocator(#""ranges":[[{"subnet":"10.9.0.0/24"}],[{"subnet":"fd00::/64"}]]"#, dataDir: dir)
