@@ -13,7 +13,7 @@ public enum Posix {
     }
 
     /// `mkdir -p`: creates every missing component with `mode`; existing ones are fine.
-    public static func makeDirectories(_ path: String, mode: mode_t) throws {
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(PluginError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
@@ -23,7 +23,7 @@ public enum Posix {
         }
     }
 
-    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws -> Int32 {
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(PluginError) -> Int32 {
         while true {
             let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
@@ -32,7 +32,7 @@ public enum Posix {
     }
 
     /// The whole file. Reservation and state files are a few bytes, so one buffer is enough.
-    public static func readFile(_ path: String) throws -> [UInt8] {
+    public static func readFile(_ path: String) throws(PluginError) -> [UInt8] {
         guard let bytes = try readFileIfPresent(path) else { throw ioError("read", path, ENOENT) }
         return bytes
     }
@@ -84,7 +84,7 @@ public enum Posix {
     }
 
     /// Entry names in a directory, without "." and "..".
-    public static func listDirectory(_ path: String) throws -> [String] {
+    public static func listDirectory(_ path: String) throws(PluginError) -> [String] {
         guard let dir = opendir(path) else { throw ioError("list directory", path) }
         defer { closedir(dir) }
         var names: [String] = []

@@ -6,7 +6,7 @@ import CNI
 /// Creating, taking over and renewing lease files (see `DirectoryRegistry` for the rules).
 extension DirectoryRegistry {
     public func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool {
-        try RegistryFiles.makeDirectories(subnetsDirectory)
+        try Posix.makeDirectories(subnetsDirectory)
         let path = subnetsDirectory + "/" + lease.key
         let temp = try RegistryFiles.writeTemporary(
             in: subnetsDirectory, Array(LeaseJSON.encode(lease).utf8), mtime: registryNow() + Double(ttl))
@@ -28,7 +28,7 @@ extension DirectoryRegistry {
     }
 
     public func renewLease(_ lease: SubnetLease, ttl: Int) throws {
-        try RegistryFiles.makeDirectories(subnetsDirectory)
+        try Posix.makeDirectories(subnetsDirectory)
         let path = subnetsDirectory + "/" + lease.key
         try RegistryFiles.withLock(lockPath) { () throws(PluginError) in
             try checkNotHeldByOther(lease, path: path)
@@ -66,11 +66,11 @@ extension DirectoryRegistry {
             return true
         }
         if errno == EEXIST { return false }
-        throw RegistryFiles.ioError("create lease", path)
+        throw Posix.ioError("create lease", path)
     }
 
     private func replace(_ temp: String, _ path: String) throws(PluginError) {
-        guard rename(temp, path) == 0 else { throw RegistryFiles.ioError("replace lease", path) }
+        guard rename(temp, path) == 0 else { throw Posix.ioError("replace lease", path) }
         RegistryFiles.syncDirectory(subnetsDirectory)
     }
 }

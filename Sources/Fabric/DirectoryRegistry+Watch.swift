@@ -19,7 +19,7 @@ extension DirectoryRegistry {
     @discardableResult
     func ensureWatcher() throws(PluginError) -> DirectoryWatcher? {
         if let watcher { return watcher }
-        try RegistryFiles.makeDirectories(subnetsDirectory)
+        try Posix.makeDirectories(subnetsDirectory)
         let w = DirectoryWatcher(directory: subnetsDirectory, useInotify: !pollsForChanges) {
             [unowned self] () throws(PluginError) in try self.snapshot()
         }
@@ -78,7 +78,7 @@ final class DirectoryWatcher {
                 var pfd = pollfd(fd: inotifyFD, events: Int16(POLLIN), revents: 0)
                 let ms = Int32(max(0, min(left, 3600) * 1000).rounded(.up))
                 let n = poll(&pfd, 1, ms)
-                if n < 0 && errno != EINTR { throw RegistryFiles.ioError("poll inotify for", directory) }
+                if n < 0 && errno != EINTR { throw Posix.ioError("poll inotify for", directory) }
                 if n > 0, try readEvents() { return true }
             } else {
                 if let listed, try currentSnapshot() != listed { return true }
@@ -100,7 +100,7 @@ final class DirectoryWatcher {
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN { return relevant }
-                throw RegistryFiles.ioError("read inotify events for", directory)
+                throw Posix.ioError("read inotify events for", directory)
             }
             if n == 0 { return relevant }
             var offset = 0

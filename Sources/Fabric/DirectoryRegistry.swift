@@ -60,7 +60,7 @@ public final class DirectoryRegistry: Registry {
     }
 
     public func storeNetworkConfig(_ json: String) throws {
-        try RegistryFiles.makeDirectories(baseDirectory)
+        try Posix.makeDirectories(baseDirectory)
         try Posix.writeAtomically(Array(json.utf8), to: configPath)
     }
 
@@ -80,11 +80,11 @@ public final class DirectoryRegistry: Registry {
     }
 
     public func deleteLease(subnet: IPPrefix) throws {
-        try RegistryFiles.makeDirectories(baseDirectory)
+        try Posix.makeDirectories(baseDirectory)
         try RegistryFiles.withLock(lockPath) { () throws(PluginError) in
             for name in try RegistryFiles.list(subnetsDirectory) where LeaseKey.parse(name)?.subnet == subnet.network {
                 let path = subnetsDirectory + "/" + name
-                if unlink(path) != 0 && errno != ENOENT { throw RegistryFiles.ioError("remove", path) }
+                if unlink(path) != 0 && errno != ENOENT { throw Posix.ioError("remove", path) }
             }
         }
         RegistryFiles.syncDirectory(subnetsDirectory)

@@ -6,19 +6,6 @@ import CNI
 /// The few POSIX file operations the directory registry and subnet.env need, each turning a
 /// failure into a `PluginError(.io)` naming the file and the errno text.
 enum RegistryFiles {
-    static func ioError(_ action: String, _ path: String, _ code: Int32 = errno) -> PluginError {
-        Posix.ioError(action, path, code)
-    }
-
-    /// `mkdir -p` (CNI's `Posix`), with the error type the registry code throws.
-    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(PluginError) {
-        do {
-            try Posix.makeDirectories(path, mode: mode)
-        } catch {
-            throw error as? PluginError ?? PluginError(.io, "cannot create directory \(path): \(error)")
-        }
-    }
-
     /// The parent directory of `path` ("." when it has none).
     static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
@@ -34,11 +21,7 @@ enum RegistryFiles {
     static func list(_ path: String) throws(PluginError) -> [String] {
         var st = stat()
         if stat(path, &st) != 0 && errno == ENOENT { return [] }
-        do {
-            return try Posix.listDirectory(path)
-        } catch {
-            throw error as? PluginError ?? PluginError(.io, "cannot list directory \(path): \(error)")
-        }
+        return try Posix.listDirectory(path)
     }
 
     /// A new file `dir/.tmp-<pid>-<random>` holding `bytes`, flushed to disk, its mtime set
@@ -47,21 +30,21 @@ enum RegistryFiles {
                                mode: mode_t = 0o644) throws(PluginError) -> String {
         let path = "\(dir)/.tmp-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw ioError("create", path) }
+        guard fd >= 0 else { throw Posix.ioError("create", path) }
         var failure: PluginError?
         var offset = 0
         while offset < bytes.count && failure == nil {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
             if n < 0 {
-                if errno != EINTR { failure = ioError("write", path) }
+                if errno != EINTR { failure = Posix.ioError("write", path) }
             } else {
                 offset += n
             }
         }
-        if failure == nil && fsync(fd) != 0 { failure = ioError("fsync", path) }
+        if failure == nil && fsync(fd) != 0 { failure = Posix.ioError("fsync", path) }
         if failure == nil, let mtime {
             var times = [timeSpec(mtime), timeSpec(mtime)]
-            if futimens(fd, &times) != 0 { failure = ioError("set the expiry (mtime) of", path) }
+            if futimens(fd, &times) != 0 { failure = Posix.ioError("set the expiry (mtime) of", path) }
         }
         close(fd)
         if let failure {
@@ -82,7 +65,7 @@ enum RegistryFiles {
         var st = stat()
         if stat(path, &st) != 0 {
             if errno == ENOENT { return nil }
-            throw ioError("stat", path)
+            throw Posix.ioError("stat", path)
         }
         return Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
     }
@@ -90,10 +73,10 @@ enum RegistryFiles {
     /// Runs `body` holding an exclusive `flock` on `path` (created if needed).
     static func withLock<T>(_ path: String, _ body: () throws(PluginError) -> T) throws(PluginError) -> T {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ioError("open lock file", path) }
+        guard fd >= 0 else { throw Posix.ioError("open lock file", path) }
         defer { close(fd) }  // closing releases the lock
         while flock(fd, LOCK_EX) != 0 {
-            if errno != EINTR { throw ioError("lock", path) }
+            if errno != EINTR { throw Posix.ioError("lock", path) }
         }
         return try body()
     }
@@ -112,11 +95,11 @@ extension RegistryFiles {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
-            throw ioError("open", path)
+            throw Posix.ioError("open", path)
         }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw ioError("stat", path) }
+        guard fstat(fd, &st) == 0 else { throw Posix.ioError("stat", path) }
         guard let result = try Posix.readRemaining(fd, path: path) else { return nil }
         return (result, Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
     }
