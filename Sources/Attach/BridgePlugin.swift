@@ -15,11 +15,11 @@ public struct BridgePlugin: Plugin {
         let config = try BridgeConfig(invocation.config)
         let env = invocation.environment
         let mac = try invocation.config.requestedMAC(args: env.args)
-        let container = try ContainerNamespace(path: env.netns)
         let hostNamespace: NetworkNamespace
         do { hostNamespace = try NetworkNamespace.current() } catch {
             throw PluginError(.failed, "cannot open the node's network namespace", details: error.description)
         }
+        let container = try ContainerNamespace(path: env.netns, node: hostNamespace)
         let hostSocket = try RouteSocket()
         let bridge = HostBridge(socket: hostSocket, config: config)
         let bridgeLink = try bridge.ensure()

@@ -8,8 +8,9 @@ struct ContainerNamespace {
     let socket: RouteSocket
 
     /// Opens `CNI_NETNS` and a route socket inside it. A missing path or a file that is not a
-    /// network namespace is an environment error (code 4) naming the variable.
-    init(path: String) throws {
+    /// network namespace is an environment error (code 4) naming the variable. `node` is the
+    /// calling thread's namespace when the caller has it open already.
+    init(path: String, node: NetworkNamespace? = nil) throws {
         do {
             namespace = try NetworkNamespace(path: path)
         } catch {
@@ -17,7 +18,7 @@ struct ContainerNamespace {
         }
         // On this thread: a plugin is single-threaded, and a thread per entry is slow (see
         // `runOnCallingThread`).
-        socket = try namespace.runOnCallingThread { try RouteSocket() }
+        socket = try namespace.runOnCallingThread(returningTo: node) { try RouteSocket() }
     }
 
     /// For DEL: nil when the namespace is already gone (nothing left inside to clean up).

@@ -15,8 +15,11 @@ extension NetworkNamespace {
     /// thread cannot be switched back (the kernel has no reason to refuse: the same process
     /// just switched it away), the process stops rather than keep working in the wrong
     /// namespace.
-    public func runOnCallingThread<T>(_ body: () throws -> T) throws -> T {
-        let origin = try NetworkNamespace.current()
+    ///
+    /// `origin`, when the caller already holds the thread's current namespace, saves opening
+    /// it again.
+    public func runOnCallingThread<T>(returningTo origin: NetworkNamespace? = nil, _ body: () throws -> T) throws -> T {
+        let origin = try origin ?? NetworkNamespace.current()
         guard cmnl_setns(fd, cmnl_clone_newnet()) == 0 else {
             throw NamespaceError(path: path, operation: "setns", reason: .system(errno))
         }
