@@ -328,7 +328,11 @@ class Floor:
         sh("ip", "-n", self.node, "link", "set", self.bridge, "up")
         self.n = 0
 
-    def sample(self, dual):
+    def prepare(self, dual):
+        """Makes one floor veth; deleted later by delete(), in the same phase as the plugins'
+        DELs (a floor measured after a quiet pause would be lower than what any DEL in the
+        iteration could reach: the previous iteration's namespace clean-ups run in the kernel
+        meanwhile and compete for the same RTNL lock and RCU grace periods)."""
         self.n += 1
         ctr = netns_add(f"{PFX}-f{self.n}")
         host = f"veth{PFX[-4:]}{self.n % 10000:04d}"
@@ -346,10 +350,12 @@ class Floor:
         sh("ip", "-n", ctr, "route", "add", "default", "via", "10.99.0.1")
         if dual:
             sh("ip", "-n", ctr, "-6", "route", "add", "default", "via", "fd00:99::1")
+        return ctr
+
+    def delete(self, ctr):
         r = timed(["/usr/sbin/ip", "link", "del", "eth0"], netns=ctr)
         if r["rc"] != 0:
             raise RuntimeError("ip link del eth0 failed in floor namespace")
-        netns_del(ctr)
         return r["ms"]
 
 
@@ -379,15 +385,21 @@ def bench_latency(impls, floor, R):
             for i in range(RUNS):
                 order = impls if i % 2 == 0 else impls[::-1]
                 atts = [Attachment(impl, net, impl.new_ctr()) for impl in order]
+                floor_ctr = floor.prepare(dual)
                 for a in atts:
                     r = must(op(a, "ADD", mode), f"ADD {a.impl.key} {name} {mode}")
                     series[f"{a.impl.key}_add"].append(r["ms"])
                     rss[a.impl.key].append(r["maxrss_kb"])
-                for a in atts:
+                # the floor's deletion takes turns with the two DELs (first, middle, last)
+                deleters = [("floor", None)] + [(a.impl.key, a) for a in atts]
+                shift = i % 3
+                for key, a in deleters[shift:] + deleters[:shift]:
+                    if a is None:
+                        series["floor_del"].append(floor.delete(floor_ctr))
+                        continue
                     r = must(op(a, "DEL", mode), f"DEL {a.impl.key} {name} {mode}")
                     series[f"{a.impl.key}_del"].append(r["ms"])
-                series["floor_del"].append(floor.sample(dual))
-                netns_del(*[a.ctr for a in atts])
+                netns_del(floor_ctr, *[a.ctr for a in atts])
             key = f"{name}/{mode}"
             out[key] = {k: {"summary": summary(v), "samples_ms": [round(x, 3) for x in v]}
                         for k, v in series.items()}

@@ -51,7 +51,9 @@ def render(R):
           "`driver add|del` process (Go start, libcni, plugin exec, result cache). *floor*: "
           "`ip link del eth0` (process included) of a veth made the same way as the plugins "
           "make theirs (created in the container netns with its peer in the node, on a bridge, up, "
-          "same addresses and routes), measured in the same iterations.\n")
+          "same addresses and routes), made before the iteration's ADDs and deleted in turn with "
+          "the two DELs (first, middle or last, rotating), so it meets the same kernel "
+          "background (the previous iteration's namespace clean-ups) as they do.\n")
         w("| network | path | op | ours | reference | ratio | kernel floor | target | |")
         w("|---|---|---|---|---|---|---|---|---|")
         for key, d in lat.items():
