@@ -4,7 +4,7 @@ import Glibc
 
 /// Runs one blocking job on its own OS thread while the caller does other work, then
 /// `join()`s it. Plugins use no Swift concurrency; this is what lets DEL wait for two slow
-/// kernel operations (the veth deletion's and the nf_tables deletion's RCU grace periods) at
+/// kernel operations (the veth deletion and the nf_tables and IPAM work) at
 /// the same time instead of one after the other.
 final class BackgroundThread: @unchecked Sendable {
     private let body: @Sendable () throws -> Void

@@ -112,9 +112,10 @@ public struct BridgePlugin: Plugin {
     public func del(_ invocation: Invocation) throws {
         let config = try BridgeConfig(invocation.config)
         let env = invocation.environment
-        // The container-side veth goes on a helper thread while the nf_tables elements go on
-        // this one: both wait for the kernel (an RCU grace period each, ~15 ms), and waiting
-        // for them together saves one. Both are idempotent, so a retried DEL is fine.
+        // The container-side veth goes on a helper thread while the nf_tables elements and the
+        // IPAM release go on this one: the veth deletion waits for the kernel (an RCU grace
+        // period, ~15 ms) and the rest runs meanwhile instead of after it. All of it is
+        // idempotent, so a retried DEL is fine.
         let container = try ContainerNamespace.ifStillPresent(path: env.netns)
         let linkDeletion = container.map { container in
             BackgroundThread { try Self.deleteLink(named: env.ifname, socket: container.socket) }
@@ -134,9 +135,12 @@ public struct BridgePlugin: Plugin {
             try? linkDeletion?.join()
             throw error
         }
-        let linkFailure = Result { try linkDeletion?.join() }
-        if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).del() }
-        try linkFailure.get()
+        // The address may be handed out again while the old veth is still going away (for a
+        // few ms at most); the reference plugin releases it before it even starts deleting
+        // the link.
+        let ipamFailure = Result { if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).del() } }
+        try linkDeletion?.join()
+        try ipamFailure.get()
     }
 
     /// Deletes a link if it exists; a link that is already gone is success (DEL is idempotent).
