@@ -30,6 +30,20 @@ import TestSupport
         }
     }
 
+    /// The cursor is overwritten in place: a shorter address must not keep the old tail.
+    @Test func cursorRewriteLeavesOnlyTheNewAddress() throws {
+        try withTempDir { dir in
+            let store = HostLocalStore(dataDir: dir, network: "net1")
+            try Posix.makeDirectories(store.directory, mode: 0o755)
+            try store.recordLastReserved(IPAddress("10.9.0.254")!, setIndex: 0)
+            try store.recordLastReserved(IPAddress("10.9.0.3")!, setIndex: 0)
+            #expect(fileText(store.directory + "/last_reserved_ip.0") == "10.9.0.3")
+            #expect(store.lastReserved(setIndex: 0) == IPAddress("10.9.0.3"))
+            try store.recordLastReserved(IPAddress("fd00::1234")!, setIndex: 0)
+            #expect(fileText(store.directory + "/last_reserved_ip.0") == "fd00::1234")
+        }
+    }
+
     @Test func releaseRemovesOnlyThatAttachment() throws {
         try withTempDir { dir in
             let a = try allocator(dual, dataDir: dir)
