@@ -15,8 +15,10 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH_DIR/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "bench: must run as root (network namespaces)" >&2; exit 2; }
 
-export BENCH_PREFIX="bn$$"
-export BENCH_XPREFIX="bx$$"
+# Preset BENCH_PREFIX/BENCH_XPREFIX (e.g. incbn/incbx on a machine shared with other runs)
+# are kept; the pid is appended so two runs never share names.
+export BENCH_PREFIX="${BENCH_PREFIX:-bn}$$"
+export BENCH_XPREFIX="${BENCH_XPREFIX:-bx}$$"
 export BENCH_BIN=${BENCH_BIN:-$REPO/.build/release}
 
 cleanup() {

@@ -12,6 +12,7 @@
 #   DRIVER           libcni driver binary (default integration/bin/driver)
 #   KEEP_TMP=1       keep the temp dir (netns are removed regardless)
 #   VERBOSE=1        print command output of passing assertions too
+#   NETNS_PREFIX     first characters of every name this run creates (default scni)
 
 set -u
 set -o pipefail
@@ -31,8 +32,12 @@ if [ "$PLUGINS_DIR" = "$(cd "$REF_PLUGINS_DIR" 2>/dev/null && pwd -P)" ]; then
     IS_REFERENCE=1
 fi
 
-# Per-run prefix: short enough that "<prefix><4 chars>" fits IFNAMSIZ (15).
-PFX="scni$(printf '%04x' $(($$ % 65536)))$(od -An -N1 -tx1 /dev/urandom | tr -d ' \n')"
+# Per-run prefix: short enough that "<prefix><4 chars>" fits IFNAMSIZ (15). NETNS_PREFIX
+# replaces the leading "scni" (e.g. NETNS_PREFIX=inc on a machine shared with other runs);
+# at most 5 characters, letters and digits.
+PFX_HEAD=${NETNS_PREFIX:-scni}
+[[ "$PFX_HEAD" =~ ^[a-z0-9]{1,5}$ ]] || { echo "NETNS_PREFIX \"$PFX_HEAD\": 1-5 lowercase letters or digits" >&2; exit 2; }
+PFX="$PFX_HEAD$(printf '%04x' $(($$ % 65536)))$(od -An -N1 -tx1 /dev/urandom | tr -d ' \n')"
 RUN_DIR=""
 CREATED_NETNS=()
 BG_PIDS=()

@@ -4,13 +4,14 @@ import NetNS
 import NetTypes
 import Netlink
 import Testing
+import TestSupport
 @testable import Fabric
 
 /// Privileged scaffolding for the dataplane tests: "nodes" are named network namespaces
-/// (`dpt-<pid>-<n>-…`) whose `eth0` is a veth into a bridge `sw` that lives in a switch
-/// namespace of its own — the underlay 192.168.50.0/24, node i at 192.168.50.(10+i).
-/// Everything is deleted when the testbed goes away, also when a test fails; the machine's
-/// own namespace is never entered or changed.
+/// (`dpt-<pid>-<n>-…`, behind `SWIFTCNI_TEST_NETNS_PREFIX` when set) whose `eth0` is a veth
+/// into a bridge `sw` that lives in a switch namespace of its own — the underlay
+/// 192.168.50.0/24, node i at 192.168.50.(10+i). Everything is deleted when the testbed goes
+/// away, also when a test fails; the machine's own namespace is never entered or changed.
 final class DataplaneTestbed {
     struct Node {
         let name: String
@@ -35,7 +36,7 @@ final class DataplaneTestbed {
     /// 192.168.50.1 (which nobody answers: only the route matters).
     init(nodes count: Int) throws {
         Self.runs += 1
-        prefix = "dpt-\(getpid())-\(Self.runs)-\(UInt16.random(in: 0...UInt16.max))"
+        prefix = testNamespaceName("dpt-\(getpid())-\(Self.runs)-\(UInt16.random(in: 0...UInt16.max))")
         do {
             let (switchNamespace, switchSocket) = try addNamespace("sw")
             _ = switchNamespace

@@ -1,11 +1,12 @@
 import CNI
 import Glibc
 import NetNS
+import TestSupport
 @testable import Fabric
 
-/// A throwaway network namespace `rgt-<pid>-<n>` with `lo` up, optionally running its own
-/// etcd on 127.0.0.1:2379; test code runs on a thread inside it. Everything is torn down at
-/// the end, also when the body throws.
+/// A throwaway network namespace `rgt-<pid>-<n>` (behind `SWIFTCNI_TEST_NETNS_PREFIX`) with
+/// `lo` up, optionally running its own etcd on 127.0.0.1:2379; test code runs on a thread
+/// inside it. Everything is torn down at the end, also when the body throws.
 enum EtcdFixture {
     static let etcd = "/usr/bin/etcd"
     static let ip = "/usr/sbin/ip"
@@ -15,7 +16,7 @@ enum EtcdFixture {
 
     static func withNamespace<R>(_ label: String, etcd startEtcd: Bool = true,
                                  _ body: @escaping () throws -> R) throws -> R {
-        let ns = "rgt-\(getpid())-\(label)-\(UInt16.random(in: 0...UInt16.max))"
+        let ns = testNamespaceName("rgt-\(getpid())-\(label)-\(UInt16.random(in: 0...UInt16.max))")
         try run([ip, "netns", "add", ns])
         defer { _ = try? ChildProcess.run(ip, arguments: ["netns", "del", ns]) }
         try run([ip, "-n", ns, "link", "set", "lo", "up"])
