@@ -2,13 +2,21 @@ import Netlink
 
 /// A backend that makes the kernel match the agent's peer list (VXLAN or host-gw).
 ///
-/// The agent calls `reconcile` on every registry event and on every resync tick with the
-/// complete desired list; the backend reads the kernel's actual state, diffs and applies
-/// only the difference, so repeated calls are cheap and entries deleted by hand come back.
+/// Two paths: `reconcile` takes the complete desired list (start-up, resync ticks, and
+/// whenever the registry cannot say what changed), reads the kernel's actual state, diffs
+/// and applies only the difference, so entries deleted by hand come back. `apply` takes
+/// only the peers whose leases changed and writes or removes their entries without reading
+/// the kernel, so an event costs in proportion to what changed, not to the cluster's size.
+///
+/// Neither throws: unreachable peers and failed entries are in the report, so one bad peer
+/// never stops the others and the agent can log and expose each of them.
 public protocol Dataplane {
-    /// Never throws: unreachable peers and failed entries are in the report, so one bad
-    /// peer never stops the others and the agent can log and expose each of them.
     mutating func reconcile(_ peers: [Peer]) -> ReconcileReport
+
+    /// Relies on what the last `reconcile` learnt (device, directly connected networks);
+    /// before any, or when that is stale, the report has failures and the caller should
+    /// reconcile in full.
+    mutating func apply(_ changes: [PeerChange]) -> ReconcileReport
 }
 
 extension RouteProtocol {

@@ -11,6 +11,9 @@ public struct HostGWDataplane: Dataplane, Sendable {
     /// This node's subnet: never routed to a peer.
     public let localSubnet: IPPrefix
     private var reconciler: Reconciler
+    /// Peers to routes with the underlay networks the last full reconcile read; the
+    /// incremental path judges adjacency by it (nil: no full reconcile read them yet).
+    private var lastEntries: HostGWPeerEntries?
 
     public init(underlay: Underlay, localSubnet: IPPrefix, socket: RouteSocket) {
         self.underlay = underlay
@@ -28,22 +31,16 @@ public struct HostGWDataplane: Dataplane, Sendable {
             connected = Underlay.connectedNetworks(of: underlay.index, in: try reconciler.socket.addresses(family: .v4))
             report.netlinkRoundTrips += 1
         } catch {
+            lastEntries = nil
             report.failures.append(EntryFailure(entry: "addresses of \(underlay.name)", peerID: nil, reason: "\(error)"))
             return
         }
-        var desired: [DesiredEntry] = []
-        for peer in Peer.selectable(peers, localSubnet: localSubnet, publicIP: underlay.publicIP, into: &report) {
-            guard connected.contains(where: { $0.contains(peer.publicIP) }) else {
-                let networks = connected.isEmpty ? "none" : connected.map(\.description).joined(separator: ", ")
-                report.unreachablePeers.append(UnreachablePeer(
-                    peer: peer, reason: "\(peer.publicIP) is not on a network directly connected to \(underlay.name) "
-                        + "(\(networks)); host-gw needs the nodes on one L2 segment"))
-                continue
-            }
-            desired.append(DesiredEntry(entry: .route(RouteEntry(destination: peer.subnet, gateway: peer.publicIP,
-                                                                 outputIndex: underlay.index, onlink: false)),
-                                        peerID: peer.id))
-        }
-        reconciler.apply(desired, device: nil, into: &report)
+        let entries = HostGWPeerEntries(underlay: underlay, localSubnet: localSubnet, connected: connected)
+        lastEntries = entries
+        reconciler.apply(entries.desired(peers, into: &report), device: nil, into: &report)
+    }
+
+    public mutating func apply(_ changes: [PeerChange]) -> ReconcileReport {
+        reconciler.applyChanges(changes, using: lastEntries, missing: "addresses of \(underlay.name)")
     }
 }

@@ -36,13 +36,11 @@ struct ReconcilePlan {
         var actualByKey: [DataplaneEntry.Key: [DataplaneEntry]] = [:]
         for entry in actual { actualByKey[entry.key, default: []].append(entry) }
 
-        var desiredKeys = Set<DataplaneEntry.Key>()
-        for wanted in desired {
+        let claimed = DesiredEntry.firstClaims(desired)
+        conflicts = claimed.conflicts
+        let desiredKeys = Set(claimed.entries.map(\.entry.key))
+        for wanted in claimed.entries {
             let key = wanted.entry.key
-            guard desiredKeys.insert(key).inserted else {
-                conflicts.append((wanted, "another peer already claims \(key.text)"))
-                continue
-            }
             let present = actualByKey[key] ?? []
             if present.contains(wanted.entry) {
                 unchanged.append(wanted)
@@ -71,6 +69,24 @@ struct ReconcilePlan {
     private static func isOverwritten(_ existing: DataplaneEntry, by desired: DataplaneEntry) -> Bool {
         if case .route(let old) = existing, case .route(let new) = desired { return old.priority == new.priority }
         return true
+    }
+}
+
+extension DesiredEntry {
+    /// The entries whose key no earlier entry claims, in order, and the others as conflicts:
+    /// two peers cannot both own one neighbour, FDB entry or route.
+    static func firstClaims(_ desired: [DesiredEntry]) -> (entries: [DesiredEntry], conflicts: [(DesiredEntry, String)]) {
+        var keys = Set<DataplaneEntry.Key>()
+        var entries: [DesiredEntry] = []
+        var conflicts: [(DesiredEntry, String)] = []
+        for wanted in desired {
+            if keys.insert(wanted.entry.key).inserted {
+                entries.append(wanted)
+            } else {
+                conflicts.append((wanted, "another peer already claims \(wanted.entry.key.text)"))
+            }
+        }
+        return (entries, conflicts)
     }
 }
 

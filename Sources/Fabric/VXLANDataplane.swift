@@ -7,13 +7,17 @@ import Netlink
 /// peer on a directly connected underlay network gets `peer-subnet via peer-ip dev
 /// <underlay>` instead (and no neighbour or FDB entry), as flannel does.
 ///
-/// Unlike flannel it repairs: every reconcile re-reads the device and its entries, so a
-/// deleted device, neighbour, FDB entry or route comes back, and a peer's old VTEP MAC or
-/// address leaves nothing behind.
+/// Unlike flannel it repairs: every full reconcile (start-up, each resync) re-reads the
+/// device and its entries, so a deleted device, neighbour, FDB entry or route comes back,
+/// and a peer's old VTEP MAC or address leaves nothing behind. Lease events in between take
+/// the incremental path, which writes and removes the changed peers' entries only.
 public struct VXLANDataplane: Dataplane, Sendable {
     public let configuration: VXLANConfiguration
     public let underlay: Underlay
     private var reconciler: Reconciler
+    /// Peers to entries with the device and networks the last full reconcile found; the
+    /// incremental path uses it (nil: no full reconcile got that far yet).
+    private var lastEntries: VXLANPeerEntries?
 
     /// Nothing is changed until `ensureDevice` or `reconcile`.
     public init(configuration: VXLANConfiguration, underlay: Underlay, socket: RouteSocket) {
@@ -43,27 +47,19 @@ public struct VXLANDataplane: Dataplane, Sendable {
         do {
             prepared = try device.ensure()
         } catch {
+            lastEntries = nil
             report.failures.append(EntryFailure(entry: "device \(configuration.deviceName)", peerID: nil, reason: error.message))
             return
         }
         report.netlinkRoundTrips += prepared.roundTrips
-        let connected = Underlay.connectedNetworks(of: underlay.index, in: prepared.addresses)
-        let selected = Peer.selectable(peers, localSubnet: configuration.localSubnet, publicIP: underlay.publicIP, into: &report)
-        var desired: [DesiredEntry] = []
-        for peer in selected {
-            if configuration.directRouting && connected.contains(where: { $0.contains(peer.publicIP) }) {
-                desired.append(DesiredEntry(entry: .route(RouteEntry(destination: peer.subnet, gateway: peer.publicIP,
-                                                                     outputIndex: underlay.index, onlink: false)),
-                                            peerID: peer.id))
-                continue
-            }
-            guard let mac = peer.vtepMAC else {
-                report.unreachablePeers.append(UnreachablePeer(peer: peer, reason: "its lease has no VtepMAC"))
-                continue
-            }
-            desired += Self.tunnelEntries(peer, mac: mac, device: prepared.link.index).map { DesiredEntry(entry: $0, peerID: peer.id) }
-        }
-        reconciler.apply(desired, device: prepared.link.index, into: &report)
+        let entries = VXLANPeerEntries(configuration: configuration, underlay: underlay, device: prepared.link.index,
+                                       connected: Underlay.connectedNetworks(of: underlay.index, in: prepared.addresses))
+        lastEntries = entries
+        reconciler.apply(entries.desired(peers, into: &report), device: entries.device, into: &report)
+    }
+
+    public mutating func apply(_ changes: [PeerChange]) -> ReconcileReport {
+        reconciler.applyChanges(changes, using: lastEntries, missing: "device \(configuration.deviceName)")
     }
 
     /// The three entries that send a peer's subnet through the tunnel. The gateway is the
