@@ -65,9 +65,13 @@ public final class Agent: Sendable {
         return stopped()
     }
 
-    /// Watch + periodic resync + lease renewal, until asked to stop. Registry trouble never
-    /// touches the dataplane: what is programmed stays, the node reports not ready, and the
-    /// loop retries with backoff until the registry answers again.
+    /// Watch + periodic resync + lease renewal, until asked to stop. Lease events take the
+    /// incremental path (only the changed peers' entries are written or removed); the full
+    /// listing with a kernel read and repair runs at start, every `resyncInterval`, when the
+    /// registry cannot say what changed and after an incremental step went wrong.
+    ///
+    /// Registry trouble never touches the dataplane: what is programmed stays, the node
+    /// reports not ready, and the loop retries with backoff until the registry answers again.
     func steadyState(_ node: inout AgentNode, context: AgentContext) {
         var backoff = Backoff()
         var pending = true
@@ -76,16 +80,24 @@ public final class Agent: Sendable {
             let now = monotonicSeconds()
             do {
                 if pending || now - lastResync >= options.resyncInterval {
-                    let unreachable = try node.reconcile(registry: context.registry, metrics: metrics)
-                    readiness.withLock { $0.unreachable = unreachable }
+                    try node.reconcile(registry: context.registry, metrics: metrics)
                     lastResync = monotonicSeconds()
                     pending = false
                 }
+                readiness.withLock { [unreachable = node.unreachableDescriptions] in $0.unreachable = unreachable }
                 try node.renewIfDue(registry: context.registry, ttl: options.leaseTTL, metrics: metrics)
                 markReady(node)
                 backoff.reset()
                 let untilResync = max(0.05, options.resyncInterval - (monotonicSeconds() - lastResync))
-                if try context.registry.waitForChange(timeout: min(1.0, untilResync)) { pending = true }
+                switch try context.registry.waitForChanges(timeout: min(1.0, untilResync)) {
+                case .timeout:
+                    break
+                case .events(let events):
+                    if !node.apply(events, metrics: metrics) { pending = true }
+                case .relistNeeded(let reason):
+                    AgentLog.info("listing the registry again", ["reason": reason])
+                    pending = true
+                }
             } catch {
                 notReady("registry \(context.registry.location): \(error)", kind: "registry")
                 pending = true

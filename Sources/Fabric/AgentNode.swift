@@ -2,12 +2,18 @@ import CNI
 import Netlink
 import NetTypes
 
-/// This node once set up: its lease, its dataplane and what it last reported.
+/// This node once set up: its lease, its dataplane, the peers it knows and what it last
+/// reported.
 struct AgentNode {
     var lease: SubnetLease
     var dataplane: any Dataplane
     let ownSubnet: IPPrefix
     var renewAt: Double
+    var peers: PeerSet
+    /// Ids of the peers whose entries are all in place.
+    var programmed: Set<String> = []
+    /// Peers not programmed, with the reason, in subnet order (for /readyz and the log).
+    var unreachable: [UnreachablePeer] = []
     var lastUnreachable: [String] = []
 
     /// Config → lease → device → masquerade → first reconcile → subnet.env, in that order so
@@ -55,44 +61,67 @@ struct AgentNode {
             try NodeMasquerade().remove()
         }
         var node = AgentNode(lease: lease, dataplane: dataplane, ownSubnet: lease.subnet,
-                             renewAt: registryNow() + Double(options.leaseTTL) / 2)
+                             renewAt: registryNow() + Double(options.leaseTTL) / 2, peers: PeerSet(ownSubnet: lease.subnet))
         metrics.update { $0.leaseExpiry = Int64(lease.expiration ?? 0) }
         try node.reconcile(registry: context.registry, metrics: metrics)
         try SubnetEnv(network: network, lease: lease.subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
         return node
     }
 
-    /// Lists the registry and brings the dataplane in line with it; returns the peers that
-    /// could not be programmed (for /readyz).
-    @discardableResult
-    mutating func reconcile(registry: any Registry, metrics: AgentMetrics) throws -> [String] {
-        let own = ownSubnet
-        let peers = try registry.leases()
-            .filter { $0.subnet != own }
-            .map { Peer(subnet: $0.subnet, publicIP: $0.publicIP, vtepMAC: $0.vtepMAC) }
-        let report = dataplane.reconcile(peers)
+    /// Lists the registry and brings the dataplane in line with it (reading the kernel's
+    /// state, so anything changed behind the agent's back is repaired).
+    mutating func reconcile(registry: any Registry, metrics: AgentMetrics) throws {
+        let report = dataplane.reconcile(peers.replace(with: try registry.leases()))
+        programmed = Set(report.programmedPeers)
+        unreachable = report.unreachablePeers
+        record(report, via: "list", metrics: metrics)
+    }
+
+    /// Applies a batch of lease events to the known peers and hands the dataplane only the
+    /// peers that changed. Returns false when the dataplane could not do all of it; the
+    /// caller then reconciles in full, which reads the kernel and sorts out what went wrong.
+    mutating func apply(_ events: [RegistryEvent], metrics: AgentMetrics) -> Bool {
+        let changes = peers.apply(events)
+        guard !changes.isEmpty else { return true }
+        let report = dataplane.apply(changes)
+        let changed = Set(changes.flatMap { [$0.old?.id, $0.new?.id] }.compactMap { $0 })
+        programmed.subtract(changed)
+        programmed.formUnion(report.programmedPeers)
+        unreachable.removeAll { changed.contains($0.peer.id) }
+        unreachable += report.unreachablePeers
+        unreachable.sort { $0.peer.subnet.address < $1.peer.subnet.address }
+        record(report, via: "events", metrics: metrics)
+        return report.failures.isEmpty
+    }
+
+    /// The unreachable peers in words, for /readyz.
+    var unreachableDescriptions: [String] { unreachable.map(\.description) }
+
+    /// Metrics and log lines for one reconcile, full (`via` "list") or incremental ("events").
+    private mutating func record(_ report: ReconcileReport, via: String, metrics: AgentMetrics) {
         let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
         let changed = report.added + report.removed + report.repaired
         metrics.recordReconcile(seconds: seconds, changed: changed)
-        metrics.update {
-            $0.peersProgrammed = report.programmedPeers.count
-            $0.peersUnreachable = report.unreachablePeers.count
+        metrics.update { [programmed, unreachable] in
+            $0.peersProgrammed = programmed.count
+            $0.peersUnreachable = unreachable.count
         }
         if changed > 0 {
-            AgentLog.info("reconciled", ["peers": "\(report.programmedPeers.count)", "added": "\(report.added)",
+            AgentLog.info("reconciled", ["peers": "\(programmed.count)", "added": "\(report.added)",
                                          "removed": "\(report.removed)", "repaired": "\(report.repaired)",
-                                         "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)"])
+                                         "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)",
+                                         "via": via])
         }
-        let unreachable = report.unreachablePeers.map(\.description)
-        if unreachable != lastUnreachable {
-            for u in unreachable where !lastUnreachable.contains(u) { AgentLog.warn("peer not programmed", ["peer": u]) }
-            lastUnreachable = unreachable
+        let descriptions = unreachableDescriptions
+        if descriptions != lastUnreachable {
+            let known = Set(lastUnreachable)
+            for u in descriptions where !known.contains(u) { AgentLog.warn("peer not programmed", ["peer": u]) }
+            lastUnreachable = descriptions
         }
         for failure in report.failures {
             metrics.recordError("dataplane")
             AgentLog.error("dataplane entry failed", ["entry": failure.description])
         }
-        return unreachable
     }
 
     /// Renews the lease once half its TTL has passed (flannel renews an hour before expiry

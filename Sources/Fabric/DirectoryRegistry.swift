@@ -26,10 +26,10 @@ public final class DirectoryRegistry: Registry {
     let subnetsDirectory: String
     let configPath: String
     let lockPath: String
-    /// Set up by the first `leases()` or `waitForChange`.
+    /// Set up by `leases()`; until then `waitForChanges` asks for a listing.
     var watcher: DirectoryWatcher?
-    /// Earliest expiry among the leases of the last listing: `waitForChange` reports a change
-    /// then, because expiry itself produces no file event.
+    /// Earliest expiry among the leases of the last listing and those read since:
+    /// `waitForChanges` asks for a listing then, because expiry itself produces no file event.
     var nextExpiry: Double?
     /// Tests: use the polling fallback even when inotify works.
     var pollsForChanges = false

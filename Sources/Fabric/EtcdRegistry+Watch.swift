@@ -1,68 +1,77 @@
 import CNI
 
-/// Change notification through etcd's streaming `/v3/watch`, started at the revision after
-/// the last listing so nothing that happened in between is missed.
+/// Lease changes through etcd's streamed `/v3/watch`: one stream stays open across calls,
+/// and the events it carries (key, value, revision) are handed out as they are, so a change
+/// costs neither a new connection nor a listing.
 extension EtcdRegistry {
-    public func waitForChange(timeout: Double) throws -> Bool {
-        guard let listed = listedRevision else { return true }  // never listed: list now
+    public func waitForChanges(timeout: Double) throws -> RegistryChanges {
+        guard revision != nil else { return .relistNeeded(reason: "no listing to follow on from") }
         let deadline = monotonicNow() + max(timeout, 0)
+        // A stream that worked before and then broke (etcd restarted, a proxy timed it out)
+        // is reopened once from the last revision seen; a fresh one that fails is an error.
+        var reopened = watch == nil
+        while true {
+            guard let stream = try openWatchIfNeeded(timeout: max(deadline - monotonicNow(), 0.001)) else {
+                return .timeout
+            }
+            do throws(PluginError) {
+                return try readChanges(stream, deadline: deadline)
+            } catch {
+                closeWatch()
+                if reopened { throw error }
+                reopened = true
+            }
+        }
+    }
+
+    /// Reads messages until one carries events, then takes every message that has already
+    /// arrived (a 1,000-put transaction, or puts in quick succession, become one batch).
+    private func readChanges(_ stream: EtcdWatchStream, deadline: Double) throws(PluginError) -> RegistryChanges {
+        var events: [RegistryEvent] = []
+        var waitUntil = deadline
+        while let line = try stream.nextLine(deadline: waitUntil) {
+            switch try EtcdWatchMessage.decode(line, subnetsPrefix: subnetsPrefix, after: revision ?? 0) {
+            case .canceled(let reason):
+                closeWatch()
+                revision = nil
+                return .relistNeeded(reason: "etcd \(stream.endpoint) ended the watch: \(reason)")
+            case .events(let batch, let seen):
+                revision = seen
+                events += batch
+                if !events.isEmpty { waitUntil = 0 }  // from now on, only what is already here
+            case .created, .other:
+                continue
+            }
+        }
+        return events.isEmpty ? .timeout : .events(events)
+    }
+
+    /// The open watch, or a new one starting right after `revision`; nil when etcd did not
+    /// answer within `timeout` (the caller reports a quiet period and tries again).
+    private func openWatchIfNeeded(timeout: Double) throws(PluginError) -> EtcdWatchStream? {
+        if let watch { return watch }
         var request = EtcdJSON.prefixRange(subnetsPrefix)
-        request["start_revision"] = .string(String(listed + 1))
+        request["start_revision"] = .string(String((revision ?? 0) + 1))
         let body = JSONValue.object(["create_request": .object(request)]).serialized()
-        return try withEndpoint { (client: HTTP1Client) throws(PluginError) -> Bool in
+        let opened = try withEndpoint { (client: HTTP1Client) throws(PluginError) -> EtcdWatchStream? in
             let stream: HTTPStream
             do throws(HTTPError) {
-                stream = try client.openStream("/v3/watch", json: body, headerTimeout: max(timeout, 0.001))
+                stream = try client.openStream("/v3/watch", json: body, headerTimeout: timeout)
             } catch {
-                if error.kind == .timeout { return false }
+                if error.kind == .timeout { return nil }
                 throw EndpointFailure.http(error)
             }
-            defer { stream.close() }
             guard stream.status == 200 else {
+                stream.close()
                 throw PluginError(.failed, "etcd \(client.endpoint) /v3/watch: HTTP \(stream.status)")
             }
-            return try readUntilChange(stream, endpoint: client.endpoint, deadline: deadline)
+            return EtcdWatchStream(stream: stream, endpoint: client.endpoint)
         }
+        watch = opened
+        return opened
     }
 
-    /// Reads newline-separated watch messages until one carries events (true) or the
-    /// deadline passes (false).
-    private func readUntilChange(_ stream: HTTPStream, endpoint: HTTPEndpoint, deadline: Double) throws(PluginError) -> Bool {
-        var pending: [UInt8] = []
-        while true {
-            let piece: [UInt8]?
-            do throws(HTTPError) {
-                piece = try stream.nextBytes(deadline: deadline)
-            } catch {
-                if error.kind == .timeout { return false }
-                throw EndpointFailure.http(error)
-            }
-            guard let piece else {
-                throw PluginError(.io, "etcd \(endpoint) closed the watch on \(subnetsPrefix)")
-            }
-            pending += piece
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(pending[..<newline])
-                pending.removeSubrange(...newline)
-                if try isChange(line, endpoint: endpoint) { return true }
-            }
-        }
-    }
-
-    /// One watch message: events or a cancelled (compacted) watch mean "list again".
-    private func isChange(_ line: [UInt8], endpoint: HTTPEndpoint) throws(PluginError) -> Bool {
-        guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }) else { return false }
-        let message = try JSONValue.parse(line, what: "etcd watch message")
-        if let error = message["error"] {
-            throw PluginError(.failed, "etcd \(endpoint) watch: \(error["message"]?.stringValue ?? error.serialized())")
-        }
-        guard let result = message["result"] else { return false }
-        if result["canceled"]?.boolValue == true {
-            listedRevision = nil  // fell behind compaction: the next listing starts afresh
-            return true
-        }
-        guard let events = result["events"]?.arrayValue, !events.isEmpty else { return false }
-        listedRevision = EtcdJSON.int64(result["header"]?["revision"])
-        return true
+    func closeWatch() {
+        watch = nil  // deinit closes the connection
     }
 }

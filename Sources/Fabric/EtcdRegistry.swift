@@ -15,8 +15,11 @@ public final class EtcdRegistry: Registry {
     public var requestTimeout: Double = 10
     /// The endpoint that answered last.
     var current = 0
-    /// The etcd revision of the last `leases()` listing; watches start right after it.
-    var listedRevision: Int64?
+    /// The revision the caller's view of the leases is at: the last listing's, moved on by
+    /// every batch of watch events handed out. Nil: list first. A new watch starts right after it.
+    var revision: Int64?
+    /// The watch kept open across `waitForChanges` calls.
+    var watch: EtcdWatchStream?
 
     /// `endpoints`: `http://host:port` URLs (port 2379 when omitted).
     public init(endpoints: [String], prefix: String = RegistryDefaults.prefix) throws(PluginError) {
@@ -58,7 +61,7 @@ public final class EtcdRegistry: Registry {
 
     public func leases() throws -> [SubnetLease] {
         let reply = try call("/v3/kv/range", EtcdJSON.prefixRange(subnetsPrefix))
-        listedRevision = EtcdJSON.int64(reply["header"]?["revision"])
+        revision = EtcdJSON.int64(reply["header"]?["revision"])
         var result: [SubnetLease] = []
         for entry in reply["kvs"]?.arrayValue ?? [] {
             guard let kv = EtcdKeyValue(entry), let lease = try? LeaseJSON.decode(kv.value, key: kv.key) else { continue }

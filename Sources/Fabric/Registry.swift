@@ -35,9 +35,11 @@ public protocol Registry: AnyObject {
     /// Removes the lease for `subnet` (no error when it is already gone).
     func deleteLease(subnet: IPPrefix) throws
 
-    /// Blocks until something under `<prefix>/subnets` changed since the last `leases()`
-    /// (true: list again) or `timeout` seconds passed (false).
-    func waitForChange(timeout: Double) throws -> Bool
+    /// Blocks until something under `<prefix>/subnets` changed since the last `leases()` or
+    /// the last batch of events, or `timeout` seconds passed. Every change already waiting
+    /// comes back in one batch (a thousand leases written at once are one batch when the
+    /// registry delivers them together).
+    func waitForChanges(timeout: Double) throws -> RegistryChanges
 }
 
 /// Default registry settings shared by both implementations and the agent's flags.

@@ -50,13 +50,14 @@ struct EtcdRegistryTests {
     @Test func watchAndExpiry() throws {
         try EtcdFixture.withNamespace("watch") {
             let registry = try EtcdRegistry(endpoints: [EtcdFixture.clientURL])
-            #expect(try registry.waitForChange(timeout: 1))  // never listed: list first
+            #expect(try registry.waitForChanges(timeout: 1).needsRelist)  // never listed: list first
             _ = try registry.leases()
-            #expect(try !registry.waitForChange(timeout: 0.5))
+            #expect(try registry.waitForChanges(timeout: 0.5) == .timeout)
             try registryWatchSeesCreate(registry, limit: 1.5) { try EtcdRegistry(endpoints: [EtcdFixture.clientURL]) }
             #expect(try registry.leases().count == 1)
-            // The 3 s etcd lease runs out without renewal: etcd deletes the key, the watch says so.
-            #expect(try registry.waitForChange(timeout: 15))
+            // The 3 s etcd lease runs out without renewal: etcd deletes the key, the watch says so
+            // (on the watch kept open across that listing).
+            #expect(try registry.waitForChanges(timeout: 15) == .events([.delete(IPPrefix("10.244.5.0/24")!)]))
             #expect(try registry.leases().isEmpty)
         }
     }

@@ -123,5 +123,5 @@ final class RacingRegistry: Registry {
     }
     func renewLease(_ lease: SubnetLease, ttl: Int) throws { try inner.renewLease(lease, ttl: ttl) }
     func deleteLease(subnet: IPPrefix) throws { try inner.deleteLease(subnet: subnet) }
-    func waitForChange(timeout: Double) throws -> Bool { try inner.waitForChange(timeout: timeout) }
+    func waitForChanges(timeout: Double) throws -> RegistryChanges { try inner.waitForChanges(timeout: timeout) }
 }

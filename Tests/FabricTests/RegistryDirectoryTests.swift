@@ -87,16 +87,17 @@ import Testing
         let dir = RegistryTempDirectory("watch")
         let watcher = DirectoryRegistry(root: dir.path)
         watcher.pollsForChanges = polling
+        #expect(try watcher.waitForChanges(timeout: 0).needsRelist)  // never listed
         _ = try watcher.leases()
-        #expect(try !watcher.waitForChange(timeout: 0.3))  // nothing happened
+        #expect(try watcher.waitForChanges(timeout: 0.3) == .timeout)  // nothing happened
         let root = dir.path
         try registryWatchSeesCreate(watcher, limit: 1.2) { DirectoryRegistry(root: root) }
         _ = try watcher.leases()
         // Temp files and the lock file alone are not changes; a delete is.
         try RegistryFiles.withLock(watcher.lockPath) {}
-        #expect(try !watcher.waitForChange(timeout: 0.3))
+        #expect(try watcher.waitForChanges(timeout: 0.3) == .timeout)
         try DirectoryRegistry(root: root).deleteLease(subnet: IPPrefix("10.244.5.0/24")!)
-        #expect(try watcher.waitForChange(timeout: 5))
+        #expect(try watcher.waitForChanges(timeout: 5) == .events([.delete(IPPrefix("10.244.5.0/24")!)]))
     }
 
     @Test func expiryWakesTheWatcher() throws {
@@ -104,7 +105,7 @@ import Testing
         let registry = DirectoryRegistry(root: dir.path)
         #expect(try registry.createLease(registryTestLease("10.244.1.0/24", "192.168.1.2"), ttl: 1))
         #expect(try registry.leases().count == 1)
-        #expect(try registry.waitForChange(timeout: 10))
+        #expect(try registry.waitForChanges(timeout: 10).needsRelist)
         #expect(try registry.leases().isEmpty)
     }
 }

@@ -82,21 +82,34 @@ func registryEightAgentsRace(_ open: @escaping @Sendable () throws -> any Regist
 }
 
 /// `watcher` (already listed) must report a lease another agent creates 0.2 s later within
-/// `limit` seconds.
+/// `limit` seconds, as a put of that lease.
 func registryWatchSeesCreate(_ watcher: any Registry, limit: Double,
                              other: @escaping @Sendable () throws -> any Registry) throws {
     let started = monotonicNow()
-    let seen = Slots<(Bool, Double)>(1)
+    let seen = Slots<(RegistryChanges?, Double)>(1)
     let handOff = RegistryHandOff(watcher)
     runOnThreads(2) { i in
         if i == 0 {
-            seen[0] = ((try? handOff.value.waitForChange(timeout: 10)) ?? false, monotonicNow() - started)
+            seen[0] = (try? handOff.value.waitForChanges(timeout: 10), monotonicNow() - started)
         } else {
             usleep(200_000)
             _ = try? other().createLease(registryTestLease("10.244.5.0/24", "192.168.1.5"), ttl: 3)
         }
     }
-    let (changed, after) = try #require(seen[0])
-    #expect(changed)
+    let (changes, after) = try #require(seen[0])
+    #expect(changes?.putSubnets == [IPPrefix("10.244.5.0/24")!], "\(String(describing: changes))")
     #expect(after < limit, "change seen after \(after)s")
+}
+
+extension RegistryChanges {
+    /// The subnets of the puts, in order; nil when this is not a batch of events.
+    var putSubnets: [IPPrefix]? {
+        guard case .events(let events) = self else { return nil }
+        return events.compactMap { if case .put(let lease) = $0 { lease.subnet } else { nil } }
+    }
+
+    var needsRelist: Bool {
+        if case .relistNeeded = self { return true }
+        return false
+    }
 }

@@ -1,0 +1,55 @@
+import CNI
+
+/// One line of etcd's streamed `/v3/watch` reply, decoded into lease changes. Pure, so the
+/// decoding is unit-tested on etcd's own output without an etcd.
+///
+/// proto3 JSON: keys and values are base64, revisions decimal strings, and zero values are
+/// left out, so a PUT event has no `type` at all and a DELETE's `kv` has no value.
+enum EtcdWatchMessage: Equatable {
+    /// The watch was set up (the first message of every stream).
+    case created
+    /// Lease changes in revision order, and the highest revision among the events.
+    case events([RegistryEvent], revision: Int64)
+    /// etcd ended the watch: it fell behind compaction, or the server cancelled it.
+    case canceled(reason: String)
+    /// Nothing for us (progress notifications, blank lines).
+    case other
+
+    /// - Parameters:
+    ///   - subnetsPrefix: `<prefix>/subnets/`; other keys are ignored.
+    ///   - after: events at or below this revision are already reflected in what the agent
+    ///     holds (a listing made after the watch started) and are dropped.
+    static func decode(_ line: [UInt8], subnetsPrefix: String, after: Int64) throws(PluginError) -> EtcdWatchMessage {
+        guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }) else { return .other }
+        let message = try JSONValue.parse(line, what: "etcd watch message")
+        if let error = message["error"] {
+            throw PluginError(.failed, "etcd watch on \(subnetsPrefix): \(error["message"]?.stringValue ?? error.serialized())")
+        }
+        guard let result = message["result"] else { return .other }
+        if result["canceled"]?.boolValue == true {
+            let compacted = EtcdJSON.int64(result["compact_revision"])
+            let reason = result["cancel_reason"]?.stringValue ?? ""
+            return .canceled(reason: compacted > 0 ? "history compacted up to revision \(compacted)"
+                                                   : reason.isEmpty ? "canceled by etcd" : reason)
+        }
+        if result["created"]?.boolValue == true { return .created }
+        guard let entries = result["events"]?.arrayValue, !entries.isEmpty else { return .other }
+        var events: [RegistryEvent] = []
+        var revision = after
+        for entry in entries {
+            guard let kv = EtcdKeyValue(entry["kv"]), kv.modRevision > after,
+                  kv.key.hasPrefix(subnetsPrefix), let subnets = LeaseKey.parse(kv.key.dropFirst(subnetsPrefix.count))
+            else { continue }
+            revision = max(revision, kv.modRevision)
+            if entry["type"]?.stringValue == "DELETE" {
+                events.append(.delete(subnets.subnet))
+            } else if let lease = try? LeaseJSON.decode(kv.value, key: kv.key) {
+                events.append(.put(lease))
+            } else {
+                // What a listing would do with an unreadable value: skip it, i.e. no lease.
+                events.append(.delete(subnets.subnet))
+            }
+        }
+        return .events(events, revision: revision)
+    }
+}

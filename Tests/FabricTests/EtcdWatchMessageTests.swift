@@ -1,0 +1,88 @@
+import CNI
+import NetTypes
+import Testing
+@testable import Fabric
+
+/// Watch messages as etcd 3.4's JSON gateway writes them (captured from a real etcd), decoded
+/// without an etcd.
+struct EtcdWatchMessageTests {
+    static let prefix = "/p/subnets/"
+    static let header = #""header":{"cluster_id":"2037210783374497686","member_id":"13195394291058371180","revision":"5","raft_term":"2"}"#
+
+    static func decode(_ line: String, after: Int64 = 0) throws -> EtcdWatchMessage {
+        try EtcdWatchMessage.decode(Array(line.utf8), subnetsPrefix: prefix, after: after)
+    }
+
+    static func b64(_ text: String) -> String { EtcdJSON.base64(text) }
+
+    /// A PUT as etcd writes it: no "type" (proto3 leaves the zero value out).
+    static func put(_ key: String, _ value: String, revision: Int) -> String {
+        #"{"kv":{"key":"\#(b64(prefix + key))","create_revision":"\#(revision)","mod_revision":"\#(revision)","#
+            + #""version":"1","value":"\#(b64(value))","lease":"7668682480528584198"}}"#
+    }
+
+    static func delete(_ key: String, revision: Int) -> String {
+        #"{"type":"DELETE","kv":{"key":"\#(b64(prefix + key))","mod_revision":"\#(revision)"}}"#
+    }
+
+    static func events(_ events: [String]) -> String {
+        #"{"result":{\#(header),"events":[\#(events.joined(separator: ","))]}}"#
+    }
+
+    static func lease(_ ip: String = "192.168.1.2") -> String {
+        #"{"PublicIP":"\#(ip)","PublicIPv6":null,"BackendType":"vxlan","BackendData":{"VNI":1,"VtepMAC":"aa:bb:cc:dd:ee:01"}}"#
+    }
+
+    @Test func createdAndBlankLines() throws {
+        #expect(try Self.decode(#"{"result":{\#(Self.header),"created":true}}"#) == .created)
+        #expect(try Self.decode("") == .other)
+        #expect(try Self.decode(" \r") == .other)
+    }
+
+    @Test func putsOfOneTransactionAndADelete() throws {
+        let message = try Self.decode(Self.events([
+            Self.put("10.244.1.0-24", Self.lease(), revision: 5),
+            Self.put("10.244.2.0-24", Self.lease("192.168.1.3"), revision: 5),
+            Self.delete("10.244.3.0-24", revision: 6),
+        ]))
+        guard case .events(let events, let revision) = message else { Issue.record("\(message)"); return }
+        #expect(revision == 6)
+        #expect(events.count == 3)
+        guard case .put(let first) = events[0], case .put(let second) = events[1] else { Issue.record("\(events)"); return }
+        #expect(first.subnet == IPPrefix("10.244.1.0/24")! && first.publicIP == IPAddress("192.168.1.2")!)
+        #expect(first.vtepMAC == MACAddress("aa:bb:cc:dd:ee:01")! && first.expiration == nil)
+        #expect(second.publicIP == IPAddress("192.168.1.3")!)
+        #expect(events[2] == .delete(IPPrefix("10.244.3.0/24")!))
+    }
+
+    @Test func unreadableValueIsNoLeaseAndOtherKeysAreSkipped() throws {
+        let message = try Self.decode(Self.events([
+            Self.put("10.244.4.0-24", "not json", revision: 7),
+            Self.put("README", "hello", revision: 7),
+            #"{"kv":{"key":"\#(Self.b64("/p/config"))","mod_revision":"7","value":"e30="}}"#,
+        ]))
+        #expect(message == .events([.delete(IPPrefix("10.244.4.0/24")!)], revision: 7))
+    }
+
+    @Test func eventsAlreadyListedAreDropped() throws {
+        let line = Self.events([Self.put("10.244.1.0-24", Self.lease(), revision: 5), Self.delete("10.244.1.0-24", revision: 6)])
+        #expect(try Self.decode(line, after: 5) == .events([.delete(IPPrefix("10.244.1.0/24")!)], revision: 6))
+        #expect(try Self.decode(line, after: 6) == .events([], revision: 6))
+    }
+
+    @Test func compactionCancelsTheWatch() throws {
+        let line = #"{"result":{"header":{"cluster_id":"2037210783374497686","member_id":"13195394291058371180","raft_term":"2"},"#
+            + #""canceled":true,"compact_revision":"4"}}"#
+        #expect(try Self.decode(line) == .canceled(reason: "history compacted up to revision 4"))
+        #expect(try Self.decode(#"{"result":{"canceled":true}}"#) == .canceled(reason: "canceled by etcd"))
+    }
+
+    @Test func gatewayErrorsAreThrownWithEtcdsMessage() throws {
+        #expect {
+            _ = try Self.decode(#"{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader"}}"#)
+        } throws: { error in
+            (error as? PluginError)?.message == "etcd watch on /p/subnets/: etcdserver: no leader"
+        }
+        #expect(throws: PluginError.self) { _ = try Self.decode("{\"result\":") }
+    }
+}
