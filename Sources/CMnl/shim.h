@@ -48,6 +48,9 @@ static inline int cmnl_clone_newnet(void) { return 0x40000000; }
 static inline int cmnl_unshare(int flags) { return unshare(flags); }
 /// `ioctl(fd, NS_GET_NSTYPE)`: tells whether an open file is a namespace, and which kind.
 static inline int cmnl_ns_get_nstype(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
+/// IPV4_DEVCONF_ARP_NOTIFY (22) from <linux/ip.h>, not included: its struct iphdr would
+/// clash with glibc's <netinet/ip.h> in Swift's Glibc module.
+static inline unsigned short cmnl_ipv4_devconf_arp_notify(void) { return 22; }
 /// `open(2)` is variadic in C; this fixed-arity form is callable from Swift.
 static inline int cmnl_open(const char *path, int flags, unsigned mode) { return open(path, flags, mode); }
 

@@ -44,7 +44,7 @@ extension NetlinkRequest {
     /// Changes only what is given; nil leaves a property as it is.
     public static func setLink(
         index: Int32, up: Bool? = nil, mtu: Int? = nil, masterIndex: Int32? = nil,
-        mac: MACAddress? = nil, promiscuous: Bool? = nil
+        mac: MACAddress? = nil, promiscuous: Bool? = nil, arpNotify: Bool? = nil
     ) -> NetlinkRequest {
         var flags: UInt32 = 0
         var change: UInt32 = 0
@@ -57,6 +57,19 @@ extension NetlinkRequest {
         appendCommonLinkAttributes(&attributes, mtu: mtu, mac: mac)
         // Master 0 releases the link from its bridge.
         if let masterIndex { attributes.append(IFLA_MASTER, int32: masterIndex) }
+        // net.ipv4.conf.<link>.arp_notify over netlink instead of /proc: IFLA_AF_SPEC →
+        // AF_INET → IFLA_INET_CONF → one u32 per devconf entry. The kernel applies it after
+        // the flags of the same request, so set it in an earlier request than the one that
+        // brings the link up if the up should already announce the link's addresses.
+        if let arpNotify {
+            attributes.appendNested(IFLA_AF_SPEC) { spec in
+                spec.appendNested(UInt16(AF_INET)) { inet in
+                    inet.appendNested(IFLA_INET_CONF) { conf in
+                        conf.append(cmnl_ipv4_devconf_arp_notify(), uint32: arpNotify ? 1 : 0)
+                    }
+                }
+            }
+        }
         return NetlinkRequest(operation: "set link \(index)", messageType: RTM_NEWLINK,
                               header: linkHeader(index: index, flags: flags, change: change),
                               attributes: attributes)

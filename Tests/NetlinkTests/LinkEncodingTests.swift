@@ -75,6 +75,18 @@ import Testing
         #expect(NetlinkRequest.setLink(index: 6, up: true, mtu: 1400).encoded(sequence: 0x6b07_84dc) == expected)
     }
 
+    @Test func setLinkARPNotify() {
+        // sysctl net.ipv4.conf.<index 6>.arp_notify=1 as a link request: IFLA_AF_SPEC {
+        // AF_INET { IFLA_INET_CONF { [IPV4_DEVCONF_ARP_NOTIFY = 22] = u32 1 } } }, no flags
+        let expected = hexBytes("""
+            34 00 00 00 10 00 05 00 01 00 00 00 00 00 00 00
+            00 00 00 00 06 00 00 00 00 00 00 00 00 00 00 00
+            14 00 1a 00 10 00 02 00 0c 00 01 00 08 00 16 00
+            01 00 00 00
+            """)
+        #expect(NetlinkRequest.setLink(index: 6, arpNotify: true).encoded(sequence: 1) == expected)
+    }
+
     @Test func bridgePortHairpin() {
         // bridge link set dev v2 hairpin on
         let expected = hexBytes("""
