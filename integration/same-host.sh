@@ -173,6 +173,44 @@ scenario_requested_ip() {
     scenario_end
 }
 
+# The node caches the old container's MAC for an address; when a new container gets the
+# address, the node's entry must follow at once, or everything the node routes to the
+# container (other nodes, NodePorts, probes) goes to a MAC that is gone until the entry
+# expires. The reference leaves it stale: the gratuitous ARP its arp_notify sends on up
+# leaves before the bridge port forwards.
+scenario_reused_ip() {
+    scenario_begin "a reused address is announced: the node's neighbour entry follows at once"
+    mkconf 10-bridge.conflist "$NET"
+    local want=10.22.9.9 mac1 mac2 keeper
+    # another container keeps the bridge's carrier up: a bridge without ports flushes its
+    # neighbour entries, which would hide the stale one
+    add_ctr "$NET" c0 || { scenario_end; return; }
+    keeper=$CTR
+    add_ctr "$NET" c1 CNI_ARGS="IgnoreUnknown=1;IP=$want" || { scenario_end; return; }
+    local c1=$CTR
+    check "node pings c1 at $want" ping_from "$NODE" "$want"
+    mac1=$(ip -n "$c1" -br link show eth0 | awk '{print $3}')
+    check "node's neighbour entry for $want is c1's MAC $mac1" \
+        sh -c "ip -n '$NODE' neigh show '$want' | grep -qi 'lladdr $mac1'"
+    del_ctr "$NET" "$c1"
+    check "DEL c1" test $? = 0
+    add_ctr "$NET" c2 CNI_ARGS="IgnoreUnknown=1;IP=$want" || { scenario_end; return; }
+    local c2=$CTR
+    check "c2 has arp_notify=1 on eth0" \
+        sh -c "[ \"\$(ip netns exec '$c2' cat /proc/sys/net/ipv4/conf/eth0/arp_notify)\" = 1 ]"
+    mac2=$(ip -n "$c2" -br link show eth0 | awk '{print $3}')
+    ref_xfail "reference leaves the node's neighbour entry of a reused address stale" \
+        check "without any traffic, the node's entry for $want is now c2's MAC $mac2" \
+        sh -c "ip -n '$NODE' neigh show '$want' | grep -qi 'lladdr $mac2'"
+    ref_xfail "reference leaves the node's neighbour entry of a reused address stale" \
+        check "the node's first ping to $want is answered (by c2)" \
+        ip netns exec "$NODE" ping -4 -c1 -W1 "$want"
+    del_ctr "$NET" "$c2" && del_ctr "$NET" "$keeper"
+    check "DEL c2 and c0" test $? = 0
+    assert_no_leak "no IP file or rule left" "$NET" "$want" "$c1" "$c2" "$keeper"
+    scenario_end
+}
+
 scenario_dualstack() {
     scenario_begin "dual-stack v4+v6"
     mkconf 20-bridge-dualstack.conflist "$DS"
@@ -553,7 +591,7 @@ scenario_version_110() {
     scenario_end
 }
 
-ALL_SCENARIOS="ping check del_twice del_netns_gone requested_ip dualstack parallel mixed macspoofchk bad_input gc status version_110"
+ALL_SCENARIOS="ping check del_twice del_netns_gone requested_ip reused_ip dualstack parallel mixed macspoofchk bad_input gc status version_110"
 
 main() {
     init_run

@@ -43,7 +43,8 @@ public struct BridgePlugin: Plugin {
                 // Before the port joins the bridge and comes up, so no frame passes unchecked.
                 spoofCheck = try Self.guardPort(of: created, invocation: invocation)
             }
-            try created.attachHostSide(to: bridgeLink, socket: hostSocket, config: config)
+            try created.attachHostSide(to: bridgeLink, socket: hostSocket, config: config,
+                                       refreshingNeighboursOf: result.ips.map(\.address.address))
             result = Self.shape(result, config: config, bridge: bridgeLink, veth: created, netns: env.netns,
                                 dnsJSON: invocation.config.raw["dns"])
             if config.isGateway { try bridge.ensureGateways(result.ips, on: bridgeLink) }

@@ -64,7 +64,15 @@ struct VethAttachment {
     /// still configured before it comes up; the first refusal is thrown. Unlike one request
     /// at a time, the requests after a refused one are still tried, which changes nothing
     /// that matters: a failing ADD deletes the veth, and every option with it.
-    func attachHostSide(to bridge: Link, socket: RouteSocket, config: BridgeConfig) throws {
+    /// Joins the host end to the bridge and brings it up. `addresses` (the container's) get
+    /// the node's neighbour entries on the bridge pointed at the new container's MAC where
+    /// such entries exist: an address handed out again would otherwise be sent to the
+    /// previous holder's MAC (gone) until the entry expires, seconds of lost traffic for
+    /// everything the node routes to the container. The gratuitous ARP of arp_notify does
+    /// not reach the node: it leaves while the new bridge port is still disabled (the port
+    /// is enabled asynchronously once the veth's carrier is up).
+    func attachHostSide(to bridge: Link, socket: RouteSocket, config: BridgeConfig,
+                        refreshingNeighboursOf addresses: [IPAddress] = []) throws {
         var requests: [NetlinkRequest] = [.setLink(index: host.index, masterIndex: bridge.index)]
         if config.hairpinMode || config.portIsolation {
             requests.append(.setBridgePort(index: host.index, BridgePortOptions(hairpin: config.hairpinMode ? true : nil,
@@ -80,7 +88,13 @@ struct VethAttachment {
             requests.append(.addBridgeVLANs(index: host.index, config.vlanTrunk.map { BridgeVLAN(vids: UInt16($0.minID)...UInt16($0.maxID)) }))
         }
         requests.append(.setLink(index: host.index, up: true))
-        try performAll(requests, socket: socket)
+        // Best effort, in the same datagram: ENOENT (no entry to refresh) is the usual answer.
+        let refreshes = container.mac.map { mac in
+            addresses.map { NetlinkRequest.refreshNeighbour($0, mac: mac, index: bridge.index) }
+        } ?? []
+        for outcome in try socket.perform(requests + refreshes).prefix(requests.count) {
+            try outcome.get()
+        }
     }
 
     /// Addresses, link up, then routes, inside the container. IPv6 is switched on for the
@@ -95,7 +109,12 @@ struct VethAttachment {
                 if !enableDAD { try Sysctl.set("net/ipv6/conf/\(ifname)/accept_dad", "0") }
             }
         }
-        var requests: [NetlinkRequest] = result.ips.map {
+        // arp_notify=1 as the reference sets it, before the link comes up: the container
+        // then announces its IPv4 addresses with a gratuitous ARP on up and MAC changes. The
+        // one of this first up is usually lost (the host end's bridge port is still being
+        // enabled), which is why attachHostSide refreshes the node's entries itself.
+        var requests: [NetlinkRequest] = [.setLink(index: container.index, arpNotify: true)]
+        requests += result.ips.map {
             .addAddress($0.address, index: container.index, noDAD: !enableDAD)
         }
         requests.append(.setLink(index: container.index, up: true))

@@ -47,6 +47,20 @@ extension NetlinkRequest {
             attributes: attributes)
     }
 
+    /// `ip neigh change <address> lladdr <mac> nud stale dev <index>`: points an entry that
+    /// already exists at a new MAC and lets the kernel confirm it on next use (STALE); ENOENT
+    /// when there is no entry, which is never created here.
+    public static func refreshNeighbour(_ address: IPAddress, mac: MACAddress, index: Int32) -> NetlinkRequest {
+        var attributes = AttributeWriter()
+        attributes.append(NDA_DST, address.bytes)
+        attributes.append(NDA_LLADDR, mac.bytes)
+        return NetlinkRequest(
+            operation: "refresh neighbour \(address) lladdr \(mac) on link \(index)",
+            messageType: RTM_NEWNEIGH, extraFlags: NLM_F_REPLACE,
+            header: neighbourHeader(family: address.family.socketFamily, index: index, state: UInt16(NUD_STALE)),
+            attributes: attributes)
+    }
+
     public static func deleteNeighbour(_ address: IPAddress, index: Int32) -> NetlinkRequest {
         var attributes = AttributeWriter()
         attributes.append(NDA_DST, address.bytes)

@@ -49,6 +49,16 @@ import Testing
             """))
     }
 
+    @Test func neighbourRefresh() {
+        // ip neigh change 10.22.9.9 lladdr 02:00:00:00:00:02 nud stale dev <index 3> (strace)
+        #expect(NetlinkRequest.refreshNeighbour(IPAddress("10.22.9.9")!, mac: MACAddress("02:00:00:00:00:02")!, index: 3)
+            .encoded(sequence: 0x6b07_aab5) == hexBytes("""
+            30 00 00 00 1c 00 05 01 b5 aa 07 6b 00 00 00 00
+            02 00 00 00 03 00 00 00 04 00 00 00 08 00 01 00
+            0a 16 09 09 0a 00 02 00 02 00 00 00 00 02 00 00
+            """))
+    }
+
     @Test func fdbAppendReplaceDelete() {
         let mac = MACAddress("02:00:00:00:00:0b")!
         let vtep = IPAddress("192.168.1.2")!
