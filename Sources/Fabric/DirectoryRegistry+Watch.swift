@@ -29,7 +29,7 @@ extension DirectoryRegistry {
         var events: [RegistryEvent] = []
         for name in names.sorted() {
             guard let subnets = LeaseKey.parse(name) else { continue }
-            if let lease = try readLease(name), !lease.isExpired(at: now) {
+            if let lease = try readLease(name, subnets: subnets), !lease.isExpired(at: now) {
                 events.append(.put(lease))
                 if let expiry = lease.expiration { nextExpiry = min(nextExpiry ?? expiry, expiry) }
             } else {

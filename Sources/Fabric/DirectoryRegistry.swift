@@ -69,8 +69,8 @@ public final class DirectoryRegistry: Registry {
         let now = registryNow()
         var result: [SubnetLease] = []
         for name in try RegistryFiles.list(subnetsDirectory) where !name.hasPrefix(".") {
-            guard LeaseKey.parse(name) != nil,
-                  let lease = try readLease(name), !lease.isExpired(at: now) else { continue }
+            guard let subnets = LeaseKey.parse(name),
+                  let lease = try readLease(name, subnets: subnets), !lease.isExpired(at: now) else { continue }
             result.append(lease)
         }
         result.sort { $0.subnet.address < $1.subnet.address }
@@ -90,10 +90,11 @@ public final class DirectoryRegistry: Registry {
         RegistryFiles.syncDirectory(subnetsDirectory)
     }
 
-    /// The lease stored under `name` with its expiry, nil when absent or unreadable.
-    func readLease(_ name: String) throws(PluginError) -> SubnetLease? {
+    /// The lease stored under `name` (which names `subnets`) with its expiry, nil when absent
+    /// or unreadable.
+    func readLease(_ name: String, subnets: (subnet: IPPrefix, ipv6Subnet: IPPrefix?)) throws(PluginError) -> SubnetLease? {
         guard let (bytes, mtime) = try RegistryFiles.readWithModificationTime(subnetsDirectory + "/" + name),
-              var lease = try? LeaseJSON.decode(bytes, key: name) else { return nil }
+              var lease = try? LeaseJSON.decode(bytes, key: name, subnets: subnets) else { return nil }
         lease.expiration = mtime
         return lease
     }

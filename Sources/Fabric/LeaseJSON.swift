@@ -26,6 +26,12 @@ enum LeaseJSON {
         guard let subnets = LeaseKey.parse(key) else {
             throw PluginError(.decode, "lease key \(key) is not a subnet key like 10.244.1.0-24")
         }
+        return try decode(bytes, key: key, subnets: subnets)
+    }
+
+    /// The same for a caller that has parsed the key already (`subnets`).
+    static func decode(_ bytes: [UInt8], key: String,
+                       subnets: (subnet: IPPrefix, ipv6Subnet: IPPrefix?)) throws(PluginError) -> SubnetLease {
         let json = try JSONValue.parse(bytes, what: "lease \(key)")
         guard let object = json.objectValue else {
             throw PluginError(.decode, "lease \(key) is not a JSON object")

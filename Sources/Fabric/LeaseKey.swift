@@ -9,21 +9,26 @@ public enum LeaseKey {
         return v4 + "&\(v6.address)-\(v6.length)"
     }
 
-    /// The subnets a key names, or nil when it is not a lease key (temp files, strays).
+    /// The subnets a key names, or nil when it is not a lease key (temp files, strays). Works
+    /// on UTF-8 bytes: the agent parses a key per lease event, thousands per burst.
     public static func parse(_ key: some StringProtocol) -> (subnet: IPPrefix, ipv6Subnet: IPPrefix?)? {
-        let name = String(key).split(separator: "/").last.map(String.init) ?? ""
-        let halves = name.split(separator: "&", omittingEmptySubsequences: false)
-        guard halves.count <= 2, let v4 = prefix(halves[0], family: .v4) else { return nil }
-        if halves.count == 1 { return (v4, nil) }
-        guard let v6 = prefix(halves[1], family: .v6) else { return nil }
+        let text = Substring(key)
+        let slash = text.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let name = slash.map { text[text.utf8.index(after: $0)...] } ?? text
+        guard let ampersand = name.utf8.firstIndex(of: UInt8(ascii: "&")) else {
+            return prefix(name, family: .v4).map { ($0, nil) }
+        }
+        let rest = name[name.utf8.index(after: ampersand)...]
+        guard !rest.utf8.contains(UInt8(ascii: "&")),
+              let v4 = prefix(name[..<ampersand], family: .v4), let v6 = prefix(rest, family: .v6) else { return nil }
         return (v4, v6)
     }
 
     /// `a.b.c.d-len` with host bits clear (a key with host bits set is not flannel's).
     private static func prefix(_ text: Substring, family: IPAddress.Family) -> IPPrefix? {
-        guard let dash = text.lastIndex(of: "-") else { return nil }
-        let lengthText = text[text.index(after: dash)...]
-        guard !lengthText.isEmpty, lengthText.allSatisfy({ $0.isASCII && $0.isNumber }),
+        guard let dash = text.utf8.lastIndex(of: UInt8(ascii: "-")) else { return nil }
+        let lengthText = text[text.utf8.index(after: dash)...]
+        guard !lengthText.isEmpty, lengthText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
               let length = Int(lengthText), let address = IPAddress(text[..<dash]), address.family == family,
               let p = IPPrefix(address: address, length: length), p.network == p else { return nil }
         return p

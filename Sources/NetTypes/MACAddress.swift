@@ -7,16 +7,36 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    /// Parses "aa:bb:cc:dd:ee:ff" (also with '-' separators, any case).
+    /// Parses "aa:bb:cc:dd:ee:ff" (also with '-' separators, any case), byte by byte: the
+    /// agent parses one per peer lease on every registry event.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(whereSeparator: { $0 == ":" || $0 == "-" })
-        guard parts.count == 6 else { return nil }
         var out: [UInt8] = []
-        for p in parts {
-            guard p.count == 2, let b = UInt8(p, radix: 16) else { return nil }
-            out.append(b)
+        out.reserveCapacity(6)
+        var current: UInt8 = 0
+        var digits = 0
+        for byte in Substring(text).utf8 {  // not generic per byte: see IPAddress.init
+            if byte == UInt8(ascii: ":") || byte == UInt8(ascii: "-") {
+                guard digits == 2, out.count < 5 else { return nil }
+                out.append(current)
+                (current, digits) = (0, 0)
+                continue
+            }
+            guard let nibble = MACAddress.hexValue(byte), digits < 2 else { return nil }
+            current = current << 4 | nibble
+            digits += 1
         }
+        guard digits == 2, out.count == 5 else { return nil }
+        out.append(current)
         self.bytes = out
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
     }
 
     public var description: String {

@@ -9,7 +9,8 @@ import NetTypes
         #expect(IPAddress(text)?.description == expected)
     }
 
-    @Test(arguments: ["10.22.0", "10.22.0.256", "1.2.3.4.5", "01234::", "1::2::3", "", "a.b.c.d", "1:2:3:4:5:6:7:8:9"])
+    @Test(arguments: ["10.22.0", "10.22.0.256", "1.2.3.4.5", "01234::", "1::2::3", "", "a.b.c.d", "1:2:3:4:5:6:7:8:9",
+                      "1..2.3", ".1.2.3", "1.2.3.", "1.2.3.0255", "1.2.3.+4", "1.2.3.4 ", "١.2.3.4"])
     func rejectsInvalid(_ text: String) {
         #expect(IPAddress(text) == nil)
     }
@@ -37,6 +38,10 @@ import NetTypes
     @Test func macAddress() {
         #expect(MACAddress("0A:58:0a:16:00:01")?.description == "0a:58:0a:16:00:01")
         #expect(MACAddress("0a:58") == nil)
+        #expect(MACAddress("0A-58-0a-16-00-01")?.description == "0a:58:0a:16:00:01")
+        for bad in ["0a:58:0a:16:00:01:02", "0a:58:0a:16:00:1", "0a:58:0a:16:00:011", "0a:58:0a:16:00:0g", "0a:58:0a:16:00:", ""] {
+            #expect(MACAddress(bad) == nil, "\(bad)")
+        }
         let r = MACAddress.random()
         #expect(r.bytes[0] & 0x03 == 0x02)
     }

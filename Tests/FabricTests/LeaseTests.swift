@@ -11,7 +11,9 @@ import Testing
         #expect(LeaseKey.parse("/coreos.com/network/subnets/10.244.1.0-24")?.subnet == IPPrefix("10.244.1.0/24"))
         let dual = LeaseKey.parse("10.244.1.0-24&fd00:0:0:1::-64")
         #expect(dual?.subnet == IPPrefix("10.244.1.0/24") && dual?.ipv6Subnet == IPPrefix("fd00:0:0:1::/64"))
-        for bad in ["10.244.1.0", "10.244.1.5-24", ".tmp-1-2", "10.244.1.0-33", "10.244.1.0-24&zz-64", "config"] {
+        for bad in ["10.244.1.0", "10.244.1.5-24", ".tmp-1-2", "10.244.1.0-33", "10.244.1.0-24&zz-64", "config",
+                    "10.244.1.0-", "10.244.1.0-+4", "10.244.1.0-24&", "10.244.1.0-24&fd00::-64&fd01::-64",
+                    "fd00::-64", "10.244.1.0-24&10.244.2.0-24", "10.244.1.0-2a", "10.244.01.0.0-24"] {
             #expect(LeaseKey.parse(bad) == nil, "\(bad)")
         }
     }
