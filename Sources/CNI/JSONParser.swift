@@ -68,9 +68,12 @@ struct JSONParser {
 
     private mutating func object(depth: Int) throws(Failure) -> JSONValue {
         position += 1
-        var members: [String: JSONValue] = [:]
+        // Members are collected in order and hashed once at the end, into a dictionary of the
+        // right size: no rehashing as it grows, one lookup per key (first one wins).
+        var members: [(String, JSONValue)] = []
+        func finished() -> JSONValue { .object(Dictionary(members, uniquingKeysWith: { first, _ in first })) }
         skipWhitespace()
-        if current == UInt8(ascii: "}") { position += 1; return .object(members) }
+        if current == UInt8(ascii: "}") { position += 1; return finished() }
         while true {
             guard current == UInt8(ascii: "\"") else { throw failure("expected a string key") }
             let key = try string()
@@ -78,15 +81,14 @@ struct JSONParser {
             guard current == UInt8(ascii: ":") else { throw failure("expected ':'") }
             position += 1
             skipWhitespace()
-            let member = try value(depth: depth + 1)
-            if members[key] == nil { members[key] = member }
+            members.append((key, try value(depth: depth + 1)))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","):
                 position += 1
                 skipWhitespace()
-                if current == UInt8(ascii: "}") { position += 1; return .object(members) }
-            case UInt8(ascii: "}"): position += 1; return .object(members)
+                if current == UInt8(ascii: "}") { position += 1; return finished() }
+            case UInt8(ascii: "}"): position += 1; return finished()
             default: throw failure("expected ',' or '}'")
             }
         }
@@ -115,7 +117,31 @@ struct JSONParser {
     /// they are and validated as UTF-8 once at the end.
     private mutating func string() throws(Failure) -> String {
         position += 1
-        var utf8: [UInt8] = []
+        // Most strings have no escapes: find the closing quote in one pass and validate the
+        // slice once (a thousand base64 values in an etcd watch message, for one), instead of
+        // copying byte by byte.
+        let start = position
+        let (end, closed, ascii) = bytes.withUnsafeBufferPointer { buffer in
+            var i = start
+            var ascii = true
+            while i < buffer.count, buffer[i] != UInt8(ascii: "\""), buffer[i] != UInt8(ascii: "\\"), buffer[i] >= 0x20 {
+                ascii = ascii && buffer[i] < 0x80
+                i += 1
+            }
+            return (i, i < buffer.count && buffer[i] == UInt8(ascii: "\""), ascii)
+        }
+        if closed {
+            position = end + 1
+            // ASCII needs no validation; anything else is validated.
+            let text = bytes.withUnsafeBufferPointer { buffer in
+                let run = UnsafeBufferPointer(rebasing: buffer[start..<end])
+                return ascii ? String(decoding: run, as: UTF8.self) : String(validating: run, as: UTF8.self)
+            }
+            guard let text else { throw failure("string is not valid UTF-8") }
+            return text
+        }
+        var utf8 = Array(bytes[start..<end])
+        position = end
         while true {
             guard let b = current else { throw failure("unterminated string") }
             switch b {

@@ -20,7 +20,7 @@ import Testing
         #"  {"a" : [1, -2, 3.5, -0, 0, 1e2, 5.0, 2.5E-3, 9223372036854775807, 9223372036854775808, -9223372036854775808]}  "#,
         #"{"t":true,"f":false,"n":null,"e":{},"a":[],"s":""}"#,
         #"["\u00e9\ud83d\ude00\n\t\r\b\f\/\\\"", "plain é 😀"]"#,
-        #"{"dup":1,"dup":2}"#, "[1,]", #"{"a":1 , }"#,
+        #"{"dup":1,"dup":2}"#, "[1,]", #"{"a":1 , }"#, #"{"k":"a run, then \n an escape, then é","é":"x","":""}"#,
         #""top-level string""#, "42", "-1.25", "true", "null", "[[[[[]]]]]",
         #"{"prevResult":{"ips":[{"address":"10.1.0.2/16","gateway":"10.1.0.1","interface":2}],"dns":{}}}"#,
     ])
@@ -41,6 +41,8 @@ import Testing
 
     @Test func invalidUTF8IsRefused() {
         #expect((try? JSONParser.parse([0x22, 0xFF, 0xFE, 0x22])) == nil)
+        #expect((try? JSONParser.parse([0x22, 0x61, 0xC3, 0x22])) == nil)  // after an ASCII run, no escape
+        #expect((try? JSONParser.parse([0x22, 0x5C, 0x6E, 0xC3, 0x22])) == nil)  // after an escape
     }
 
     @Test func deepNestingIsRefusedNotACrash() {
