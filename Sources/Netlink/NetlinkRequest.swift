@@ -6,24 +6,28 @@ import CMnl
 /// ...), so a caller can collect several into one `RouteSocket.perform(_:)` batch, and tests
 /// can compare `encoded(sequence:)` to golden bytes without a socket.
 public struct NetlinkRequest: Sendable {
-    /// Human wording of the request, used as `NetlinkError.operation`.
-    public let operation: String
+    /// Human wording of the request, used as `NetlinkError.operation`. Worded only when
+    /// asked for (an error, a log line): a batch of thousands of routes would otherwise format
+    /// thousands of addresses nobody reads.
+    public var operation: String { wording() }
+    private let wording: @Sendable () -> String
     let messageType: UInt16
     let flags: UInt16
     /// The family header (ifinfomsg, ifaddrmsg, ...) followed by the attributes.
     let payload: [UInt8]
 
-    init(operation: String, messageType: some BinaryInteger, flags: some BinaryInteger, payload: [UInt8]) {
-        self.operation = operation
+    init(operation: @autoclosure @escaping @Sendable () -> String, messageType: some BinaryInteger,
+         flags: some BinaryInteger, payload: [UInt8]) {
+        self.wording = operation
         self.messageType = UInt16(truncatingIfNeeded: messageType)
         self.flags = UInt16(truncatingIfNeeded: flags)
         self.payload = payload
     }
 
     /// A change request: the kernel acks it, so every one gets an outcome in a batch.
-    init(operation: String, messageType: some BinaryInteger, extraFlags: Int32 = 0,
-         header: [UInt8], attributes: AttributeWriter = AttributeWriter()) {
-        self.init(operation: operation, messageType: messageType,
+    init(operation: @autoclosure @escaping @Sendable () -> String, messageType: some BinaryInteger,
+         extraFlags: Int32 = 0, header: [UInt8], attributes: AttributeWriter = AttributeWriter()) {
+        self.init(operation: operation(), messageType: messageType,
                   flags: Int32(NLM_F_REQUEST | NLM_F_ACK) | extraFlags,
                   payload: header + attributes.bytes)
     }
@@ -43,19 +47,27 @@ public struct NetlinkRequest: Sendable {
 
     /// The request as it goes on the wire. The port id stays 0: the kernel fills in ours.
     func encoded(sequence: UInt32) -> [UInt8] {
-        let length = Int(cmnl_nlmsg_hdrlen()) + payload.count
-        var bytes = UInt32(length).hostOrderBytes
-        bytes += messageType.hostOrderBytes
-        bytes += flags.hostOrderBytes
-        bytes += sequence.hostOrderBytes
-        bytes += UInt32(0).hostOrderBytes
-        return bytes + payload
+        var bytes: [UInt8] = []
+        encode(sequence: sequence, into: &bytes)
+        return bytes
     }
 
+    /// Appends the request as it goes on the wire to `bytes`: a batch of thousands is one
+    /// buffer, with no array per header field or per request.
+    func encode(sequence: UInt32, into bytes: inout [UInt8]) {
+        var header = nlmsghdr(nlmsg_len: UInt32(encodedLength), nlmsg_type: messageType, nlmsg_flags: flags,
+                              nlmsg_seq: sequence, nlmsg_pid: 0)
+        withUnsafeBytes(of: &header) { bytes += $0 }
+        bytes += payload
+    }
+
+    /// The size on the wire, without encoding (batches are cut into datagrams by it).
+    var encodedLength: Int { Int(cmnl_nlmsg_hdrlen()) + payload.count }
+
     /// A dump request (NLM_F_DUMP, no ack: the kernel ends a dump with NLMSG_DONE).
-    static func dump(operation: String, messageType: some BinaryInteger, header: [UInt8],
-                     attributes: AttributeWriter = AttributeWriter()) -> NetlinkRequest {
-        NetlinkRequest(operation: operation, messageType: messageType,
+    static func dump(operation: @autoclosure @escaping @Sendable () -> String, messageType: some BinaryInteger,
+                     header: [UInt8], attributes: AttributeWriter = AttributeWriter()) -> NetlinkRequest {
+        NetlinkRequest(operation: operation(), messageType: messageType,
                        flags: Int32(NLM_F_REQUEST | NLM_F_DUMP), payload: header + attributes.bytes)
     }
 }

@@ -34,8 +34,9 @@ extension NetlinkSocket {
         return try withExclusiveAccess { () throws(NetlinkError) -> [KernelReply] in
             let first = reserveSequences(requests.count)
             var datagram: [UInt8] = []
+            datagram.reserveCapacity(requests.reduce(0) { $0 + $1.encodedLength })
             for (index, request) in requests.enumerated() {
-                datagram += request.encoded(sequence: first &+ UInt32(index))
+                request.encode(sequence: first &+ UInt32(index), into: &datagram)
             }
             let answered = requests.filter(\.expectsReply)
             let operation = answered.count == 1
@@ -121,7 +122,7 @@ extension NetlinkSocket {
         var current: [NetlinkRequest] = []
         var size = 0
         for request in requests {
-            let length = request.encoded(sequence: 0).count
+            let length = request.encodedLength
             if !current.isEmpty && (size + length > maximumDatagramSize || current.count >= maximumRequestsPerDatagram) {
                 chunks.append(current)
                 current = []

@@ -36,9 +36,9 @@ struct ReceivedMessage {
     /// The payload is an int (negative errno or 0); an error message then echoes the request's
     /// header (only the header when NLM_F_CAPPED), and with NLM_F_ACK_TLVS the extended-ack
     /// attributes follow.
-    func failure(operation: String) -> NetlinkError? {
+    func failure(operation: @autoclosure () -> String) -> NetlinkError? {
         guard let code = Int32(hostOrderBytes: payload), code != 0 else { return nil }
-        return NetlinkError(operation: operation, errno: -code, kernelMessage: extendedAckMessage())
+        return NetlinkError(operation: operation(), errno: -code, kernelMessage: extendedAckMessage())
     }
 
     private func extendedAckMessage() -> String? {
