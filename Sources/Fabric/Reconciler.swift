@@ -94,7 +94,7 @@ struct Reconciler: Sendable {
         report.netlinkRoundTrips += RouteSocket.roundTrips(for: requests)
         let outcomes: [Result<Void, NetlinkError>]
         do {
-            outcomes = try socket.perform(requests)
+            outcomes = try socket.performAckingLast(requests)
         } catch {
             // The socket itself failed: the outcomes are unknown; say so per entry.
             outcomes = requests.map { _ in .failure(error) }

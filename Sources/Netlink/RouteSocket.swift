@@ -23,6 +23,12 @@ public final class RouteSocket: @unchecked Sendable {
         try core.perform(requests)
     }
 
+    /// The same for large batches of adds and deletes, with one ack per datagram instead of
+    /// one per request (failures are still reported per request).
+    public func performAckingLast(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
+        try core.performAckingLast(requests)
+    }
+
     /// Sends one request and throws the kernel's refusal, if any.
     public func perform(_ request: NetlinkRequest) throws(NetlinkError) {
         try core.perform(request)

@@ -57,6 +57,25 @@ struct IncrementalDataplaneTests {
         #expect(dataplane.reconcile([moved, far]).unchanged == 1)
     }
 
+    /// A refusal in the middle of a batch (only the batch's last request asks for an ack) is
+    /// still that entry's failure, and the entries around it are in place.
+    @Test func aRefusedEntryInTheMiddleOfABatchIsReportedAlone() throws {
+        let testbed = try DataplaneTestbed(nodes: 1)
+        let socket = testbed.nodes[0].socket
+        var dataplane = try HostGWDataplaneTests.dataplane(testbed.nodes[0])
+        #expect(dataplane.reconcile([]).succeeded)
+        let peers = (2...6).map { Self.peer($0, mac: nil, ip: "192.168.50.\($0)") }
+        let eth0 = try #require(try socket.link(named: "eth0")).index
+        // Someone else's route to the third peer's subnet: ours is refused (EEXIST), not replaced.
+        try socket.addRoute(Route(destination: peers[2].subnet, gateway: IPAddress("192.168.50.200"), outputIndex: eth0))
+        let report = dataplane.apply(peers.map { PeerChange(old: nil, new: $0) })
+        #expect(report.added == 4 && report.failures.map(\.peerID) == [peers[2].id], "\(report)")
+        #expect(report.failures.first?.reason.contains("File exists") == true, "\(report)")
+        #expect(report.programmedPeers == [peers[0], peers[1], peers[3], peers[4]].map(\.id))
+        let routes = try socket.routes(family: .v4).filter { $0.routeProtocol == .swiftCNI }.map(\.destination)
+        #expect(Set(routes) == Set([peers[0], peers[1], peers[3], peers[4]].map(\.subnet)))
+    }
+
     /// 1,000 new VXLAN peers as one batch of events: the same few round trips as a full
     /// reconcile, without the three dumps. Timing printed for the record only.
     @Test func thousandNewPeersInOneBatch() throws {
