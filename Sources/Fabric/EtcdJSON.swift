@@ -13,6 +13,41 @@ enum EtcdJSON {
         return Array(data)
     }
 
+    /// Standard base64 (with padding) straight from bytes, nil when malformed: the watch fast
+    /// path decodes two per event and has no String to hand to Foundation.
+    static func decodeBase64(bytes text: ArraySlice<UInt8>) -> [UInt8]? {
+        guard text.count % 4 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 4 * 3)
+        var quad: UInt32 = 0
+        var filled = 0
+        var padding = 0
+        for byte in text {
+            let sextet: UInt32
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): sextet = UInt32(byte - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): sextet = UInt32(byte - UInt8(ascii: "a")) + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): sextet = UInt32(byte - UInt8(ascii: "0")) + 52
+            case UInt8(ascii: "+"): sextet = 62
+            case UInt8(ascii: "/"): sextet = 63
+            case UInt8(ascii: "="): sextet = 0; padding += 1
+            default: return nil
+            }
+            guard padding == 0 || byte == UInt8(ascii: "=") else { return nil }  // nothing after padding
+            quad = quad << 6 | sextet
+            filled += 1
+            if filled == 4 {
+                out.append(UInt8(truncatingIfNeeded: quad >> 16))
+                out.append(UInt8(truncatingIfNeeded: quad >> 8))
+                out.append(UInt8(truncatingIfNeeded: quad))
+                (quad, filled) = (0, 0)
+            }
+        }
+        guard padding <= 2 else { return nil }
+        out.removeLast(padding)
+        return out
+    }
+
     /// A 64-bit field: a string in proto3 JSON, tolerated as a number; absent means 0.
     static func int64(_ value: JSONValue?) -> Int64 {
         switch value {

@@ -20,6 +20,19 @@ enum EtcdWatchMessage: Equatable {
     ///   - after: events at or below this revision are already reflected in what the agent
     ///     holds (a listing made after the watch started) and are dropped.
     static func decode(_ line: [UInt8], subnetsPrefix: String, after: Int64) throws(PluginError) -> EtcdWatchMessage {
+        if let raw = EtcdWatchScan.events(in: line) {
+            let fields = raw.map { event in
+                EventFields(isDelete: event.isDelete, key: event.key.flatMap { EtcdJSON.decodeBase64(bytes: line[$0]) },
+                            value: event.value.flatMap { EtcdJSON.decodeBase64(bytes: line[$0]) } ?? [],
+                            modRevision: event.modRevision)
+            }
+            return judge(fields, subnetsPrefix: subnetsPrefix, after: after)
+        }
+        return try decodeInFull(line, subnetsPrefix: subnetsPrefix, after: after)
+    }
+
+    /// The general path: the whole message as a JSON tree.
+    static func decodeInFull(_ line: [UInt8], subnetsPrefix: String, after: Int64) throws(PluginError) -> EtcdWatchMessage {
         guard line.contains(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\r") }) else { return .other }
         let message = try JSONValue.parse(line, what: "etcd watch message")
         if let error = message["error"] {
@@ -34,16 +47,36 @@ enum EtcdWatchMessage: Equatable {
         }
         if result["created"]?.boolValue == true { return .created }
         guard let entries = result["events"]?.arrayValue, !entries.isEmpty else { return .other }
+        let fields = entries.map { entry in
+            EventFields(isDelete: entry["type"]?.stringValue == "DELETE", key: EtcdJSON.decodeBase64(entry["kv"]?["key"]),
+                        value: EtcdJSON.decodeBase64(entry["kv"]?["value"]) ?? [],
+                        modRevision: EtcdJSON.int64(entry["kv"]?["mod_revision"]))
+        }
+        return judge(fields, subnetsPrefix: subnetsPrefix, after: after)
+    }
+
+    /// One event's fields, however they were read: the key and value decoded from base64
+    /// (key nil: missing or malformed, and the event is skipped).
+    struct EventFields {
+        let isDelete: Bool
+        let key: [UInt8]?
+        let value: [UInt8]
+        let modRevision: Int64
+    }
+
+    /// Events as lease changes: only keys under `subnetsPrefix` that are lease keys, only
+    /// revisions after `after`; a put whose value is not a lease means no lease, as in a listing.
+    static func judge(_ fields: [EventFields], subnetsPrefix: String, after: Int64) -> EtcdWatchMessage {
+        let prefix = Array(subnetsPrefix.utf8)
         var events: [RegistryEvent] = []
         var revision = after
-        for entry in entries {
-            guard let kv = EtcdKeyValue(entry["kv"]), kv.modRevision > after,
-                  kv.key.hasPrefix(subnetsPrefix), let subnets = LeaseKey.parse(kv.key.dropFirst(subnetsPrefix.count))
-            else { continue }
-            revision = max(revision, kv.modRevision)
-            if entry["type"]?.stringValue == "DELETE" {
+        for event in fields {
+            guard event.modRevision > after, let key = event.key, key.starts(with: prefix),
+                  let subnets = LeaseKey.parse(String(decoding: key[prefix.count...], as: UTF8.self)) else { continue }
+            revision = max(revision, event.modRevision)
+            if event.isDelete {
                 events.append(.delete(subnets.subnet))
-            } else if let lease = try? LeaseJSON.decode(kv.value, key: kv.key) {
+            } else if let lease = try? LeaseJSON.decode(event.value, key: String(decoding: key, as: UTF8.self), subnets: subnets) {
                 events.append(.put(lease))
             } else {
                 // What a listing would do with an unreadable value: skip it, i.e. no lease.

@@ -9,8 +9,13 @@ struct EtcdWatchMessageTests {
     static let prefix = "/p/subnets/"
     static let header = #""header":{"cluster_id":"2037210783374497686","member_id":"13195394291058371180","revision":"5","raft_term":"2"}"#
 
+    /// Decodes `line` and checks that the fast path (when it takes the message) and the full
+    /// decoder agree.
     static func decode(_ line: String, after: Int64 = 0) throws -> EtcdWatchMessage {
-        try EtcdWatchMessage.decode(Array(line.utf8), subnetsPrefix: prefix, after: after)
+        let bytes = Array(line.utf8)
+        let message = try EtcdWatchMessage.decode(bytes, subnetsPrefix: prefix, after: after)
+        #expect(try message == EtcdWatchMessage.decodeInFull(bytes, subnetsPrefix: prefix, after: after))
+        return message
     }
 
     static func b64(_ text: String) -> String { EtcdJSON.base64(text) }
@@ -77,6 +82,28 @@ struct EtcdWatchMessageTests {
         #expect(try Self.decode(#"{"result":{"canceled":true}}"#) == .canceled(reason: "canceled by etcd"))
     }
 
+    @Test func fastPathTakesEventMessagesOnlyAndGivesUpOnEscapes() throws {
+        let plain = Self.events([Self.put("10.244.1.0-24", Self.lease(), revision: 5)])
+        #expect(EtcdWatchScan.events(in: Array(plain.utf8))?.count == 1)
+        for other in [#"{"result":{\#(Self.header),"created":true}}"#, #"{"result":{"canceled":true}}"#,
+                      #"{"result":{\#(Self.header),"events":[]}}"#, #"{"error":{"message":"no leader"}}"#,
+                      plain.replacingFirst("\"kv\"", with: "\"k\\u0076\""), plain + "x"] {
+            #expect(EtcdWatchScan.events(in: Array(other.utf8)) == nil, "\(other)")
+        }
+        // An escaped key name is still decoded right, by the full decoder.
+        let escaped = plain.replacingFirst("\"kv\"", with: "\"k\\u0076\"")
+        #expect(try Self.decode(escaped, after: 0) == Self.decode(plain, after: 0))
+    }
+
+    @Test func base64FromBytesMatchesFoundation() {
+        for text in ["", "Zg==", "Zm8=", "Zm9v", "L3Avc3VibmV0cy8xMC4xLjAuMC0yNA==", "eyJQdWJsaWNJUCI6IjEuMi4zLjQifQ=="] {
+            #expect(EtcdJSON.decodeBase64(bytes: ArraySlice(text.utf8)) == EtcdJSON.decodeBase64(.string(text)), "\(text)")
+        }
+        for bad in ["Zg=", "Z===", "Zg=a", "Zm9v!A==", "=Zm9"] {
+            #expect(EtcdJSON.decodeBase64(bytes: ArraySlice(bad.utf8)) == nil, "\(bad)")
+        }
+    }
+
     @Test func gatewayErrorsAreThrownWithEtcdsMessage() throws {
         #expect {
             _ = try Self.decode(#"{"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader"}}"#)
@@ -84,5 +111,13 @@ struct EtcdWatchMessageTests {
             (error as? PluginError)?.message == "etcd watch on /p/subnets/: etcdserver: no leader"
         }
         #expect(throws: PluginError.self) { _ = try Self.decode("{\"result\":") }
+    }
+}
+
+extension String {
+    /// The text with its first occurrence of `target` replaced (FoundationEssentials-free).
+    func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = firstRange(of: target) else { return self }
+        return String(self[..<range.lowerBound]) + replacement + String(self[range.upperBound...])
     }
 }
