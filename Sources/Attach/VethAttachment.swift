@@ -113,7 +113,10 @@ struct VethAttachment {
         // then announces its IPv4 addresses with a gratuitous ARP on up and MAC changes. The
         // one of this first up is usually lost (the host end's bridge port is still being
         // enabled), which is why attachHostSide refreshes the node's entries itself.
-        var requests: [NetlinkRequest] = [.setLink(index: container.index, arpNotify: true)]
+        var requests: [NetlinkRequest] = []
+        if result.ips.contains(where: { $0.address.family == .v4 }) {
+            requests.append(.setLink(index: container.index, arpNotify: true))
+        }
         requests += result.ips.map {
             .addAddress($0.address, index: container.index, noDAD: !enableDAD)
         }
