@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Plugins are short-lived processes started once per container: they depend on nothing but
-// the Swift stdlib, FoundationEssentials and libmnl, and are linked with a static stdlib
-// (`make build` passes --static-swift-stdlib).
+// the Swift stdlib, FoundationEssentials and libc (libmnl's headers only, at build time), and
+// `make build` links the same-host plugins as static executables, the two node agents with a
+// static Swift stdlib.
 let package = Package(
     name: "swift-cni",
     products: [
@@ -14,15 +15,13 @@ let package = Package(
         .executable(name: "host-gw", targets: ["host-gw"]),
     ],
     targets: [
-        .systemLibrary(
-            name: "CMnl",
-            pkgConfig: "libmnl",
-            providers: [.apt(["libmnl-dev"])]
-        ),
+        // Header only (libmnl-dev's <libmnl/libmnl.h> and the uapi headers): nothing is
+        // linked, so no pkg-config entry that would add -lmnl.
+        .systemLibrary(name: "CMnl"),
         .target(name: "NetTypes"),
         .target(name: "Netlink", dependencies: ["CMnl", "NetTypes"]),
         .target(name: "NetNS", dependencies: ["CMnl"]),
-        .target(name: "CNI", dependencies: ["NetTypes"]),
+        .target(name: "CNI", dependencies: ["CMnl", "NetTypes"]),
         .target(name: "IPAM", dependencies: ["CNI", "NetTypes"]),
         .target(name: "Attach", dependencies: ["CNI", "IPAM", "Netlink", "NetNS", "NetTypes"]),
         // Cross-host: registry (directory or etcd), leases, vxlan/host-gw dataplane, node agent.

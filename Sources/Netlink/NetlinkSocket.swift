@@ -10,7 +10,8 @@ import Glibc
 /// so a batch of requests yields one outcome per request. Keeping this in one place means
 /// ack matching, extended-ack errors, dump retries and datagram limits are written once.
 final class NetlinkSocket: @unchecked Sendable {
-    private let socket: OpaquePointer
+    /// The socket's file descriptor (SOCK_RAW, close-on-exec).
+    private let fd: Int32
     private let lock = ThreadLock()
     /// Guarded by `lock`.
     private var nextSequence: UInt32
@@ -28,10 +29,11 @@ final class NetlinkSocket: @unchecked Sendable {
     /// dump requests and apply their filters (link, table), so a dump returns only what was
     /// asked for instead of everything in the namespace.
     init(protocol netlinkProtocol: Int32, name: String, strictChecking: Bool = false) throws(NetlinkError) {
-        guard let socket = mnl_socket_open2(netlinkProtocol, Int32(SOCK_CLOEXEC.rawValue)) else {
+        let fd = Glibc.socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkProtocol)
+        guard fd >= 0 else {
             throw NetlinkError(operation: "open netlink \(name) socket", errno: Glibc.errno)
         }
-        self.socket = socket
+        self.fd = fd
         self.nextSequence = UInt32(truncatingIfNeeded: time(nil))
         // Uninitialized: zeroing 64 KiB touches 16 pages per socket, and most replies are acks
         // that write a few hundred bytes; recv only ever exposes the bytes the kernel wrote.
@@ -39,31 +41,45 @@ final class NetlinkSocket: @unchecked Sendable {
             count = Self.receiveBufferSize
         }
         do throws(NetlinkError) {
-            try Self.configure(socket, name: name, strictChecking: strictChecking)
+            try Self.configure(fd, name: name, strictChecking: strictChecking)
         } catch {
-            mnl_socket_close(socket)
+            close(fd)
             throw error
         }
     }
 
     deinit {
-        mnl_socket_close(socket)
+        close(fd)
     }
 
-    private static func configure(_ socket: OpaquePointer, name: String, strictChecking: Bool) throws(NetlinkError) {
-        guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {
+    /// The kernel's address: destination of every request, source of every reply.
+    private static let kernel: sockaddr_nl = {
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        return address
+    }()
+
+    /// Plain socket calls, no libmnl: its socket functions are thin wrappers of these, and
+    /// without them the plugins need no shared library at all (they link statically).
+    private static func configure(_ fd: Int32, name: String, strictChecking: Bool) throws(NetlinkError) {
+        // Port id 0: the kernel assigns one (the process id for the first socket).
+        var local = kernel
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
+        }
+        guard bound == 0 else {
             throw NetlinkError(operation: "bind netlink \(name) socket", errno: Glibc.errno)
         }
         // Extended acks carry the kernel's reason text; capped acks keep error replies from
         // echoing whole requests back (a batch of errors would otherwise fill the buffer).
         for option in [NETLINK_EXT_ACK, NETLINK_CAP_ACK] + (strictChecking ? [NETLINK_GET_STRICT_CHK] : []) {
             var on: Int32 = 1
-            guard mnl_socket_setsockopt(socket, option, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            guard setsockopt(fd, SOL_NETLINK, option, &on, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
                 throw NetlinkError(operation: "enable netlink option \(option)", errno: Glibc.errno)
             }
         }
         var timeout = timeval(tv_sec: receiveTimeoutSeconds, tv_usec: 0)
-        guard setsockopt(mnl_socket_get_fd(socket), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+        guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout,
                          socklen_t(MemoryLayout<timeval>.size)) == 0 else {
             throw NetlinkError(operation: "set netlink receive timeout", errno: Glibc.errno)
         }
@@ -83,19 +99,39 @@ final class NetlinkSocket: @unchecked Sendable {
 
     /// Sends one datagram (one request or a whole batch). Caller holds the lock.
     func send(_ datagram: [UInt8], operation: String) throws(NetlinkError) {
-        let sent = datagram.withUnsafeBytes { mnl_socket_sendto(socket, $0.baseAddress, $0.count) }
+        var destination = Self.kernel
+        let sent = datagram.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &destination) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, bytes.baseAddress, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+                }
+            }
+        }
         guard sent == datagram.count else {
             throw NetlinkError(operation: operation, errno: sent < 0 ? Glibc.errno : EMSGSIZE)
         }
     }
 
-    /// Reads one datagram, retrying on EINTR. Caller holds the lock.
+    /// Reads one datagram, retrying on EINTR. Caller holds the lock. A datagram larger than
+    /// the buffer is an error (ENOSPC) rather than silently cut.
     func receive(operation: String) throws(NetlinkError) -> [UInt8] {
         while true {
-            let count = receiveBuffer.withUnsafeMutableBytes {
-                mnl_socket_recvfrom(socket, $0.baseAddress, $0.count)
+            var truncated = false
+            let count = receiveBuffer.withUnsafeMutableBytes { buffer in
+                var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
+                return withUnsafeMutablePointer(to: &vector) { vectorPointer in
+                    var message = msghdr()
+                    message.msg_iov = vectorPointer
+                    message.msg_iovlen = 1
+                    let n = recvmsg(fd, &message, 0)
+                    truncated = message.msg_flags & Int32(MSG_TRUNC) != 0
+                    return n
+                }
             }
-            if count >= 0 { return Array(receiveBuffer[0..<count]) }
+            if count >= 0 {
+                if truncated { throw NetlinkError(operation: operation, errno: ENOSPC) }
+                return Array(receiveBuffer[0..<count])
+            }
             let failure = Glibc.errno
             if failure != EINTR { throw NetlinkError(operation: operation, errno: failure) }
         }
