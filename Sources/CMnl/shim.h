@@ -1,6 +1,8 @@
-// The C edge of swift-cni: libmnl, the Linux uapi headers we speak (rtnetlink, nf_tables), and small inline
-// functions for the macros and variadic calls Swift cannot import. Nothing above the
-// Netlink and NetNS modules includes this.
+// The C edge of swift-cni: libmnl's netlink definitions (header only: nothing links
+// libmnl, so the plugins can be static executables), the Linux uapi headers we speak
+// (rtnetlink, nf_tables), the few GNU libc functions Swift's Glibc module hides, and small
+// inline functions for the macros and variadic calls Swift cannot import. Nothing above
+// the Netlink, NetNS and CNI modules includes this.
 #ifndef SWIFT_CNI_CMNL_SHIM_H
 #define SWIFT_CNI_CMNL_SHIM_H
 
@@ -9,6 +11,7 @@
 // different modules". The few GNU functions we need are declared below instead.
 
 #include <sched.h>
+#include <spawn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -51,6 +54,15 @@ static inline int cmnl_ns_get_nstype(int fd) { return ioctl(fd, NS_GET_NSTYPE); 
 /// IPV4_DEVCONF_ARP_NOTIFY (22) from <linux/ip.h>, not included: its struct iphdr would
 /// clash with glibc's <netinet/ip.h> in Swift's Glibc module.
 static inline unsigned short cmnl_ipv4_devconf_arp_notify(void) { return 22; }
+/// `pipe2(2)` and `posix_spawn_file_actions_addclosefrom_np(3)` (glibc 2.34+), likewise
+/// GNU-only; declared here rather than looked up with dlsym, which finds nothing in a
+/// static executable.
+extern int pipe2(int pipefd[2], int flags);
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int cmnl_pipe2(int pipefd[2], int flags) { return pipe2(pipefd, flags); }
+static inline int cmnl_spawn_add_closefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
 /// `open(2)` is variadic in C; this fixed-arity form is callable from Swift.
 static inline int cmnl_open(const char *path, int flags, unsigned mode) { return open(path, flags, mode); }
 

@@ -1,3 +1,4 @@
+import CMnl
 import Glibc
 
 /// How a child process ended.
@@ -88,7 +89,7 @@ public enum ChildProcess {
         }
         // Descriptors the caller opened without O_CLOEXEC (netlink sockets, inherited fds)
         // must not reach the child either.
-        if let closeFrom = GNU.addCloseFrom { _ = closeFrom(&actions, 3) }
+        _ = cmnl_spawn_add_closefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -113,13 +114,7 @@ public enum ChildProcess {
     /// 0/1/2 in the child can never clobber another pipe end.
     private static func makePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
-        let rc: Int32
-        if let pipe2 = GNU.pipe2 {
-            rc = pipe2(&fds, O_CLOEXEC)
-        } else {
-            rc = pipe(&fds)
-            if rc == 0 { for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) } }
-        }
+        let rc = cmnl_pipe2(&fds, O_CLOEXEC)
         guard rc == 0 else { throw PluginError(.io, "cannot create a pipe", details: errorText(errno)) }
         for i in fds.indices where fds[i] < 3 {
             let moved = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)
@@ -229,17 +224,3 @@ public enum ChildProcess {
 
 private func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
-/// glibc functions that Swift's Glibc module hides (it is not built with _GNU_SOURCE), looked
-/// up at run time; the CNI module has no C shim of its own.
-private enum GNU {
-    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
-
-    static let addCloseFrom: AddCloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
-    static let pipe2: Pipe2? = symbol("pipe2")
-
-    private static func symbol<F>(_ name: String) -> F? {
-        guard let handle = dlopen(nil, RTLD_NOW), let address = dlsym(handle, name) else { return nil }
-        return unsafeBitCast(address, to: F.self)
-    }
-}
