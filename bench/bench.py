@@ -8,7 +8,7 @@ changed. Measurements are interleaved (ours, ref, ours, ref, ... with the order 
 per iteration) so that drift of a noisy machine hits both.
 
 Environment (all optional):
-  BENCH_BIN       our plugins (default .build/release)
+  BENCH_BIN       our plugins (default .build/cni-bin, what make build assembles)
   BENCH_REF       reference plugins (default /usr/lib/cni)
   BENCH_RUNS      iterations per latency figure (default 50)
   BENCH_GROWTH    containers in the growth test (default 250)
@@ -41,7 +41,7 @@ import time
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
 PFX = os.environ.get("BENCH_PREFIX") or f"bn{os.getpid()}"
-OURS_DIR = os.path.abspath(os.environ.get("BENCH_BIN") or os.path.join(REPO, ".build/release"))
+OURS_DIR = os.path.abspath(os.environ.get("BENCH_BIN") or os.path.join(REPO, ".build/cni-bin"))
 REF_DIR = os.environ.get("BENCH_REF") or "/usr/lib/cni"
 DRIVER = os.environ.get("BENCH_DRIVER") or os.path.join(REPO, "integration/bin/driver")
 TIMER = os.environ.get("BENCH_TIMER") or os.path.join(BENCH_DIR, ".bin/exectimer")

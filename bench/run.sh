@@ -7,7 +7,7 @@
 # or interrupt, after every process inside them (agents, etcd, iperf3) has been killed; the
 # machine's own namespace is never changed.
 #
-#   BENCH_BIN=.build/release bash bench/run.sh          # plugins under test (default)
+#   BENCH_BIN=.build/cni-bin bash bench/run.sh          # plugins under test (default)
 #   BENCH_RUNS=10 BENCH_ONLY=latency bash bench/run.sh  # quicker, one section
 # See bench/bench.py for every knob.
 set -euo pipefail
@@ -19,7 +19,7 @@ REPO=$(cd "$BENCH_DIR/.." && pwd)
 # are kept; the pid is appended so two runs never share names.
 export BENCH_PREFIX="${BENCH_PREFIX:-bn}$$"
 export BENCH_XPREFIX="${BENCH_XPREFIX:-bx}$$"
-export BENCH_BIN=${BENCH_BIN:-$REPO/.build/release}
+export BENCH_BIN=${BENCH_BIN:-$REPO/.build/cni-bin}
 
 cleanup() {
     local rc=$? ns pid nss

@@ -5,7 +5,7 @@
 # namespaces; containers are attached through libcni (integration/bin/driver)
 # run inside their node.
 #
-#   PLUGINS_DIR=$PWD/.build/release bash integration/cross-host.sh
+#   PLUGINS_DIR=$PWD/.build/cni-bin bash integration/cross-host.sh
 #
 # Optional: REGISTRIES="dir etcd"  BACKENDS="vxlan host-gw"
 #           SCENARIOS="matrix dataplane traffic repair restart mac_change

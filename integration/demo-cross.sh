@@ -5,7 +5,7 @@
 # across nodes), then teardown. Everything lives in network namespaces this script creates
 # and removes, also when it fails.
 #
-#   PLUGINS_DIR=<repo>/.build/release bash integration/demo-cross.sh
+#   PLUGINS_DIR=<repo>/.build/cni-bin bash integration/demo-cross.sh
 INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$INTEG_DIR/lib.sh"

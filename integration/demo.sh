@@ -4,7 +4,7 @@
 # the gateway), then teardown. Everything lives in network namespaces this script creates and
 # removes, also when it fails.
 #
-#   PLUGINS_DIR=<repo>/.build/release bash integration/demo.sh
+#   PLUGINS_DIR=<repo>/.build/cni-bin bash integration/demo.sh
 INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$INTEG_DIR/lib.sh"

@@ -2,7 +2,7 @@
 # Build the driver and run every integration suite; one final line
 # "N passed, N failed"; non-zero exit if anything failed.
 #
-#   PLUGINS_DIR=<repo>/.build/release bash integration/run.sh
+#   PLUGINS_DIR=<repo>/.build/cni-bin bash integration/run.sh
 #
 # PLUGINS_DIR defaults to the reference plugins (/usr/lib/cni). Must run as root.
 set -u

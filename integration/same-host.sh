@@ -4,7 +4,7 @@
 # namespaces this script creates.
 #
 #   PLUGINS_DIR=/usr/lib/cni bash integration/same-host.sh          # reference
-#   PLUGINS_DIR=$PWD/.build/release bash integration/same-host.sh   # ours
+#   PLUGINS_DIR=$PWD/.build/cni-bin bash integration/same-host.sh   # ours
 #
 # Optional: SCENARIOS="ping check" to run a subset (function names without
 # the "scenario_" prefix). Last line: "N passed, N failed".
