@@ -112,23 +112,30 @@ final class NetlinkSocket: @unchecked Sendable {
         }
     }
 
-    /// Reads one datagram, retrying on EINTR. Caller holds the lock. A datagram larger than
-    /// the buffer is an error (ENOSPC) rather than silently cut.
+    /// Reads one datagram from the kernel, retrying on EINTR. Caller holds the lock. A
+    /// datagram larger than the buffer is an error (ENOSPC) rather than silently cut; one
+    /// from another socket (port id not 0: a process, not the kernel) is dropped.
     func receive(operation: String) throws(NetlinkError) -> [UInt8] {
         while true {
             var truncated = false
+            var source = sockaddr_nl()
             let count = receiveBuffer.withUnsafeMutableBytes { buffer in
                 var vector = iovec(iov_base: buffer.baseAddress, iov_len: buffer.count)
                 return withUnsafeMutablePointer(to: &vector) { vectorPointer in
-                    var message = msghdr()
-                    message.msg_iov = vectorPointer
-                    message.msg_iovlen = 1
-                    let n = recvmsg(fd, &message, 0)
-                    truncated = message.msg_flags & Int32(MSG_TRUNC) != 0
-                    return n
+                    withUnsafeMutablePointer(to: &source) { sourcePointer in
+                        var message = msghdr()
+                        message.msg_name = UnsafeMutableRawPointer(sourcePointer)
+                        message.msg_namelen = socklen_t(MemoryLayout<sockaddr_nl>.size)
+                        message.msg_iov = vectorPointer
+                        message.msg_iovlen = 1
+                        let n = recvmsg(fd, &message, 0)
+                        truncated = message.msg_flags & Int32(MSG_TRUNC) != 0
+                        return n
+                    }
                 }
             }
             if count >= 0 {
+                if source.nl_pid != 0 { continue }
                 if truncated { throw NetlinkError(operation: operation, errno: ENOSPC) }
                 return Array(receiveBuffer[0..<count])
             }
