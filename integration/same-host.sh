@@ -176,8 +176,7 @@ scenario_requested_ip() {
 # The node caches the old container's MAC for an address; when a new container gets the
 # address, the node's entry must follow at once, or everything the node routes to the
 # container (other nodes, NodePorts, probes) goes to a MAC that is gone until the entry
-# expires. The reference leaves it stale: the gratuitous ARP its arp_notify sends on up
-# leaves before the bridge port forwards.
+# expires. The reference leaves it stale (its gratuitous ARP does not take effect).
 scenario_reused_ip() {
     scenario_begin "a reused address is announced: the node's neighbour entry follows at once"
     mkconf 10-bridge.conflist "$NET"

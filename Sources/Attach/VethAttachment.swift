@@ -64,13 +64,13 @@ struct VethAttachment {
     /// still configured before it comes up; the first refusal is thrown. Unlike one request
     /// at a time, the requests after a refused one are still tried, which changes nothing
     /// that matters: a failing ADD deletes the veth, and every option with it.
-    /// Joins the host end to the bridge and brings it up. `addresses` (the container's) get
-    /// the node's neighbour entries on the bridge pointed at the new container's MAC where
-    /// such entries exist: an address handed out again would otherwise be sent to the
-    /// previous holder's MAC (gone) until the entry expires, seconds of lost traffic for
-    /// everything the node routes to the container. The gratuitous ARP of arp_notify does
-    /// not reach the node: it leaves while the new bridge port is still disabled (the port
-    /// is enabled asynchronously once the veth's carrier is up).
+    ///
+    /// In the same datagram, the node's neighbour entries on the bridge for `addresses` (the
+    /// container's), where such entries exist, are pointed at the new container's MAC: an
+    /// address handed out again would otherwise be sent to the previous holder's MAC (gone)
+    /// until the entry expires, seconds of lost traffic for everything the node routes to the
+    /// container. The container's own gratuitous ARP (arp_notify) is a broadcast that a
+    /// filter or an early send can lose; this does not depend on it.
     func attachHostSide(to bridge: Link, socket: RouteSocket, config: BridgeConfig,
                         refreshingNeighboursOf addresses: [IPAddress] = []) throws {
         var requests: [NetlinkRequest] = [.setLink(index: host.index, masterIndex: bridge.index)]
@@ -110,9 +110,9 @@ struct VethAttachment {
             }
         }
         // arp_notify=1 as the reference sets it, before the link comes up: the container
-        // then announces its IPv4 addresses with a gratuitous ARP on up and MAC changes. The
-        // one of this first up is usually lost (the host end's bridge port is still being
-        // enabled), which is why attachHostSide refreshes the node's entries itself.
+        // then announces its IPv4 addresses with a gratuitous ARP on up and on MAC changes,
+        // so the other containers on the bridge replace a stale entry for a reused address
+        // at once (attachHostSide refreshes the node's own entries directly).
         var requests: [NetlinkRequest] = []
         if result.ips.contains(where: { $0.address.family == .v4 }) {
             requests.append(.setLink(index: container.index, arpNotify: true))
