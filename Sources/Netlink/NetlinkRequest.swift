@@ -45,6 +45,16 @@ public struct NetlinkRequest: Sendable {
     /// begin/end markers ask for nothing and are answered only when the batch is refused.
     var expectsReply: Bool { isDump || flags & UInt16(NLM_F_ACK) != 0 }
 
+    /// nfnetlink's batch begin/end: an error to one of these refuses the whole datagram.
+    var isBatchMarker: Bool {
+        messageType == UInt16(NFNL_MSG_BATCH_BEGIN) || messageType == UInt16(NFNL_MSG_BATCH_END)
+    }
+
+    /// The same request without NLM_F_ACK: the kernel then answers only if it fails.
+    var withoutAck: NetlinkRequest {
+        NetlinkRequest(operation: operation, messageType: messageType, flags: flags & ~UInt16(NLM_F_ACK), payload: payload)
+    }
+
     /// The request as it goes on the wire. The port id stays 0: the kernel fills in ours.
     func encoded(sequence: UInt32) -> [UInt8] {
         var bytes: [UInt8] = []
