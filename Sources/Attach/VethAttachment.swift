@@ -88,13 +88,11 @@ struct VethAttachment {
             requests.append(.addBridgeVLANs(index: host.index, config.vlanTrunk.map { BridgeVLAN(vids: UInt16($0.minID)...UInt16($0.maxID)) }))
         }
         requests.append(.setLink(index: host.index, up: true))
-        // Best effort, in the same datagram: ENOENT (no entry to refresh) is the usual answer.
+        // Best effort: ENOENT (no entry to refresh) is the usual answer.
         let refreshes = container.mac.map { mac in
             addresses.map { NetlinkRequest.refreshNeighbour($0, mac: mac, index: bridge.index) }
         } ?? []
-        for outcome in try socket.perform(requests + refreshes).prefix(requests.count) {
-            try outcome.get()
-        }
+        try performAll(requests, thenBestEffort: refreshes, socket: socket)
     }
 
     /// Addresses, link up, then routes, inside the container. IPv6 is switched on for the
@@ -132,10 +130,12 @@ struct VethAttachment {
         try performAll(requests, socket: socket)
     }
 
-    /// One round trip for a batch; the first failure (if any) is thrown.
-    private func performAll(_ requests: [NetlinkRequest], socket: RouteSocket) throws {
-        guard !requests.isEmpty else { return }
-        for outcome in try socket.perform(requests) {
+    /// One round trip for a batch; the first failure of `requests` (if any) is thrown, while
+    /// `bestEffort` ones, sent after them in the same datagram, may fail unnoticed.
+    private func performAll(_ requests: [NetlinkRequest], thenBestEffort bestEffort: [NetlinkRequest] = [],
+                            socket: RouteSocket) throws {
+        guard !requests.isEmpty || !bestEffort.isEmpty else { return }
+        for outcome in try socket.perform(requests + bestEffort).prefix(requests.count) {
             try outcome.get()
         }
     }
