@@ -39,6 +39,6 @@ extension MacSpoofRuleset {
     static let sets = ["guarded", "allowed"].map(set(named:))
 
     static func set(named name: String) -> NftablesSet {
-        NftablesSet(family: .bridge, table: self.name, name: name)
+        NftablesSet(family: kernelFamily, table: self.name, name: name)
     }
 }

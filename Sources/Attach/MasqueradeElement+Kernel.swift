@@ -48,6 +48,6 @@ extension MasqueradeRuleset {
     static let sets = ["masq4", "exempt4", "masq6", "exempt6"].map(set(named:))
 
     static func set(named name: String) -> NftablesSet {
-        NftablesSet(family: .inet, table: self.name, name: name)
+        NftablesSet(family: kernelFamily, table: self.name, name: name)
     }
 }
