@@ -3,15 +3,16 @@
 # RUNLEVEL=1 keeps package scripts from starting services (etcd-server) on the host.
 
 PREFIX      ?= /opt/cni/bin
+BINDIR      ?= /usr/local/bin
 DESTDIR     ?=
 SWIFT       ?= swift
+# CNI plugins: static executables (no shared library at all, like the reference Go plugins),
+# stdlib only: no Foundation, no package dependency.
 PLUGINS     := bridge host-local loopback flannel-vxlan host-gw
-# Same-host plugins: static executables (no shared library at all, like the reference Go
-# plugins). The two cross-host binaries are also node agents that resolve etcd host names
-# through glibc's NSS, which a static glibc cannot load reliably, so they stay dynamic.
-STATIC_PLUGINS := bridge host-local loopback
-DYNAMIC_PLUGINS := flannel-vxlan host-gw
-# Where `make build` puts all five: what install, the tests, the demo and the bench use.
+# The node daemon: the Swift stdlib linked statically, glibc dynamic (it resolves etcd host
+# names through glibc's NSS, which a static glibc cannot load reliably).
+DAEMON      := swift-flanneld
+# Where `make build` puts all six: what install, the tests, the demo and the bench use.
 BIN_DIR     := .build/cni-bin
 
 # The toolchain's usual place on our machines, if it is not on PATH already.
@@ -23,7 +24,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 # the agent's endpoints.
 DEBIAN_PACKAGES := libmnl-dev pkg-config iproute2 nftables iptables iputils-ping jq \
                    golang-go golang-github-appc-cni-dev containernetworking-plugins \
-                   etcd-server etcd-client tcpdump curl
+                   etcd-server etcd-client tcpdump curl openssl binutils
 
 .PHONY: all deps build install test unit-test integration-test demo clean
 
@@ -64,27 +65,29 @@ RELEASE_FLAGS := -Xswiftc -L$(STATIC_CXX_DIR) -Xswiftc -Xclang-linker -Xswiftc -
 
 build: deps
 	@mkdir -p $(STATIC_CXX_DIR) && ln -sf "$$(cc -print-file-name=libstdc++.a)" $(STATIC_CXX_DIR)/libstdc++.a
-	$(SWIFT) build -c release --static-swift-stdlib $(RELEASE_FLAGS)
-	for p in $(STATIC_PLUGINS); do \
+	$(SWIFT) build -c release --static-swift-stdlib $(RELEASE_FLAGS) --product $(DAEMON)
+	for p in $(PLUGINS); do \
 	  $(SWIFT) build -c release --scratch-path .build/static -Xswiftc -static-executable \
 	    -Xswiftc -cross-module-optimization --product $$p || exit 1; \
 	done
 	@mkdir -p $(BIN_DIR)
-	@for p in $(STATIC_PLUGINS); do cp -f .build/static/release/$$p $(BIN_DIR)/$$p; done
-	@for p in $(DYNAMIC_PLUGINS); do cp -f .build/release/$$p $(BIN_DIR)/$$p; done
-	@for p in $(STATIC_PLUGINS); do \
+	@for p in $(PLUGINS); do cp -f .build/static/release/$$p $(BIN_DIR)/$$p; done
+	@cp -f .build/release/$(DAEMON) $(BIN_DIR)/$(DAEMON)
+	@# A plugin must be static and must not carry Foundation (it costs milliseconds at every
+	@# container start, see bench/PROFILE.md): the build fails otherwise.
+	@for p in $(PLUGINS); do \
 	  if ldd $(BIN_DIR)/$$p >/dev/null 2>&1; then echo "$$p is not a static executable" >&2; exit 1; fi; \
+	  if nm $(BIN_DIR)/$$p | grep -q 'Foundation'; then echo "$$p links Foundation/FoundationEssentials" >&2; exit 1; fi; \
 	done
-	@for p in $(DYNAMIC_PLUGINS); do \
-	  if ldd $(BIN_DIR)/$$p | grep -q /opt/swift; then echo "$$p links the Swift toolchain dynamically" >&2; exit 1; fi; \
-	  if ldd $(BIN_DIR)/$$p | grep -q 'libstdc++\|libgcc_s'; then echo "$$p links libstdc++/libgcc_s dynamically" >&2; exit 1; fi; \
-	done
-	@echo "plugins in $(BIN_DIR): $(PLUGINS)"
+	@if ldd $(BIN_DIR)/$(DAEMON) | grep -q /opt/swift; then echo "$(DAEMON) links the Swift toolchain dynamically" >&2; exit 1; fi
+	@if ldd $(BIN_DIR)/$(DAEMON) | grep -q 'libstdc++\|libgcc_s'; then echo "$(DAEMON) links libstdc++/libgcc_s dynamically" >&2; exit 1; fi
+	@echo "in $(BIN_DIR): $(PLUGINS) $(DAEMON)"
 
 # Installed stripped: symbols and debug info are half the file and no plugin run reads them.
 install: build
-	install -d $(DESTDIR)$(PREFIX)
+	install -d $(DESTDIR)$(PREFIX) $(DESTDIR)$(BINDIR)
 	for p in $(PLUGINS); do install -s -m 0755 $(BIN_DIR)/$$p $(DESTDIR)$(PREFIX)/$$p; done
+	install -s -m 0755 $(BIN_DIR)/$(DAEMON) $(DESTDIR)$(BINDIR)/$(DAEMON)
 
 unit-test: deps
 	$(SWIFT) test

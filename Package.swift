@@ -1,10 +1,13 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Plugins are short-lived processes started once per container: they depend on nothing but
-// the Swift stdlib, FoundationEssentials and libc (libmnl's headers only, at build time), and
-// `make build` links the same-host plugins as static executables, the two node agents with a
-// static Swift stdlib.
+// Two kinds of executables live here:
+// - CNI plugins (bridge, host-local, loopback, flannel-vxlan, host-gw) are short-lived
+//   processes started once per container: they depend on nothing but the Swift stdlib and
+//   libc (libmnl's headers only, at build time), and `make build` links them as static
+//   executables. No package dependency may reach them.
+// - swift-flanneld, the node daemon, runs for the node's lifetime: it uses the well-kept
+//   server packages (argument parsing, logging, metrics, HTTP/TLS, service lifecycle).
 let package = Package(
     name: "swift-cni",
     products: [
@@ -13,6 +16,17 @@ let package = Package(
         .executable(name: "loopback", targets: ["loopback"]),
         .executable(name: "flannel-vxlan", targets: ["flannel-vxlan"]),
         .executable(name: "host-gw", targets: ["host-gw"]),
+        .executable(name: "swift-flanneld", targets: ["swift-flanneld"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // Header only (libmnl-dev's <libmnl/libmnl.h> and the uapi headers): nothing is
@@ -22,22 +36,54 @@ let package = Package(
         .target(name: "Netlink", dependencies: ["CMnl", "NetTypes"]),
         .target(name: "NetNS", dependencies: ["CMnl"]),
         .target(name: "CNI", dependencies: ["CMnl", "NetTypes"]),
+        // nftables tables and sets over nfnetlink, shared by the plugins' per-container
+        // rules (Attach) and the node daemon's masquerade (Dataplane).
+        .target(name: "Nftables", dependencies: ["CNI", "Netlink", "NetNS", "NetTypes"]),
         .target(name: "IPAM", dependencies: ["CNI", "NetTypes"]),
-        .target(name: "Attach", dependencies: ["CNI", "IPAM", "Netlink", "NetNS", "NetTypes"]),
-        // Cross-host: registry (directory or etcd), leases, vxlan/host-gw dataplane, node agent.
-        .target(name: "Fabric", dependencies: ["Attach", "CNI", "IPAM", "Netlink", "NetNS", "NetTypes"]),
+        .target(name: "Attach", dependencies: ["CNI", "IPAM", "Netlink", "NetNS", "NetTypes", "Nftables"]),
+        // The flannel CNI face: subnet.env -> bridge + host-local, shared by the three
+        // cross-host plugins. Plugin-side: stdlib only.
+        .target(name: "FlannelCNI", dependencies: ["Attach", "CNI", "IPAM", "NetTypes"]),
+        // Cross-host registry: network config, leases, subnet allocation; directory and etcd
+        // (etcd over async-http-client, TLS by swift-nio-ssl). Daemon-side only.
+        .target(name: "SubnetRegistry", dependencies: [
+            "CNI", "NetTypes",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Cross-host dataplane: vxlan and host-gw entries, plans, reconcile, node masquerade.
+        .target(name: "Dataplane", dependencies: ["CNI", "Netlink", "NetTypes", "Nftables", "SubnetRegistry"]),
+        // The node daemon's logic: options, start-up, main loop, health, metrics, forward rules.
+        .target(name: "FlannelAgent", dependencies: [
+            "CNI", "Dataplane", "FlannelCNI", "Netlink", "NetTypes", "Nftables", "SubnetRegistry",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "bridge", dependencies: ["Attach", "CNI"]),
-        .executableTarget(name: "flannel-vxlan", dependencies: ["Fabric", "CNI"]),
-        .executableTarget(name: "host-gw", dependencies: ["Fabric", "CNI"]),
+        .executableTarget(name: "flannel-vxlan", dependencies: ["FlannelCNI", "CNI"]),
+        .executableTarget(name: "host-gw", dependencies: ["FlannelCNI", "CNI"]),
         .executableTarget(name: "host-local", dependencies: ["IPAM", "CNI"]),
         .executableTarget(name: "loopback", dependencies: ["Attach", "CNI"]),
+        .executableTarget(name: "swift-flanneld", dependencies: ["FlannelAgent"]),
         // Helpers shared by test targets (test targets cannot import each other).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "NetTypes"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes", "TestSupport"]),
-        .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes"]),
-        .testTarget(name: "FabricTests", dependencies: ["Fabric", "Attach", "CNI", "Netlink", "NetNS", "NetTypes", "TestSupport"]),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes", "Nftables"]),
+        .testTarget(name: "FabricTests", dependencies: [
+            "SubnetRegistry", "Dataplane", "FlannelCNI", "FlannelAgent", "Attach", "CNI", "Netlink", "NetNS",
+            "NetTypes", "Nftables", "TestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

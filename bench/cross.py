@@ -436,7 +436,7 @@ class Node:
         self.agent = None
 
     def start_agent(self):
-        exe = os.path.join(B.OURS_DIR, "flannel-vxlan" if self.backend == "vxlan" else "host-gw")
+        exe = os.path.join(B.OURS_DIR, "swift-flanneld")
         for _ in range(60):  # another engineer may be rebuilding .build
             if os.access(exe, os.X_OK):
                 break
@@ -772,7 +772,7 @@ def run(bench, R, tmp):
     os.makedirs(TMP, exist_ok=True)
     out = {"prefix": XPFX}
     R["cross_host"] = out
-    missing = [e for e in ("flannel-vxlan", "host-gw") if not os.access(os.path.join(B.OURS_DIR, e), os.X_OK)]
+    missing = [e for e in ("flannel-vxlan", "host-gw", "swift-flanneld") if not os.access(os.path.join(B.OURS_DIR, e), os.X_OK)]
     if missing:
         out["skipped"] = f"missing {', '.join(missing)} in {B.OURS_DIR}"
         return

@@ -704,7 +704,6 @@ sc_missing_iface() {
 run_bad_inputs() {
     local saved=$BACKEND s
     BACKEND=vxlan
-    AGENT_BIN="$PLUGINS_DIR/flannel-vxlan"
     [ -x "$AGENT_BIN" ] || return 0
     for s in $BAD_SCENARIOS; do
         want "$s" || continue
@@ -738,9 +737,9 @@ main() {
             BACKEND=$be
             local bin=flannel-vxlan
             [ "$be" = host-gw ] && bin=host-gw
-            if [ ! -x "$PLUGINS_DIR/$bin" ]; then
+            if [ ! -x "$PLUGINS_DIR/$bin" ] || [ ! -x "$AGENT_BIN" ]; then
                 CURRENT_SCENARIO="$reg/$be"
-                fail "$PLUGINS_DIR/$bin exists"
+                fail "$PLUGINS_DIR/$bin and $AGENT_BIN exist"
                 continue
             fi
             run_cluster

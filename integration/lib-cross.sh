@@ -30,7 +30,7 @@ CL_NODES=()      # node indexes of the current cluster
 CL_CTRS=()       # container netns names of the current cluster, in order
 REGISTRY=dir     # dir | etcd
 BACKEND=vxlan    # vxlan | host-gw
-AGENT_BIN=""     # path of flannel-vxlan / host-gw
+AGENT_BIN="$PLUGINS_DIR/swift-flanneld"  # the node daemon; the backend comes from the registry config
 REG_DIR=""
 ETCD_NS="" ETCD_PID="" ETCD_EP="" ETCD_DATA="" ETCD_IP=""
 UL_NS="" OUT_NS="" UNDERLAY="" CLUSTER_NET_A="" OUT_IP=""
@@ -327,8 +327,8 @@ cluster_begin() {
     mkdir -p "$REG_DIR"
     [ "$REGISTRY" = etcd ] && reg_clear
     case $BACKEND in
-    vxlan) AGENT_BIN="$PLUGINS_DIR/flannel-vxlan" NET_NAME=cbr0 CONFLIST=30-flannel-vxlan.conflist ;;
-    host-gw) AGENT_BIN="$PLUGINS_DIR/host-gw" NET_NAME=cbr0-hostgw CONFLIST=31-host-gw.conflist ;;
+    vxlan) NET_NAME=cbr0 CONFLIST=30-flannel-vxlan.conflist ;;
+    host-gw) NET_NAME=cbr0-hostgw CONFLIST=31-host-gw.conflist ;;
     esac
     CURRENT_SCENARIO="$REGISTRY/$BACKEND: $1"
     log ""
@@ -384,7 +384,7 @@ agent_start() {
     local d=${NODE_DIR[$k]}
     # shellcheck disable=SC2046
     printf '%s --- start %s\n' "$(date +%T.%N)" "$*" >>"$d/agent.log"
-    ip netns exec "${NODE_NS[$k]}" "$AGENT_BIN" agent $(reg_flags) --iface "$AGENT_IFACE" \
+    ip netns exec "${NODE_NS[$k]}" "$AGENT_BIN" $(reg_flags) --iface "$AGENT_IFACE" --ip-masq \
         --subnet-file "$d/subnet.env" --state-dir "$d/state" \
         --listen "127.0.0.1:$AGENT_PORT" --resync-interval "$RESYNC" "$@" >>"$d/agent.log" 2>&1 &
     AGENT_PID[$k]=$!

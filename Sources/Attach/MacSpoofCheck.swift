@@ -1,3 +1,4 @@
+import Nftables
 import CNI
 import Glibc
 import Netlink

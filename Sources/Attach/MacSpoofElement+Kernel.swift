@@ -1,3 +1,4 @@
+import Nftables
 import NetTypes
 import Netlink
 

@@ -1,3 +1,4 @@
+import Nftables
 import NetTypes
 
 /// The fixed nftables shape of the bridge plugin's `macspoofchk`, and the script text for it.

@@ -1,3 +1,4 @@
+import Nftables
 import NetTypes
 
 /// The fixed nftables shape that masquerades container traffic, and the script text for it.

@@ -25,7 +25,7 @@ struct VethAttachment {
     /// and the container end comes back echoed by the create, whose IFLA_LINK is the host
     /// end's index: no lookup of either end after the create. A MAC set at creation is also
     /// one udev's MACAddressPolicy leaves alone, so the MAC in the result stays true.
-    static func create(ifname: String, in container: ContainerNamespace, hostNamespace: NetworkNamespace,
+    package static func create(ifname: String, in container: ContainerNamespace, hostNamespace: NetworkNamespace,
                        hostSocket: RouteSocket, mtu: Int?, mac: MACAddress?) throws -> VethAttachment {
         for _ in 0..<4 {
             let hostName = randomHostName()

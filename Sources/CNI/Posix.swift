@@ -37,6 +37,12 @@ public enum Posix {
         return bytes
     }
 
+    /// The parent directory of `path` ("." when it has none).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     /// The whole file, or nil if it does not exist or is a directory (a concurrent remover
     /// or a stray entry: neither is an error for a directory scan).
     public static func readFileIfPresent(_ path: String) throws(PluginError) -> [UInt8]? {

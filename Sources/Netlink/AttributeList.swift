@@ -10,7 +10,7 @@ struct AttributeList {
         let payload: [UInt8]
     }
 
-    let entries: [Entry]
+    package let entries: [Entry]
 
     init(_ bytes: [UInt8]) {
         var entries: [Entry] = []

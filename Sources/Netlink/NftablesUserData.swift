@@ -13,7 +13,7 @@ enum NftablesUserData {
     }
 
     /// The comment in `bytes`, if there is one; other TLVs are skipped.
-    static func comment(in bytes: [UInt8]) -> String? {
+    package static func comment(in bytes: [UInt8]) -> String? {
         var offset = 0
         while offset + 2 <= bytes.count {
             let type = bytes[offset], length = Int(bytes[offset + 1])

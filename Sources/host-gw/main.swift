@@ -1,3 +1,5 @@
-import Fabric
+import CNI
+import FlannelCNI
 
-FabricMain.main(kind: .hostGW)
+// The CNI face only: the node daemon is swift-flanneld.
+Dispatcher.main(FlannelCNIPlugin())

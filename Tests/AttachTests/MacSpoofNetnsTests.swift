@@ -1,6 +1,7 @@
 import CNI
 import NetTypes
 import Testing
+@testable import Nftables
 @testable import Attach
 
 /// The MAC spoof check against the real kernel and nft, each test in its own `msc-<pid>-…`

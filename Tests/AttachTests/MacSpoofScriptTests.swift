@@ -2,6 +2,7 @@ import CNI
 import NetTypes
 import Testing
 import Netlink
+@testable import Nftables
 @testable import Attach
 
 @Suite struct MacSpoofScriptTests {

@@ -1,5 +1,6 @@
 import CNI
 import Glibc
+@testable import Nftables
 @testable import Attach
 
 /// Privileged test scaffolding: throwaway network namespaces named `<prefix>-<pid>-<n>` and

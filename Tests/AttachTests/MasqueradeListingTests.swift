@@ -1,6 +1,7 @@
 import Testing
 import NetTypes
 import Netlink
+@testable import Nftables
 @testable import Attach
 
 /// Masquerade elements read back from the kernel's keys (the GETSETELEM dump): ours decode,

@@ -1,6 +1,7 @@
 import CNI
 import NetTypes
 import Testing
+@testable import Nftables
 @testable import Attach
 
 /// Masquerade against the real kernel and nft, each test in its own network namespace.

@@ -1,6 +1,7 @@
 import Testing
 import CNI
 import NetTypes
+@testable import Nftables
 @testable import Attach
 
 @Suite struct MasqueradeScriptTests {

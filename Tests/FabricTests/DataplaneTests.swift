@@ -5,7 +5,10 @@ import NetTypes
 import Netlink
 import Testing
 import TestSupport
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// Privileged scaffolding for the dataplane tests: "nodes" are named network namespaces
 /// (`dpt-<pid>-<n>-…`, behind `SWIFTCNI_TEST_NETNS_PREFIX` when set) whose `eth0` is a veth

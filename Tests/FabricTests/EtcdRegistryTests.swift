@@ -2,7 +2,10 @@ import CNI
 import Glibc
 import NetTypes
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 @Suite(.enabled(if: EtcdFixture.available, "needs root and /usr/bin/etcd (Debian etcd-server)"))
 struct EtcdRegistryTests {

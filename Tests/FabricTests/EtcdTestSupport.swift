@@ -2,7 +2,10 @@ import CNI
 import Glibc
 import NetNS
 import TestSupport
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// A throwaway network namespace `rgt-<pid>-<n>` (behind `SWIFTCNI_TEST_NETNS_PREFIX`) with
 /// `lo` up, optionally running its own etcd on 127.0.0.1:2379; test code runs on a thread

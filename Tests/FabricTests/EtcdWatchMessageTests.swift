@@ -1,7 +1,10 @@
 import CNI
 import NetTypes
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// Watch messages as etcd 3.4's JSON gateway writes them (captured from a real etcd), decoded
 /// without an etcd.

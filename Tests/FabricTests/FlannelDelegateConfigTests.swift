@@ -1,7 +1,10 @@
 import Testing
 import CNI
 import NetTypes
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 @Suite struct FlannelDelegateConfigTests {
     let env = SubnetEnv(network: IPPrefix("10.244.0.0/16")!, lease: IPPrefix("10.244.7.0/24")!, mtu: 1450, ipMasq: true)

@@ -2,7 +2,10 @@ import Glibc
 import NetTypes
 import Netlink
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// The host-gw backend between testbed nodes.
 @Suite(.enabled(if: DataplaneTestbed.isAvailable, "needs root and ip to create network namespaces"))

@@ -2,7 +2,10 @@ import Glibc
 import NetTypes
 import Netlink
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// The incremental path against a real kernel: only the changed peers' entries are written
 /// or removed, and a full reconcile afterwards finds nothing to do.

@@ -1,7 +1,10 @@
 import NetTypes
 import Netlink
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// The incremental step's plan: old and new entries of changed peers, no kernel dump.
 struct IncrementalPlanTests {

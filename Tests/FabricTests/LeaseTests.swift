@@ -1,7 +1,10 @@
 import CNI
 import NetTypes
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 @Suite struct LeaseTests {
     @Test func keyFormat() {

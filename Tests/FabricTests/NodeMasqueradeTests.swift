@@ -3,7 +3,11 @@ import CNI
 import Glibc
 import NetTypes
 import Testing
-@testable import Fabric
+@testable import Nftables
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 struct NodeMasqueradeScriptTests {
     @Test func replicatesFlannelsFourRulesInOneReplacingTransaction() {

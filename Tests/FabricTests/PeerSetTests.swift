@@ -1,6 +1,9 @@
 import NetTypes
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// Lease events folded into peer changes.
 struct PeerSetTests {

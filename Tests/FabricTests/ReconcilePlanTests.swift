@@ -1,7 +1,10 @@
 import NetTypes
 import Netlink
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// The diff behind every reconcile, without a kernel.
 struct ReconcilePlanTests {

@@ -3,7 +3,10 @@ import Glibc
 import NetTypes
 import Netlink
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// 1,000 VXLAN peers (3,000 entries): the reconcile stays a few dozen round trips (batches of
 /// 128 requests) where `ip -batch` makes one per entry.

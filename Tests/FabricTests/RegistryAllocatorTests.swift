@@ -1,7 +1,10 @@
 import CNI
 import NetTypes
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 @Suite struct RegistryAllocatorTests {
     let config = try! FlannelNetworkConfig.parse(Array(#"{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}"#.utf8))

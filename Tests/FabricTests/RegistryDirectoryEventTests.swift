@@ -2,7 +2,10 @@ import CNI
 import Glibc
 import NetTypes
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// The directory registry's change events: inotify records decoded, and the files they name
 /// read into puts and deletes.

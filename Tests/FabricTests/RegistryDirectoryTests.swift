@@ -2,7 +2,10 @@ import CNI
 import Glibc
 import NetTypes
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 @Suite struct RegistryDirectoryTests {
     /// Moves a lease file's expiry (its mtime) into the past.

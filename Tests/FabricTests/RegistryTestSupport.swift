@@ -3,7 +3,10 @@ import NetTypes
 import Glibc
 import Testing
 import TestSupport
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// A per-test directory under /tmp, removed (recursively) when the test ends.
 final class RegistryTempDirectory {

@@ -3,7 +3,10 @@ import Glibc
 import NetTypes
 import Netlink
 import Testing
-@testable import Fabric
+@testable import SubnetRegistry
+@testable import Dataplane
+@testable import FlannelCNI
+@testable import FlannelAgent
 
 /// The VXLAN backend between testbed nodes: device, entries, traffic, repair, staleness.
 @Suite(.enabled(if: DataplaneTestbed.isAvailable, "needs root and ip to create network namespaces"))

@@ -1,0 +1,78 @@
+import CNI
+import SubnetRegistry
+import NetTypes
+import Netlink
+
+/// The VXLAN backend: device `flannel.<VNI>` and, per peer, in flannel's order, a permanent
+/// neighbour (peer subnet .0 → VTEP MAC), an FDB entry (VTEP MAC → peer public IP) and the
+/// route `peer-subnet via peer-subnet.0 dev flannel.<VNI> onlink`. With DirectRouting, a
+/// peer on a directly connected underlay network gets `peer-subnet via peer-ip dev
+/// <underlay>` instead (and no neighbour or FDB entry), as flannel does.
+///
+/// Unlike flannel it repairs: every full reconcile (start-up, each resync) re-reads the
+/// device and its entries, so a deleted device, neighbour, FDB entry or route comes back,
+/// and a peer's old VTEP MAC or address leaves nothing behind. Lease events in between take
+/// the incremental path, which writes and removes the changed peers' entries only.
+public struct VXLANDataplane: Dataplane, Sendable {
+    public let configuration: VXLANConfiguration
+    public let underlay: Underlay
+    private var reconciler: Reconciler
+    /// Peers to entries with the device and networks the last full reconcile found; the
+    /// incremental path uses it (nil: no full reconcile got that far yet).
+    private var lastEntries: VXLANPeerEntries?
+
+    /// Nothing is changed until `ensureDevice` or `reconcile`.
+    public init(configuration: VXLANConfiguration, underlay: Underlay, socket: RouteSocket) {
+        self.configuration = configuration
+        self.underlay = underlay
+        self.reconciler = Reconciler(socket: socket)
+    }
+
+    private var device: VXLANDevice {
+        VXLANDevice(configuration: configuration, underlay: underlay, socket: reconciler.socket)
+    }
+
+    /// Creates or fixes the device (a wrong VNI, local address, port, underlay or MAC means
+    /// delete and recreate), its address and its up state. `reconcile` does this too; the
+    /// agent calls it first to fail early and to know the device before writing subnet.env.
+    @discardableResult
+    public func ensureDevice() throws(DataplaneError) -> Link {
+        try device.ensure().link
+    }
+
+    public mutating func reconcile(_ peers: [Peer]) -> ReconcileReport {
+        ReconcileReport.measured { report in reconcile(peers, into: &report) }
+    }
+
+    private mutating func reconcile(_ peers: [Peer], into report: inout ReconcileReport) {
+        let prepared: (link: Link, addresses: [InterfaceAddress], roundTrips: Int)
+        do {
+            prepared = try device.ensure()
+        } catch {
+            lastEntries = nil
+            report.failures.append(EntryFailure(entry: "device \(configuration.deviceName)", peerID: nil, reason: error.message))
+            return
+        }
+        report.netlinkRoundTrips += prepared.roundTrips
+        let entries = VXLANPeerEntries(configuration: configuration, underlay: underlay, device: prepared.link.index,
+                                       connected: Underlay.connectedNetworks(of: underlay.index, in: prepared.addresses))
+        lastEntries = entries
+        reconciler.apply(entries.desired(peers, into: &report), device: entries.device, into: &report)
+    }
+
+    public mutating func apply(_ changes: [PeerChange]) -> ReconcileReport {
+        reconciler.applyChanges(changes, using: lastEntries, missing: "device \(configuration.deviceName)")
+    }
+
+    /// The three entries that send a peer's subnet through the tunnel. The gateway is the
+    /// peer subnet's network address: the address on the peer's device, which the permanent
+    /// neighbour resolves to its VTEP MAC without ARP.
+    static func tunnelEntries(_ peer: Peer, mac: MACAddress, device: Int32) -> [DataplaneEntry] {
+        let gateway = peer.subnet.address
+        return [
+            .neighbour(index: device, address: gateway, mac: mac),
+            .fdb(index: device, mac: mac, destination: peer.publicIP),
+            .route(RouteEntry(destination: peer.subnet, gateway: gateway, outputIndex: device, onlink: true)),
+        ]
+    }
+}

@@ -1,0 +1,141 @@
+import CNI
+import Dataplane
+import FlannelCNI
+import SubnetRegistry
+import Netlink
+import NetTypes
+
+/// This node once set up: its lease, its dataplane, the peers it knows and what it last
+/// reported.
+struct AgentNode {
+    var lease: SubnetLease
+    let kind: BackendKind
+    var dataplane: any Dataplane
+    let ownSubnet: IPPrefix
+    var renewAt: Double
+    var peers: PeerSet
+    /// Ids of the peers whose entries are all in place.
+    var programmed: Set<String> = []
+    /// Peers not programmed, with the reason, in subnet order (for /readyz and the log).
+    var unreachable: [UnreachablePeer] = []
+    var lastUnreachable: [String] = []
+
+    /// Config → lease → device → masquerade → first reconcile → subnet.env, in that order so
+    /// that subnet.env (what lets containers start) appears only on a working node. Any
+    /// failure leaves no subnet.env behind and is retried by the caller.
+    static func setUp(context: AgentContext, options: AgentOptions, metrics: AgentMetrics) throws -> AgentNode {
+        let config = try context.registry.networkConfig()
+        guard let kind = BackendKind(rawValue: config.backend.type) else {
+            throw AgentError("the network config in \(context.registry.location) asks for backend \"\(config.backend.type)\"; "
+                             + "this swift-flanneld runs \(BackendKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let network = config.network else {
+            throw AgentError("the network config has no IPv4 Network; IPv6-only networks are not supported yet")
+        }
+        let mac = kind == .vxlan ? try context.state.vtepMAC() : nil
+        let allocator = SubnetAllocator(
+            config: config, publicIP: context.underlay.publicIP, backendType: kind.rawValue,
+            backendData: mac.map { SubnetLease.vxlanBackendData(vni: config.backend.vni, vtepMAC: $0) })
+        let previous = context.state.previousSubnet(subnetFile: options.subnetFile)
+        let lease = try allocator.acquire(from: context.registry, previous: previous, ttl: options.leaseTTL)
+        try context.state.recordLease(lease.subnet)
+        AgentLog.info("lease acquired", ["subnet": lease.subnet.description, "publicIP": lease.publicIP.description,
+                                         "reused": previous == lease.subnet ? "true" : "false"])
+
+        var dataplane: any Dataplane
+        let mtu: Int
+        switch kind {
+        case .vxlan:
+            let vxlan = VXLANDataplane(
+                configuration: VXLANConfiguration(localSubnet: lease.subnet, mac: mac!, vni: UInt32(config.backend.vni),
+                                                  port: UInt16(config.backend.port), directRouting: config.backend.directRouting,
+                                                  mtu: config.backend.mtu),
+                underlay: context.underlay, socket: context.socket)
+            let device = try vxlan.ensureDevice()
+            mtu = device.mtu
+            dataplane = vxlan
+        case .hostGW:
+            dataplane = HostGWDataplane(underlay: context.underlay, localSubnet: lease.subnet, socket: context.socket)
+            mtu = config.backend.mtu ?? context.underlay.mtu
+        }
+        if options.ipMasq {
+            try NodeMasquerade().install(clusterNetwork: network, nodeSubnet: lease.subnet)
+        } else {
+            try NodeMasquerade().remove()
+        }
+        var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
+                             renewAt: registryNow() + Double(options.leaseTTL) / 2, peers: PeerSet(ownSubnet: lease.subnet))
+        metrics.update { $0.leaseExpiry = Int64(lease.expiration ?? 0) }
+        try node.reconcile(registry: context.registry, metrics: metrics)
+        try SubnetEnv(network: network, lease: lease.subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
+        return node
+    }
+
+    /// Lists the registry and brings the dataplane in line with it (reading the kernel's
+    /// state, so anything changed behind the agent's back is repaired).
+    mutating func reconcile(registry: any Registry, metrics: AgentMetrics) throws {
+        let report = dataplane.reconcile(peers.replace(with: try registry.leases()))
+        programmed = Set(report.programmedPeers)
+        unreachable = report.unreachablePeers
+        record(report, via: "list", metrics: metrics)
+    }
+
+    /// Applies a batch of lease events to the known peers and hands the dataplane only the
+    /// peers that changed. Returns false when the dataplane could not do all of it; the
+    /// caller then reconciles in full, which reads the kernel and sorts out what went wrong.
+    mutating func apply(_ events: [RegistryEvent], metrics: AgentMetrics) -> Bool {
+        let changes = peers.apply(events)
+        guard !changes.isEmpty else { return true }
+        let report = dataplane.apply(changes)
+        let changed = Set(changes.flatMap { [$0.old?.id, $0.new?.id] }.compactMap { $0 })
+        programmed.subtract(changed)
+        programmed.formUnion(report.programmedPeers)
+        unreachable.removeAll { changed.contains($0.peer.id) }
+        unreachable += report.unreachablePeers
+        unreachable.sort { $0.peer.subnet.address < $1.peer.subnet.address }
+        record(report, via: "events", metrics: metrics)
+        return report.failures.isEmpty
+    }
+
+    /// The unreachable peers in words, for /readyz.
+    var unreachableDescriptions: [String] { unreachable.map(\.description) }
+
+    /// Metrics and log lines for one reconcile, full (`via` "list") or incremental ("events").
+    private mutating func record(_ report: ReconcileReport, via: String, metrics: AgentMetrics) {
+        let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
+        let changed = report.added + report.removed + report.repaired
+        metrics.recordReconcile(seconds: seconds, changed: changed)
+        metrics.update { [programmed, unreachable] in
+            $0.peersProgrammed = programmed.count
+            $0.peersUnreachable = unreachable.count
+        }
+        if changed > 0 {
+            AgentLog.info("reconciled", ["peers": "\(programmed.count)", "added": "\(report.added)",
+                                         "removed": "\(report.removed)", "repaired": "\(report.repaired)",
+                                         "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)",
+                                         "via": via])
+        }
+        let descriptions = unreachableDescriptions
+        if descriptions != lastUnreachable {
+            let known = Set(lastUnreachable)
+            for u in descriptions where !known.contains(u) { AgentLog.warn("peer not programmed", ["peer": u]) }
+            lastUnreachable = descriptions
+        }
+        for failure in report.failures {
+            metrics.recordError("dataplane")
+            AgentLog.error("dataplane entry failed", ["entry": failure.description])
+        }
+    }
+
+    /// Renews the lease once half its TTL has passed (flannel renews an hour before expiry
+    /// of 24 h; half the TTL also works for the short TTLs tests use).
+    mutating func renewIfDue(registry: any Registry, ttl: Int, metrics: AgentMetrics) throws {
+        guard registryNow() >= renewAt else { return }
+        try registry.renewLease(lease, ttl: ttl)
+        lease.expiration = registryNow() + Double(ttl)
+        renewAt = registryNow() + Double(ttl) / 2
+        let expiry = Int64(lease.expiration ?? 0)
+        metrics.update { $0.leaseExpiry = expiry }
+        AgentLog.debug("lease renewed", ["subnet": lease.subnet.description])
+    }
+}

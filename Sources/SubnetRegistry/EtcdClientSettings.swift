@@ -1,0 +1,23 @@
+/// How to reach etcd: flanneld's `--etcd-*` flags, as given. `http://` endpoints are plain
+/// TCP; `https://` endpoints are TLS, verified against `caFile` (or the system's trust store
+/// when none is named), with a client certificate when `certFile`/`keyFile` are set. With
+/// `username`/`password` the client authenticates (etcd's `/v3/auth/authenticate`) and sends
+/// the token it gets with every request.
+public struct EtcdClientSettings: Sendable, Equatable {
+    public var endpoints: [String]
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    public var username: String?
+    public var password: String?
+
+    public init(endpoints: [String], caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil,
+                username: String? = nil, password: String? = nil) {
+        self.endpoints = endpoints
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.username = username
+        self.password = password
+    }
+}

@@ -1,0 +1,59 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNI
+import NetTypes
+
+/// Where nodes find the network config and each other's subnet leases: a directory tree
+/// (`DirectoryRegistry`) or etcd (`EtcdRegistry`), both with flannel's layout.
+///
+/// Implementations are used by one agent thread at a time (they are not `Sendable`); an
+/// agent that wants a second thread opens a second instance. Errors are `PluginError`s whose
+/// message names the registry and what failed.
+public protocol Registry: AnyObject {
+    /// Where the registry lives, for logs ("directory /var/lib/...", "etcd http://...").
+    var location: String { get }
+
+    /// The parsed and validated `<prefix>/config`; a clear error when it is missing.
+    func networkConfig() throws -> FlannelNetworkConfig
+
+    /// Stores `<prefix>/config` verbatim (set-up tools and tests; agents only read it).
+    func storeNetworkConfig(_ json: String) throws
+
+    /// Every unexpired lease under `<prefix>/subnets`, in key order; unreadable entries are
+    /// skipped (a broken lease of one node must not stop the others).
+    func leases() throws -> [SubnetLease]
+
+    /// Creates the lease only if its key is free (an expired lease counts as free). Atomic
+    /// against every other agent: false means someone else holds the subnet.
+    func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool
+
+    /// Extends our lease by `ttl` seconds and stores its current attributes. Recreates it when
+    /// it lapsed and nobody took it; throws when another node (other PublicIP) holds it.
+    func renewLease(_ lease: SubnetLease, ttl: Int) throws
+
+    /// Removes the lease for `subnet` (no error when it is already gone).
+    func deleteLease(subnet: IPPrefix) throws
+
+    /// Blocks until something under `<prefix>/subnets` changed since the last `leases()` or
+    /// the last batch of events, or `timeout` seconds passed. Every change already waiting
+    /// comes back in one batch (a thousand leases written at once are one batch when the
+    /// registry delivers them together).
+    func waitForChanges(timeout: Double) throws -> RegistryChanges
+}
+
+/// Default registry settings shared by both implementations and the agent's flags.
+public enum RegistryDefaults {
+    /// flannel's etcd prefix.
+    public static let prefix = "/coreos.com/network"
+    /// flannel's lease TTL: 24 hours.
+    public static let leaseTTL = 24 * 3600
+}
+
+/// Wall-clock seconds since the epoch (lease expirations are absolute times shared between
+/// nodes, so the monotonic clock does not fit here).
+package func registryNow() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,3 @@
+import FlannelAgent
+
+await FlanneldCommand.main()
