@@ -27,19 +27,12 @@ public struct BridgeConfig: Sendable {
     public var ipamType: String?
 
     public init(_ config: NetworkConfig) throws(PluginError) {
-        let raw = config.raw
+        let fields = ConfigFields(object: config.raw.objectValue ?? [:])
         func bool(_ key: String, _ fallback: Bool) throws(PluginError) -> Bool {
-            guard let v = raw[key], v != .null else { return fallback }
-            guard let b = v.boolValue else { throw PluginError(.invalidConfig, "\"\(key)\" must be true or false") }
-            return b
+            try fields.bool(key, default: fallback)
         }
-        func int(_ key: String) throws(PluginError) -> Int? {
-            guard let v = raw[key], v != .null else { return nil }
-            guard let i = v.intValue else { throw PluginError(.invalidConfig, "\"\(key)\" must be an integer") }
-            return i
-        }
-        if let b = raw["bridge"], b != .null {
-            guard let name = b.stringValue else { throw PluginError(.invalidConfig, "\"bridge\" must be a string") }
+        func int(_ key: String) throws(PluginError) -> Int? { try fields.int(key) }
+        if let name = try fields.string("bridge") {
             if !name.isEmpty {
                 do { try Environment.validate(ifname: name) } catch {
                     throw PluginError(.invalidConfig, "invalid bridge name \"\(name)\": 1-15 bytes, no '/', ':' or spaces")
@@ -65,7 +58,7 @@ public struct BridgeConfig: Sendable {
         }
         vlan = try int("vlan") ?? 0
         guard (0...4094).contains(vlan) else { throw PluginError(.invalidConfig, "invalid VLAN ID \(vlan) (must be between 0 and 4094)") }
-        vlanTrunk = try Self.parseTrunk(raw["vlanTrunk"])
+        vlanTrunk = try Self.parseTrunk(fields)
         if vlan != 0 && !vlanTrunk.isEmpty {
             throw PluginError(.invalidConfig, "cannot set vlan and vlanTrunk at the same time")
         }
@@ -83,11 +76,9 @@ public struct BridgeConfig: Sendable {
     /// Whether the bridge needs VLAN filtering turned on.
     public var usesVLANs: Bool { vlan != 0 || !vlanTrunk.isEmpty }
 
-    static func parseTrunk(_ value: JSONValue?) throws(PluginError) -> [TrunkRange] {
-        guard let value, value != .null else { return [] }
-        guard let items = value.arrayValue else { throw PluginError(.invalidConfig, "\"vlanTrunk\" must be an array") }
+    static func parseTrunk(_ fields: ConfigFields) throws(PluginError) -> [TrunkRange] {
         var out: [TrunkRange] = []
-        for item in items {
+        for item in try fields.array("vlanTrunk") ?? [] {
             if let id = item["id"]?.intValue {
                 guard (1...4094).contains(id) else { throw PluginError(.invalidConfig, "invalid vlanTrunk id \(id) (must be between 1 and 4094)") }
                 out.append(TrunkRange(minID: id, maxID: id))

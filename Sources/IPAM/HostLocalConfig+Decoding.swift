@@ -24,7 +24,7 @@ extension HostLocalConfig {
     public init(networkConfig json: JSONValue) throws {
         // Every field is read (and type-checked) before anything is validated, so a wrong
         // JSON type anywhere is a `.decode` error whatever else is wrong.
-        let wire = try WireObject(json, path: "")
+        let wire = try ConfigFields(json)
         let name = try wire.string("name")
         let runtimeSets = try wire.object("runtimeConfig")?.rangeSets("ipRanges") ?? []
         guard let ipam = try wire.object("ipam") else {
@@ -62,14 +62,14 @@ private struct IPAMWire {
     var dataDir: String?
     var resolvConf: String?
 
-    init(_ ipam: WireObject) throws {
+    init(_ ipam: ConfigFields) throws {
         legacyRange = try ipam.string("subnet").map { subnet in
             RangeWire(subnet: subnet, rangeStart: try ipam.string("rangeStart"),
                       rangeEnd: try ipam.string("rangeEnd"), gateway: try ipam.string("gateway"))
         }
         ranges = try ipam.rangeSets("ranges")
         routes = try (ipam.array("routes") ?? []).enumerated().map { i, item in
-            let o = try WireObject(item, path: "ipam.routes[\(i)]")
+            let o = try ConfigFields(item, path: "ipam.routes[\(i)]")
             return RouteWire(dst: try o.string("dst"), gw: try o.string("gw"))
         }
         dataDir = try ipam.string("dataDir")
@@ -77,59 +77,24 @@ private struct IPAMWire {
     }
 }
 
-/// A JSON object read field by field with the rules the Codable wire structs had: a missing
-/// or null field is absent, a field of the wrong JSON type is a `.decode` error (naming its
-/// path), and unknown fields are ignored. Addresses stay strings here, so that a bad address
-/// is an `.invalidConfig` that names the field.
-private struct WireObject {
-    let fields: [String: JSONValue]
-    let path: String
-
-    init(_ value: JSONValue, path: String) throws {
-        guard let fields = value.objectValue else { throw Self.mismatch(path, "an object") }
-        self.fields = fields
-        self.path = path
-    }
-
-    private static func mismatch(_ path: String, _ expected: String) -> PluginError {
-        PluginError(.decode, "cannot decode network config JSON",
-                    details: (path.isEmpty ? "" : "at \(path): ") + "expected \(expected)")
-    }
-
-    private func present(_ key: String) -> JSONValue? {
-        guard let v = fields[key], v != .null else { return nil }
-        return v
-    }
-
-    private func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
-
-    func string(_ key: String) throws -> String? {
-        guard let v = present(key) else { return nil }
-        guard let s = v.stringValue else { throw Self.mismatch(child(key), "a string") }
-        return s
-    }
-
-    func object(_ key: String) throws -> WireObject? {
-        guard let v = present(key) else { return nil }
-        return try WireObject(v, path: child(key))
-    }
-
-    func array(_ key: String) throws -> [JSONValue]? {
-        guard let v = present(key) else { return nil }
-        guard let a = v.arrayValue else { throw Self.mismatch(child(key), "an array") }
-        return a
-    }
-
+/// host-local's nested range sets, read with the suite's one field reader.
+extension ConfigFields {
     /// `[[{subnet, rangeStart, rangeEnd, gateway}]]`; absent is no sets.
-    func rangeSets(_ key: String) throws -> [[RangeWire]] {
-        try (array(key) ?? []).enumerated().map { i, set in
-            guard let ranges = set.arrayValue else { throw Self.mismatch("\(child(key))[\(i)]", "an array") }
-            return try ranges.enumerated().map { j, item in
-                let o = try WireObject(item, path: "\(child(key))[\(i)][\(j)]")
-                return RangeWire(subnet: try o.string("subnet"), rangeStart: try o.string("rangeStart"),
-                                 rangeEnd: try o.string("rangeEnd"), gateway: try o.string("gateway"))
+    fileprivate func rangeSets(_ key: String) throws(PluginError) -> [[RangeWire]] {
+        var sets: [[RangeWire]] = []
+        for (i, set) in (try array(key) ?? []).enumerated() {
+            guard let ranges = set.arrayValue else {
+                throw ConfigFields.mismatch(what: what, path: "\(child(key))[\(i)]", expected: "an array", got: set)
             }
+            var wires: [RangeWire] = []
+            for (j, item) in ranges.enumerated() {
+                let o = try ConfigFields(item, path: "\(child(key))[\(i)][\(j)]", what: what)
+                wires.append(RangeWire(subnet: try o.string("subnet"), rangeStart: try o.string("rangeStart"),
+                                       rangeEnd: try o.string("rangeEnd"), gateway: try o.string("gateway")))
+            }
+            sets.append(wires)
         }
+        return sets
     }
 }
 

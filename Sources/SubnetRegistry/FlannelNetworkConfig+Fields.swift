@@ -1,41 +1,31 @@
 import CNI
 import NetTypes
 
-/// Typed, case-insensitive access to one JSON object of the flannel config: Go's
-/// encoding/json matches field names without regard to case, and flannel's own docs and
-/// tests use both "Network" and "network".
+/// Typed, case-insensitive access to one JSON object of the flannel config, through the
+/// suite's one field reader (`ConfigFields`): Go's encoding/json matches field names without
+/// regard to case, and flannel's own docs and tests use both "Network" and "network".
 struct FlannelConfigFields {
-    let object: [String: JSONValue]
-    let what: String
+    let reader: ConfigFields
+    var what: String { reader.what }
 
     init(_ object: [String: JSONValue], what: String) {
-        self.object = object
-        self.what = what
+        reader = ConfigFields(object: object, what: what, caseInsensitive: true)
     }
 
     /// The value under `name` (any case); JSON null counts as absent, as in Go.
-    func value(_ name: String) -> JSONValue? {
-        let found = object[name] ?? object.first(where: { $0.key.lowercased() == name.lowercased() })?.value
-        return found == .null ? nil : found
-    }
+    func value(_ name: String) -> JSONValue? { reader.value(name) }
 
-    func bool(_ name: String) throws(PluginError) -> Bool? {
-        guard let v = value(name) else { return nil }
-        guard let b = v.boolValue else { throw wrongType(name, "true or false", v) }
-        return b
-    }
+    func bool(_ name: String) throws(PluginError) -> Bool? { try reader.bool(name) }
 
     func int(_ name: String) throws(PluginError) -> Int? {
-        guard let v = value(name) else { return nil }
-        guard let i = v.intValue, i >= 0 else { throw wrongType(name, "a non-negative integer", v) }
+        guard let i = try reader.int(name) else { return nil }
+        guard i >= 0 else {
+            throw PluginError(.invalidConfig, "\(what): \(name) must be a non-negative integer, got \(i)")
+        }
         return i
     }
 
-    func string(_ name: String) throws(PluginError) -> String? {
-        guard let v = value(name) else { return nil }
-        guard let s = v.stringValue else { throw wrongType(name, "a string", v) }
-        return s
-    }
+    func string(_ name: String) throws(PluginError) -> String? { try reader.string(name) }
 
     func prefix(_ name: String, family: IPAddress.Family) throws(PluginError) -> IPPrefix? {
         guard let text = try string(name), !text.isEmpty else { return nil }
@@ -53,9 +43,5 @@ struct FlannelConfigFields {
                 "\(what): \(name) \"\(text)\" is not an \(family == .v4 ? "IPv4" : "IPv6") address")
         }
         return a
-    }
-
-    private func wrongType(_ name: String, _ expected: String, _ v: JSONValue) -> PluginError {
-        PluginError(.invalidConfig, "\(what): \(name) must be \(expected), got \(v.serialized())")
     }
 }

@@ -31,7 +31,7 @@ import CNI
     @Test(arguments: [
         #""vlan":5000"#, #""vlan":-1"#, #""vlanTrunk":[{"minID":10,"maxID":5}]"#, #""vlanTrunk":[{"id":0}]"#,
         #""vlan":5,"vlanTrunk":[{"id":6}]"#, #""mtu":20"#, #""bridge":"a/b""#, #""bridge":"waytoolongbridgename""#,
-        #""ipMasq":"yes""#, #""isGateway":true"#, #""ipam":{"subnet":"10.0.0.0/24"}"#,
+        #""isGateway":true"#, #""ipam":{"subnet":"10.0.0.0/24"}"#,
     ])
     func invalidConfigsAreCode7(_ fields: String) {
         do {
@@ -39,6 +39,20 @@ import CNI
             Issue.record("accepted \(fields)")
         } catch let e as PluginError {
             #expect(e.kind == .invalidConfig, "\(fields): \(e)")
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    /// A field of the wrong JSON type is code 6 in every plugin (host-local too), with its path.
+    @Test(arguments: [#""ipMasq":"yes""#, #""mtu":"1500""#, #""bridge":7"#, #""vlanTrunk":{"id":3}"#])
+    func wrongJSONTypesAreCode6(_ fields: String) {
+        do {
+            _ = try parse(fields)
+            Issue.record("accepted \(fields)")
+        } catch let e as PluginError {
+            #expect(e.kind == .decode, "\(fields): \(e)")
+            #expect(e.description.contains("at "), "\(fields): \(e)")
         } catch {
             Issue.record("unexpected \(error)")
         }
