@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-host demo: two nodes on an underlay, the flannel-vxlan agent on each with the
+# Cross-host demo: two nodes on an underlay, swift-flanneld (vxlan backend) on each with the
 # embedded (directory) registry, two containers per node attached through libcni with the
 # flannel-vxlan CNI face, then a ping matrix (every container to every other, same node and
 # across nodes), then teardown. Everything lives in network namespaces this script creates
@@ -13,7 +13,7 @@ INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$INTEG_DIR/lib-cross.sh"
 
 [ -x "$DRIVER" ] || bash "$INTEG_DIR/build-driver.sh" || exit 1
-[ -x "$PLUGINS_DIR/flannel-vxlan" ] || die "no flannel-vxlan in $PLUGINS_DIR (make build)"
+[ -x "$PLUGINS_DIR/flannel-vxlan" ] && [ -x "$AGENT_BIN" ] || die "no flannel-vxlan or swift-flanneld in $PLUGINS_DIR (make build)"
 xinit_run
 REGISTRY=dir BACKEND=vxlan
 cluster_begin demo

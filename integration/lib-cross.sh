@@ -626,6 +626,16 @@ nothing_programmed() {
     [ -z "$out" ]
 }
 
+# agent_exits_clean_failure <k> <label> <log-ere>: the agent exits non-zero within 5 s,
+# its log says why (/<log-ere>/), and it left nothing programmed.
+agent_exits_clean_failure() {
+    local k=$1 label=$2 re=$3 rc="" i np
+    for ((i = 0; i < 50; i++)); do rc=$(agent_exited_rc "$k") && break; sleep 0.1; done
+    check "$label: exits non-zero within 5 s (status ${rc:-still running})" sh -c "[ -n '$rc' ] && [ '$rc' != 0 ]"
+    assert_log "$k" "$label: the log says why (/$re/)" "$re"
+    if np=$(nothing_programmed "$k"); then pass "$label: nothing programmed"; else fail "$label: nothing programmed" "$np"; fi
+}
+
 # agent_failed_or_unready <k> <timeout-s>: the agent exited non-zero, or it is
 # still running and /readyz is not 200 after the timeout. Sets AGENT_FATE.
 agent_failed_or_unready() {

@@ -22,6 +22,23 @@ public struct Link: Hashable, Sendable {
     /// For vxlan links: their settings, so an agent can tell a stale device from a right one.
     public let vxlan: VXLANSettings?
 
+    /// A link as given (decisions over read-back links are tested without a namespace).
+    package init(index: Int32, name: String, kind: String? = nil, mac: MACAddress? = nil, mtu: Int = 1500,
+                 isUp: Bool = true, isPromiscuous: Bool = false, masterIndex: Int32? = nil, parentIndex: Int32? = nil,
+                 vlanFiltering: Bool? = nil, vxlan: VXLANSettings? = nil) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.mac = mac
+        self.mtu = mtu
+        self.isUp = isUp
+        self.isPromiscuous = isPromiscuous
+        self.masterIndex = masterIndex
+        self.parentIndex = parentIndex
+        self.vlanFiltering = vlanFiltering
+        self.vxlan = vxlan
+    }
+
     /// Parses an RTM_NEWLINK message; nil when the payload is not a link.
     init?(_ message: ReceivedMessage) {
         guard message.messageType == UInt16(RTM_NEWLINK),
