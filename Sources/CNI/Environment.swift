@@ -45,12 +45,18 @@ public struct Environment: Sendable {
     /// The spec's container ID rule: alphanumerics plus `_ . -`, starting alphanumeric. It also
     /// keeps the ID from escaping a directory when used in file names.
     public static func validate(containerID id: String) throws(PluginError) {
-        let ok = id.unicodeScalars.enumerated().allSatisfy { i, u in
+        guard isSpecName(id) else {
+            throw PluginError(.invalidEnvironment, "invalid CNI_CONTAINERID \"\(id)\": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*")
+        }
+    }
+
+    /// The spec's character set for network names and container IDs: an alphanumeric first,
+    /// then alphanumerics, `_`, `.` and `-`. Both become file and directory names on the node
+    /// (IPAM's data dir, saved configs), so nothing else may get through.
+    public static func isSpecName(_ text: String) -> Bool {
+        !text.isEmpty && text.unicodeScalars.enumerated().allSatisfy { i, u in
             let alnum = ("0"..."9").contains(u) || ("a"..."z").contains(u) || ("A"..."Z").contains(u)
             return alnum || (i > 0 && (u == "_" || u == "." || u == "-"))
-        }
-        guard ok else {
-            throw PluginError(.invalidEnvironment, "invalid CNI_CONTAINERID \"\(id)\": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*")
         }
     }
 

@@ -24,6 +24,9 @@ public struct NetworkConfig: Sendable {
         guard let n = raw["name"]?.stringValue, !n.isEmpty else {
             throw PluginError(.invalidConfig, "network configuration has no \"name\"")
         }
+        guard Environment.isSpecName(n) else {
+            throw PluginError(.invalidConfig, "invalid network name \"\(n)\": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*")
+        }
         name = n
         type = raw["type"]?.stringValue ?? ""
         if let i = raw["ipam"], case .object = i { ipam = i } else { ipam = nil }

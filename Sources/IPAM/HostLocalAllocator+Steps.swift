@@ -5,7 +5,7 @@ import NetTypes
 extension HostLocalAllocator {
     func validated(_ containerID: String, _ ifname: String) throws -> Attachment {
         try PathComponent.validate(containerID, as: "container ID")
-        try PathComponent.validate(ifname, as: "interface name")
+        try PathComponent.validate(ifname, as: "interface name", specName: false)
         return Attachment(containerID: containerID, ifname: ifname)
     }
 

@@ -42,6 +42,15 @@ struct EchoPlugin: Plugin {
         #expect(c.version == .v1_0_0)
     }
 
+    /// Names outside the spec's character set never reach a plugin (they become directory
+    /// names under IPAM's data dir): code 7 from the dispatcher.
+    @Test(arguments: ["fe80::1%eth0", "-net", "a b", "net/1", "..", "ünï"])
+    func networkNamesOutsideTheSpecAreCode7(_ name: String) {
+        let (out, status) = run(#"{"cniVersion":"1.0.0","name":"\#(name)","type":"bridge"}"#)
+        #expect(status != 0)
+        #expect(out?["code"] == .int(7), "\(name): \(String(describing: out))")
+    }
+
     @Test(arguments: [#"{"cniVersion":"1.0.0","name":"#, "", "not json", #"[1,2]"#])
     func malformedJSONIsCode6(_ text: String) {
         let (out, status) = run(text)

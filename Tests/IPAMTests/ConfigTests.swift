@@ -100,7 +100,7 @@ import Testing
         #expect(error?.message.hasPrefix("invalid range set 1: range 1: subnet 10.3.0.1/24 has host bits set") == true, "\(String(describing: error))")
     }
 
-    @Test(arguments: ["", "a/b", "..", "x..y", ".", "a b"])
+    @Test(arguments: ["", "a/b", "..", "x..y", ".", "a b", "fe80::1%eth0", "-net", "net$"])
     func badNetworkName(name: String) {
         let error = thrownError { _ = try config(#""subnet":"10.1.0.0/24""#, name: name) }
         #expect(error?.kind == .invalidConfig)
