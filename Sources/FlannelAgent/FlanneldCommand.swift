@@ -11,7 +11,7 @@ import Glibc
 
 /// `swift-flanneld`: flanneld's command line (same names, meanings and defaults, also from
 /// `FLANNELD_*`), plus our own options. Runs the node daemon.
-public struct FlanneldCommand: AsyncParsableCommand {
+public struct FlanneldCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "swift-flanneld",
         abstract: "Node daemon of swift-cni: leases this node's subnet and keeps the overlay (vxlan, host-gw) in line with every other node.",
@@ -117,7 +117,7 @@ public struct FlanneldCommand: AsyncParsableCommand {
 
     /// Go-style spellings translated and `FLANNELD_*` added, then ArgumentParser; a usage
     /// error exits 2 (as flanneld and most daemons), help and version exit 0.
-    public static func main() async {
+    public static func start() async -> Never {
         let given = GoFlagSyntax.normalize(Array(CommandLine.arguments.dropFirst()))
         let arguments = given + GoFlagSyntax.fromEnvironment(ProcessEnvironment.variables, flags: flagNames, given: given)
         let command: FlanneldCommand

@@ -1,3 +1,3 @@
 import FlannelAgent
 
-await FlanneldCommand.main()
+await FlanneldCommand.start()
