@@ -1,20 +1,36 @@
 import CNI
-import FoundationEssentials
 
 /// The encodings etcd's JSON gateway uses: keys and values as base64, 64-bit numbers as
 /// decimal strings (proto3 JSON), zero-valued fields omitted.
 enum EtcdJSON {
-    static func base64(_ text: String) -> String { Data(text.utf8).base64EncodedString() }
+    static func base64(_ text: String) -> String { base64(Array(text.utf8)) }
 
-    static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+    /// Standard base64 with padding (what the gateway expects for keys and values).
+    static func base64(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var index = 0
+        while index < bytes.count {
+            let left = bytes.count - index
+            let triple = UInt32(bytes[index]) << 16 | (left > 1 ? UInt32(bytes[index + 1]) << 8 : 0)
+                | (left > 2 ? UInt32(bytes[index + 2]) : 0)
+            out.append(alphabet[Int(triple >> 18 & 63)])
+            out.append(alphabet[Int(triple >> 12 & 63)])
+            out.append(left > 1 ? alphabet[Int(triple >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(left > 2 ? alphabet[Int(triple & 63)] : UInt8(ascii: "="))
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     static func decodeBase64(_ value: JSONValue?) -> [UInt8]? {
-        guard let text = value?.stringValue, let data = Data(base64Encoded: text) else { return nil }
-        return Array(data)
+        guard let text = value?.stringValue else { return nil }
+        return decodeBase64(bytes: Array(text.utf8)[...])
     }
 
     /// Standard base64 (with padding) straight from bytes, nil when malformed: the watch fast
-    /// path decodes two per event and has no String to hand to Foundation.
+    /// path decodes two per event from the message's bytes.
     static func decodeBase64(bytes text: ArraySlice<UInt8>) -> [UInt8]? {
         guard text.count % 4 == 0 else { return nil }
         var out: [UInt8] = []

@@ -24,7 +24,7 @@ extension EtcdRegistry {
                 continue  // someone created it meanwhile: look at who
             }
             if let current = try? LeaseJSON.decode(kv.value, key: key), current.publicIP != lease.publicIP {
-                throw PluginError(.failed,
+                throw RegistryError(.conflict,
                     "cannot renew lease \(lease.subnet) for \(lease.publicIP): it is held by \(current.publicIP) (\(location))")
             }
             if kv.value == Array(value.utf8), kv.lease != 0, try keepAlive(kv.lease) == ttl { return }
@@ -36,19 +36,19 @@ extension EtcdRegistry {
             }
             revoke(fresh)
         }
-        throw PluginError(.tryAgainLater, "cannot renew lease \(lease.subnet): the key kept changing in \(location)")
+        throw RegistryError(.conflict, "cannot renew lease \(lease.subnet): the key kept changing in \(location)")
     }
 
     /// A new etcd lease of `ttl` seconds; its ID.
-    func grant(ttl: Int) throws(PluginError) -> Int64 {
+    func grant(ttl: Int) throws(RegistryError) -> Int64 {
         let reply = try call("/v3/lease/grant", ["TTL": .string(String(ttl))])
         let id = EtcdJSON.int64(reply["ID"])
-        guard id != 0 else { throw PluginError(.failed, "etcd lease grant in \(location) returned no lease ID") }
+        guard id != 0 else { throw RegistryError(.badReply, "etcd lease grant in \(location) returned no lease ID") }
         return id
     }
 
     /// Refreshes an etcd lease; its TTL, 0 when it had already expired.
-    func keepAlive(_ id: Int64) throws(PluginError) -> Int {
+    func keepAlive(_ id: Int64) throws(RegistryError) -> Int {
         let reply = try call("/v3/lease/keepalive", ["ID": .string(String(id))])
         return Int(EtcdJSON.int64(reply["result"]?["TTL"] ?? reply["TTL"]))
     }
@@ -59,7 +59,7 @@ extension EtcdRegistry {
     }
 
     /// Puts `key` attached to `lease` if the comparison on the key holds.
-    func putIf(_ key: String, value: String, lease: Int64, compare: [String: JSONValue]) throws(PluginError) -> Bool {
+    func putIf(_ key: String, value: String, lease: Int64, compare: [String: JSONValue]) throws(RegistryError) -> Bool {
         let encodedKey = JSONValue.string(EtcdJSON.base64(key))
         let condition = compare.merging(["key": encodedKey, "result": .string("EQUAL")]) { $1 }
         let put: JSONValue = .object(["request_put": .object([

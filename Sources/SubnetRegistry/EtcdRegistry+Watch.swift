@@ -8,30 +8,62 @@ extension EtcdRegistry {
         guard revision != nil else { return .relistNeeded(reason: "no listing to follow on from") }
         let deadline = monotonicNow() + max(timeout, 0)
         // A stream that worked before and then broke (etcd restarted, a proxy timed it out)
-        // is reopened once from the last revision seen; a fresh one that fails is an error.
+        // is reopened once from the last revision seen; a fresh one that fails is an error,
+        // unless it never reached etcd (then the next endpoint is tried) or etcd refused it
+        // for auth (then once more with a fresh token).
         var reopened = watch == nil
+        var reauthenticated = false
+        var endpointsTried = 0
         while true {
-            guard let stream = try openWatchIfNeeded(timeout: max(deadline - monotonicNow(), 0.001)) else {
-                return .timeout
-            }
-            do throws(PluginError) {
+            let stream = try openWatchIfNeeded()
+            do throws(EtcdWatchStream.Failure) {
                 return try readChanges(stream, deadline: deadline)
             } catch {
                 closeWatch()
-                if reopened { throw error }
-                reopened = true
+                switch error {
+                case .broken(let failure):
+                    if !stream.answered, EtcdFailover.triesNextEndpoint(after: failure.kind),
+                       endpointsTried + 1 < endpoints.count {
+                        endpointsTried += 1
+                        current = (current + 1) % endpoints.count
+                        continue
+                    }
+                    if failure.kind == .tls { transport = nil }
+                    if reopened || !stream.answered { throw failure }
+                    reopened = true
+                case .refused(let code, let message):
+                    let reply = EtcdErrorReply.classify(code: code, message: message)
+                    if EtcdAuthRetry.shouldReopenWatch(reply, hasCredentials: settings.username != nil,
+                                                        alreadyRetried: reauthenticated) {
+                        token = nil
+                        reauthenticated = true
+                        continue
+                    }
+                    throw reply.registryError(endpoint: stream.endpoint, path: "/v3/watch", username: settings.username,
+                                              prefix: prefix)
+                }
             }
         }
     }
 
     /// Reads messages until one carries events, then takes every message that has already
     /// arrived (a 1,000-put transaction, or puts in quick succession, become one batch).
-    private func readChanges(_ stream: EtcdWatchStream, deadline: Double) throws(PluginError) -> RegistryChanges {
+    private func readChanges(_ stream: EtcdWatchStream, deadline: Double) throws(EtcdWatchStream.Failure) -> RegistryChanges {
         var events: [RegistryEvent] = []
         var waitUntil = deadline
         while let line = try stream.nextLine(deadline: waitUntil) {
-            switch try EtcdWatchMessage.decode(line, subnetsPrefix: subnetsPrefix, after: revision ?? 0) {
+            let message: EtcdWatchMessage
+            do throws(PluginError) {
+                message = try EtcdWatchMessage.decode(line, subnetsPrefix: subnetsPrefix, after: revision ?? 0)
+            } catch {
+                // etcd's in-stream errors ("error": {…}) are refusals like a non-200 reply.
+                throw .refused(code: nil, message: error.message)
+            }
+            switch message {
             case .canceled(let reason):
+                if EtcdErrorReply.classify(code: nil, message: reason).concernsAuth {
+                    throw .refused(code: nil, message: reason)
+                }
                 closeWatch()
                 revision = nil
                 return .relistNeeded(reason: "etcd \(stream.endpoint) ended the watch: \(reason)")
@@ -46,32 +78,22 @@ extension EtcdRegistry {
         return events.isEmpty ? .timeout : .events(events)
     }
 
-    /// The open watch, or a new one starting right after `revision`; nil when etcd did not
-    /// answer within `timeout` (the caller reports a quiet period and tries again).
-    private func openWatchIfNeeded(timeout: Double) throws(PluginError) -> EtcdWatchStream? {
+    /// The open watch, or a new one starting right after `revision` on the current endpoint.
+    /// Only the request is sent here; its answer (or failure) is read by `readChanges`.
+    private func openWatchIfNeeded() throws(RegistryError) -> EtcdWatchStream {
         if let watch { return watch }
         var request = EtcdJSON.prefixRange(subnetsPrefix)
         request["start_revision"] = .string(String((revision ?? 0) + 1))
         let body = JSONValue.object(["create_request": .object(request)]).serialized()
-        let opened = try withEndpoint { (client: HTTP1Client) throws(PluginError) -> EtcdWatchStream? in
-            let stream: HTTPStream
-            do throws(HTTPError) {
-                stream = try client.openStream("/v3/watch", json: body, headerTimeout: timeout)
-            } catch {
-                if error.kind == .timeout { return nil }
-                throw EndpointFailure.http(error)
-            }
-            guard stream.status == 200 else {
-                stream.close()
-                throw PluginError(.failed, "etcd \(client.endpoint) /v3/watch: HTTP \(stream.status)")
-            }
-            return EtcdWatchStream(stream: stream, endpoint: client.endpoint)
-        }
+        let sentToken = try currentToken()
+        let endpoint = endpoints[current]
+        let (task, response) = try usableTransport().post(endpoint, "/v3/watch", json: body, token: sentToken, timeout: nil)
+        let opened = EtcdWatchStream(task: task, body: response, endpoint: endpoint, settings: settings)
         watch = opened
         return opened
     }
 
     func closeWatch() {
-        watch = nil  // deinit closes the connection
+        watch = nil  // deinit cancels the request
     }
 }

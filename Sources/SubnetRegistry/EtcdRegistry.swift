@@ -1,46 +1,59 @@
 import CNI
 import NetTypes
 
-/// The registry in etcd (v3 API through its JSON gateway, plain HTTP), with flannel's keys:
-/// `<prefix>/config` and `<prefix>/subnets/<a.b.c.d>-<len>`, each lease key attached to an
-/// etcd lease with the TTL so etcd itself deletes lapsed ones.
+/// The registry in etcd (v3 API through its JSON gateway, over HTTP or TLS), with flannel's
+/// keys: `<prefix>/config` and `<prefix>/subnets/<a.b.c.d>-<len>`, each lease key attached
+/// to an etcd lease with the TTL so etcd itself deletes lapsed ones.
 ///
 /// Several endpoints may be given; a request goes to the last one that answered and moves
-/// on to the next only when a connection cannot be made (a request that may have reached
-/// etcd is never sent twice). Connect and request timeouts bound every call.
+/// on to the next only when it could not have reached etcd (no connection, TLS set-up
+/// failed): a request that may have reached etcd is never sent twice. Connect and request
+/// timeouts bound every call. With `--etcd-username` the client authenticates and sends
+/// the token with every request, authenticating again when etcd forgets it.
+///
+/// Errors are `RegistryError`s (configuration parse errors stay `PluginError`s).
 public final class EtcdRegistry: Registry {
-    public let endpoints: [HTTPEndpoint]
+    public let endpoints: [EtcdEndpoint]
     public let prefix: String
+    let settings: EtcdClientSettings
     public var connectTimeout: Double = 2
     public var requestTimeout: Double = 10
     /// The endpoint that answered last.
     var current = 0
+    /// The HTTP client, made on first use; nil again while its TLS files cannot be used
+    /// (each call tries again, so fixed files are picked up without a restart).
+    var transport: EtcdTransport?
+    /// etcd's auth token; nil: none yet (or it was rejected); "": etcd has auth off.
+    var token: String?
     /// The revision the caller's view of the leases is at: the last listing's, moved on by
     /// every batch of watch events handed out. Nil: list first. A new watch starts right after it.
     var revision: Int64?
     /// The watch kept open across `waitForChanges` calls.
     var watch: EtcdWatchStream?
 
-    /// `endpoints`: `http://host:port` URLs (port 2379 when omitted).
-    public convenience init(settings: EtcdClientSettings, prefix: String = RegistryDefaults.prefix) throws(PluginError) {
-        try self.init(endpoints: settings.endpoints, prefix: prefix)
-    }
-
-    public init(endpoints: [String], prefix: String = RegistryDefaults.prefix) throws(PluginError) {
-        guard !endpoints.isEmpty else {
-            throw PluginError(.invalidConfig, "no etcd endpoints given")
-        }
-        var parsed: [HTTPEndpoint] = []
-        for url in endpoints {
-            guard let e = HTTPEndpoint(url: url, defaultPort: 2379) else {
-                throw PluginError(.invalidConfig, "etcd endpoint \"\(url)\" is not http://host:port (https is not supported)")
+    /// `settings.endpoints`: `http://host:port` or `https://host:port` URLs (port 2379 when omitted).
+    public init(settings: EtcdClientSettings, prefix: String = RegistryDefaults.prefix) throws(RegistryError) {
+        guard !settings.endpoints.isEmpty else { throw RegistryError(.config, "no etcd endpoints given (--etcd-endpoints)") }
+        var parsed: [EtcdEndpoint] = []
+        for url in settings.endpoints {
+            guard let e = EtcdEndpoint(url: url) else {
+                throw RegistryError(.config, "etcd endpoint \"\(url)\" in --etcd-endpoints is not http://host:port or https://host:port")
             }
             parsed.append(e)
         }
+        if (settings.username == nil) != (settings.password == nil) {
+            throw RegistryError(.config, settings.username == nil ? "--etcd-password needs --etcd-username"
+                                                                  : "--etcd-username needs --etcd-password")
+        }
         self.endpoints = parsed
+        self.settings = settings
         var p = prefix.hasPrefix("/") ? prefix : "/" + prefix
         while p.hasSuffix("/") && p.count > 1 { p.removeLast() }
         self.prefix = p
+    }
+
+    public convenience init(endpoints: [String], prefix: String = RegistryDefaults.prefix) throws(RegistryError) {
+        try self.init(settings: EtcdClientSettings(endpoints: endpoints), prefix: prefix)
     }
 
     public var location: String { "etcd " + endpoints.map(\.description).joined(separator: ",") }
@@ -52,7 +65,7 @@ public final class EtcdRegistry: Registry {
     public func networkConfig() throws -> FlannelNetworkConfig {
         let reply = try call("/v3/kv/range", ["key": .string(EtcdJSON.base64(configKey))])
         guard let kv = EtcdKeyValue(reply["kvs"]?.arrayValue?.first) else {
-            throw PluginError(.invalidConfig,
+            throw RegistryError(.notFound,
                 "network config \(configKey) not found in \(location); store it with the v3 API, e.g. "
                 + "ETCDCTL_API=3 etcdctl put \(configKey) '{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}'")
         }
