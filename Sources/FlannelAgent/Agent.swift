@@ -3,7 +3,9 @@ import Dataplane
 import FlannelCNI
 import SubnetRegistry
 import Netlink
+import Logging
 import NetTypes
+import ServiceLifecycle
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -16,12 +18,16 @@ public enum BackendKind: String, Sendable, CaseIterable {
 }
 
 /// The node agent: leases this node's subnet, programs the dataplane for every other node,
-/// writes subnet.env, and keeps all of it in line with the registry until SIGTERM. Runs on
-/// plain threads with blocking, bounded waits; nothing here enters another namespace.
+/// writes subnet.env, and keeps all of it in line with the registry until SIGTERM. The loop
+/// runs on a plain thread with blocking, bounded waits; the monitoring endpoints on a NIO
+/// event loop; a ServiceGroup ties both to the signals. Nothing here enters another namespace.
 public final class Agent: Sendable {
     let options: AgentOptions
+    let logger: Logger
     let metrics = AgentMetrics()
     let readiness = Mutex(Readiness())
+    /// Raised by graceful shutdown; the loop polls it.
+    let stop = StopFlag()
 
     struct Readiness {
         var ready = false
@@ -31,38 +37,61 @@ public final class Agent: Sendable {
 
     public init(options: AgentOptions) {
         self.options = options
+        self.logger = Logger.agent(level: options.logLevel)
     }
 
     /// Runs until SIGTERM/SIGINT (exit 0) or a start-up error only an operator can fix
     /// (exit 1: bad flags, missing interface, unusable listen address or state dir).
     public func run() async -> Int32 {
-        AgentLog.setLevel(options.logLevel)
-        AgentSignals.install()
         let context: AgentContext
+        let server: HealthServer?
         do {
             context = try AgentContext(options: options)
-            try startHealthServer()
+            server = try await startHealthServer()
         } catch {
-            AgentLog.error("cannot start", ["error": "\(error)"])
+            logger.error("cannot start", metadata: ["error": "\(error)"])
             return 1
         }
-        AgentLog.info("swift-flanneld starting", ["version": SuiteVersion.string, "registry": context.registry.location,
-                                         "underlay": context.underlay.description])
+        logger.info("swift-flanneld starting", metadata: ["version": "\(SuiteVersion.string)", "registry": "\(context.registry.location)",
+                                                       "underlay": "\(context.underlay.description)"])
+        // Graceful shutdown runs in reverse order: the loop stops first, the endpoints
+        // answer until it has.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let server { services.append(.init(service: server, serviceName: "health-endpoints")) }
+        services.append(.init(service: AgentLoopService(agent: self, context: HandedToLoop(context)),
+                              successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "agent-loop"))
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("stopped by an error", metadata: ["error": "\(error)"])
+            await server?.stop()
+            return 1
+        }
+        return 0
+    }
+
+    /// Start-up, then the steady state, until the stop flag is raised; on the loop thread.
+    func runLoop(context: AgentContext) {
         var backoff = Backoff()
         var node: AgentNode?
         while node == nil {
-            if AgentSignals.stopping { return stopped() }
+            if stop.isRaised { return stopped() }
             do {
-                node = try AgentNode.setUp(context: context, options: options, metrics: metrics)
+                node = try AgentNode.setUp(context: context, options: options, metrics: metrics, logger: logger)
             } catch {
                 notReady("\(error)", kind: "setup")
-                backoff.sleep()
+                backoff.sleep(unless: stop)
             }
         }
         guard var node else { return stopped() }
-        AgentLog.info("node ready", ["backend": node.kind.rawValue, "subnet": node.lease.subnet.description, "subnetFile": options.subnetFile])
+        logger.info("node ready", metadata: ["backend": "\(node.kind.rawValue)", "subnet": "\(node.lease.subnet.description)",
+                                            "subnetFile": "\(options.subnetFile)"])
+        // flanneld's signal to a Type=notify unit: subnet.env is in place.
+        SystemdNotify.send("READY=1")
         steadyState(&node, context: context)
-        return stopped()
+        stopped()
     }
 
     /// Watch + periodic resync + lease renewal, until asked to stop. Lease events take the
@@ -76,7 +105,7 @@ public final class Agent: Sendable {
         var backoff = Backoff()
         var pending = true
         var lastResync = 0.0
-        while !AgentSignals.stopping {
+        while !stop.isRaised {
             let now = monotonicSeconds()
             do {
                 if pending || now - lastResync >= options.resyncInterval {
@@ -95,13 +124,13 @@ public final class Agent: Sendable {
                 case .events(let events):
                     if !node.apply(events, metrics: metrics) { pending = true }
                 case .relistNeeded(let reason):
-                    AgentLog.info("listing the registry again", ["reason": reason])
+                    logger.info("listing the registry again", metadata: ["reason": "\(reason)"])
                     pending = true
                 }
             } catch {
                 notReady("registry \(context.registry.location): \(error)", kind: "registry")
                 pending = true
-                backoff.sleep()
+                backoff.sleep(unless: stop)
             }
         }
     }
@@ -111,8 +140,9 @@ public final class Agent: Sendable {
             defer { r.ready = true; r.reason = "ready" }
             return !r.ready
         }
-        metrics.update { $0.registryUp = true; $0.ready = true }
-        if changed { AgentLog.info("ready", ["subnet": node.lease.subnet.description]) }
+        metrics.recordRegistryUp(true)
+        metrics.recordReady(true)
+        if changed { logger.info("ready", metadata: ["subnet": "\(node.lease.subnet.description)"]) }
     }
 
     func notReady(_ reason: String, kind errorKind: String) {
@@ -120,35 +150,27 @@ public final class Agent: Sendable {
             defer { r.ready = false; r.reason = reason }
             return r.ready || r.reason != reason
         }
-        metrics.update { $0.ready = false; if errorKind == "registry" { $0.registryUp = false } }
+        metrics.recordReady(false)
+        if errorKind == "registry" { metrics.recordRegistryUp(false) }
         metrics.recordError(errorKind)
         // Log each distinct problem once, not once per retry.
-        if changed { AgentLog.error("not ready", ["reason": reason]) }
+        if changed { logger.error("not ready", metadata: ["reason": "\(reason)"]) }
     }
 
-    func stopped() -> Int32 {
-        AgentLog.info("stopping; routes, neighbours, FDB entries and the device stay in place for running containers")
-        return 0
+    /// The loop has ended (stop flag raised): say so to the log and to systemd.
+    func stopped() {
+        SystemdNotify.send("STOPPING=1")
+        logger.info("stopping; routes, neighbours, FDB entries and the device stay in place for running containers")
     }
 
-    func startHealthServer() throws {
-        guard let listen = options.listen else { return }
-        let server = try HealthServer(listen: listen) { [self] path in
-            switch path {
-            case "/healthz":
-                return .init(status: 200, contentType: "text/plain", body: "ok\n")
-            case "/readyz":
-                let r = self.readiness.withLock { $0 }
-                var body = r.ready ? "ready\n" : "not ready: \(r.reason)\n"
-                for u in r.unreachable { body += "peer unreachable: \(u)\n" }
-                return .init(status: r.ready ? 200 : 503, contentType: "text/plain", body: body)
-            case "/metrics":
-                return .init(status: 200, contentType: "text/plain; version=0.0.4", body: self.metrics.render())
-            default:
-                return .init(status: 404, contentType: "text/plain", body: "not found\n")
-            }
-        }
-        server.start()
+    /// Binds `--listen` and flanneld's `--healthz-ip:--healthz-port` (when set) before
+    /// anything is programmed, so an unusable address is a start-up error.
+    func startHealthServer() async throws -> HealthServer? {
+        var listeners: [HealthServer.Listener] = []
+        if let listen = options.listen { listeners.append(.init(flag: "--listen", address: listen)) }
+        if let healthz = options.healthz { listeners.append(.init(flag: "--healthz-ip/--healthz-port", address: healthz)) }
+        guard !listeners.isEmpty else { return nil }
+        return try await HealthServer.start(listeners: listeners) { [self] path in healthResponse(path: path) }
     }
 }
 
@@ -156,9 +178,10 @@ public final class Agent: Sendable {
 /// noticed within seconds without hammering an absent one.
 struct Backoff {
     var delay = 0.5
-    mutating func sleep() {
+    /// Sleeps the current delay in steps of 0.2 s, returning early once `stop` is raised.
+    mutating func sleep(unless stop: StopFlag) {
         var remaining = delay
-        while remaining > 0 && !AgentSignals.stopping {
+        while remaining > 0 && !stop.isRaised {
             usleep(useconds_t(min(remaining, 0.2) * 1_000_000))
             remaining -= 0.2
         }

@@ -1,77 +1,106 @@
-import Netlink
-import NetTypes
-import FlannelCNI
-import SubnetRegistry
-import Dataplane
-import CNI
+import CoreMetrics
+import Metrics
+import Prometheus
 import Synchronization
 
-/// The agent's Prometheus metrics. Written by the agent loop, read by the HTTP thread; one
-/// mutex around plain values is all the coordination needed.
-public final class AgentMetrics: Sendable {
-    struct Values {
-        var peersProgrammed = 0
-        var peersUnreachable = 0
-        var leaseExpiry: Int64 = 0
-        var registryUp = false
-        var ready = false
-        var reconcileTotal = 0
-        var reconcileSum = 0.0
-        var reconcileBuckets = [Int](repeating: 0, count: AgentMetrics.bucketBounds.count)
-        var lastReconcileSeconds = 0.0
-        var entriesChanged = 0
-        var errors: [String: Int] = [:]
+/// The agent's metrics, recorded through swift-metrics and exposed by swift-prometheus's
+/// registry. Each agent owns its registry (no `MetricsSystem.bootstrap`, which may run once
+/// per process), so /metrics shows exactly these families, with the names, types, labels,
+/// help texts and histogram buckets dashboards already use.
+///
+/// Written by the agent thread, read by the HTTP event loop: the registry and the metric
+/// objects are thread-safe, so the only lock of ours is the one around the error kinds.
+final class AgentMetrics: Sendable {
+    /// Reconcile duration buckets: 1 ms to 5 s.
+    static let reconcileBuckets: [Duration] = [
+        .microseconds(1000), .microseconds(2500), .microseconds(5000), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .milliseconds(2500), .seconds(5),
+    ]
+    /// Error kinds the agent records, listed up front so `swiftcni_errors_total` shows them
+    /// at 0 before the first error (a rate needs a starting point).
+    static let errorKinds = ["setup", "registry", "dataplane"]
+
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    let peersProgrammed: Meter
+    let peersUnreachableByState: Meter
+    let peersUnreachable: Meter
+    let leaseExpiry: Meter
+    let registryUp: Meter
+    let ready: Meter
+    let reconcileDuration: CoreMetrics.Timer
+    let reconcileTotal: CoreMetrics.Counter
+    let entriesChanged: CoreMetrics.Counter
+    let errors = Mutex([String: CoreMetrics.Counter]())
+
+    init() {
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        self.registry = registry
+        self.factory = factory
+        func meter(_ name: MetricNameDescriptor, _ labels: [(String, String)] = []) -> Meter {
+            Meter(label: name.name, dimensions: labels, handler: registry.makeGauge(descriptor: name, labels: labels), factory: factory)
+        }
+        func counter(_ name: MetricNameDescriptor) -> CoreMetrics.Counter {
+            CoreMetrics.Counter(label: name.name, dimensions: [], handler: registry.makeCounter(descriptor: name, labels: []), factory: factory)
+        }
+        let peers = Self.name("peers", help: "Peer nodes by dataplane state.")
+        peersProgrammed = meter(peers, [("state", "programmed")])
+        peersUnreachableByState = meter(peers, [("state", "unreachable")])
+        peersUnreachable = meter(Self.name("peers_unreachable", help: "Peers not programmed because they are not on-link (host-gw)."))
+        leaseExpiry = meter(Self.name("lease_expiry", unit: "seconds", help: "Unix time at which this node's subnet lease expires."))
+        registryUp = meter(Self.name("registry_up", help: "1 when the last registry operation succeeded."))
+        ready = meter(Self.name("ready", help: "1 when the node is ready (lease, device, subnet file)."))
+        let duration = Self.name("reconcile_duration", unit: "seconds", help: "Time to bring the dataplane in line with the registry.")
+        reconcileDuration = CoreMetrics.Timer(
+            label: duration.name, dimensions: [],
+            handler: registry.makeDurationHistogram(descriptor: duration, buckets: Self.reconcileBuckets), factory: factory)
+        reconcileTotal = counter(Self.name("reconcile", unit: "total", help: "Reconcile passes (registry events and resync ticks)."))
+        entriesChanged = counter(Self.name("reconcile_entries_changed", unit: "total",
+                                           help: "Routes, neighbours and FDB entries added or removed."))
+        for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready] { m.set(0) }
+        for kind in Self.errorKinds { _ = errorCounter(kind) }
     }
 
-    static let bucketBounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
-    let values = Mutex(Values())
+    /// `swiftcni_<name>[_<unit>]`.
+    static func name(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "swiftcni", metricName: name, unitName: unit, helpText: help)
+    }
 
-    public init() {}
+    func recordReconcile(duration: Duration, changed: Int) {
+        reconcileDuration.record(duration: duration)
+        reconcileTotal.increment()
+        entriesChanged.increment(by: changed)
+    }
 
-    func update(_ body: (inout Values) -> Void) { values.withLock { body(&$0) } }
+    func recordPeers(programmed: Int, unreachable: Int) {
+        peersProgrammed.set(programmed)
+        peersUnreachableByState.set(unreachable)
+        peersUnreachable.set(unreachable)
+    }
 
-    func recordReconcile(seconds: Double, changed: Int) {
-        update { v in
-            v.reconcileTotal += 1
-            v.reconcileSum += seconds
-            v.lastReconcileSeconds = seconds
-            v.entriesChanged += changed
-            for (i, bound) in Self.bucketBounds.enumerated() where seconds <= bound { v.reconcileBuckets[i] += 1 }
+    /// Whole seconds, as before (the lease's expiry is a Unix time).
+    func recordLeaseExpiry(_ unixSeconds: Double) { leaseExpiry.set(unixSeconds.rounded(.down)) }
+
+    func recordReady(_ isReady: Bool) { ready.set(isReady ? 1 : 0) }
+
+    func recordRegistryUp(_ up: Bool) { registryUp.set(up ? 1 : 0) }
+
+    func recordError(_ kind: String) { errorCounter(kind).increment() }
+
+    private func errorCounter(_ kind: String) -> CoreMetrics.Counter {
+        errors.withLock { counters in
+            if let c = counters[kind] { return c }
+            let labels = [("kind", kind)]
+            let name = Self.name("errors", unit: "total", help: "Errors by kind.")
+            let c = CoreMetrics.Counter(label: name.name, dimensions: labels,
+                                        handler: registry.makeCounter(descriptor: name, labels: labels), factory: factory)
+            counters[kind] = c
+            return c
         }
     }
-
-    func recordError(_ kind: String) { update { $0.errors[kind, default: 0] += 1 } }
 
     /// The Prometheus text exposition format (version 0.0.4).
-    func render() -> String {
-        let v = values.withLock { $0 }
-        var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, String)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (labels, value) in samples { out += "\(name)\(labels) \(value)\n" }
-        }
-        metric("swiftcni_peers", "gauge", "Peer nodes by dataplane state.",
-               [("{state=\"programmed\"}", "\(v.peersProgrammed)"), ("{state=\"unreachable\"}", "\(v.peersUnreachable)")])
-        metric("swiftcni_peers_unreachable", "gauge", "Peers not programmed because they are not on-link (host-gw).",
-               [("", "\(v.peersUnreachable)")])
-        metric("swiftcni_lease_expiry_seconds", "gauge", "Unix time at which this node's subnet lease expires.",
-               [("", "\(v.leaseExpiry)")])
-        metric("swiftcni_registry_up", "gauge", "1 when the last registry operation succeeded.", [("", v.registryUp ? "1" : "0")])
-        metric("swiftcni_ready", "gauge", "1 when the node is ready (lease, device, subnet file).", [("", v.ready ? "1" : "0")])
-        var buckets: [(String, String)] = []
-        for (i, bound) in Self.bucketBounds.enumerated() {
-            buckets.append(("_bucket{le=\"\(bound)\"}", "\(v.reconcileBuckets[i])"))
-        }
-        buckets.append(("_bucket{le=\"+Inf\"}", "\(v.reconcileTotal)"))
-        buckets.append(("_sum", "\(v.reconcileSum)"))
-        buckets.append(("_count", "\(v.reconcileTotal)"))
-        metric("swiftcni_reconcile_duration_seconds", "histogram", "Time to bring the dataplane in line with the registry.", buckets)
-        metric("swiftcni_reconcile_total", "counter", "Reconcile passes (registry events and resync ticks).",
-               [("", "\(v.reconcileTotal)")])
-        metric("swiftcni_reconcile_entries_changed_total", "counter", "Routes, neighbours and FDB entries added or removed.",
-               [("", "\(v.entriesChanged)")])
-        metric("swiftcni_errors_total", "counter", "Errors by kind.",
-               v.errors.keys.sorted().map { ("{kind=\"\($0)\"}", "\(v.errors[$0]!)") })
-        return out
-    }
+    func exposition() -> [UInt8] { registry.emitToBuffer() }
 }

@@ -1,4 +1,5 @@
 import CNI
+import Logging
 import Dataplane
 import FlannelCNI
 import SubnetRegistry
@@ -19,11 +20,12 @@ struct AgentNode {
     /// Peers not programmed, with the reason, in subnet order (for /readyz and the log).
     var unreachable: [UnreachablePeer] = []
     var lastUnreachable: [String] = []
+    let logger: Logger
 
     /// Config → lease → device → masquerade → first reconcile → subnet.env, in that order so
     /// that subnet.env (what lets containers start) appears only on a working node. Any
     /// failure leaves no subnet.env behind and is retried by the caller.
-    static func setUp(context: AgentContext, options: AgentOptions, metrics: AgentMetrics) throws -> AgentNode {
+    static func setUp(context: AgentContext, options: AgentOptions, metrics: AgentMetrics, logger: Logger) throws -> AgentNode {
         let config = try context.registry.networkConfig()
         guard let kind = BackendKind(rawValue: config.backend.type) else {
             throw AgentError("the network config in \(context.registry.location) asks for backend \"\(config.backend.type)\"; "
@@ -39,8 +41,8 @@ struct AgentNode {
         let previous = context.state.previousSubnet(subnetFile: options.subnetFile)
         let lease = try allocator.acquire(from: context.registry, previous: previous, ttl: options.leaseTTL)
         try context.state.recordLease(lease.subnet)
-        AgentLog.info("lease acquired", ["subnet": lease.subnet.description, "publicIP": lease.publicIP.description,
-                                         "reused": previous == lease.subnet ? "true" : "false"])
+        logger.info("lease acquired", metadata: ["subnet": "\(lease.subnet.description)", "publicIP": "\(lease.publicIP.description)",
+                                                "reused": "\(previous == lease.subnet)"])
 
         var dataplane: any Dataplane
         let mtu: Int
@@ -64,8 +66,9 @@ struct AgentNode {
             try NodeMasquerade().remove()
         }
         var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
-                             renewAt: registryNow() + Double(options.leaseTTL) / 2, peers: PeerSet(ownSubnet: lease.subnet))
-        metrics.update { $0.leaseExpiry = Int64(lease.expiration ?? 0) }
+                             renewAt: registryNow() + Double(options.leaseTTL) / 2, peers: PeerSet(ownSubnet: lease.subnet),
+                             logger: logger)
+        metrics.recordLeaseExpiry(lease.expiration ?? 0)
         try node.reconcile(registry: context.registry, metrics: metrics)
         try SubnetEnv(network: network, lease: lease.subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
         return node
@@ -104,26 +107,23 @@ struct AgentNode {
     private mutating func record(_ report: ReconcileReport, via: String, metrics: AgentMetrics) {
         let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
         let changed = report.added + report.removed + report.repaired
-        metrics.recordReconcile(seconds: seconds, changed: changed)
-        metrics.update { [programmed, unreachable] in
-            $0.peersProgrammed = programmed.count
-            $0.peersUnreachable = unreachable.count
-        }
+        metrics.recordReconcile(duration: report.duration, changed: changed)
+        metrics.recordPeers(programmed: programmed.count, unreachable: unreachable.count)
         if changed > 0 {
-            AgentLog.info("reconciled", ["peers": "\(programmed.count)", "added": "\(report.added)",
-                                         "removed": "\(report.removed)", "repaired": "\(report.repaired)",
-                                         "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)",
-                                         "via": via])
+            logger.info("reconciled", metadata: ["peers": "\(programmed.count)", "added": "\(report.added)",
+                                                "removed": "\(report.removed)", "repaired": "\(report.repaired)",
+                                                "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)",
+                                                "via": "\(via)"])
         }
         let descriptions = unreachableDescriptions
         if descriptions != lastUnreachable {
             let known = Set(lastUnreachable)
-            for u in descriptions where !known.contains(u) { AgentLog.warn("peer not programmed", ["peer": u]) }
+            for u in descriptions where !known.contains(u) { logger.warning("peer not programmed", metadata: ["peer": "\(u)"]) }
             lastUnreachable = descriptions
         }
         for failure in report.failures {
             metrics.recordError("dataplane")
-            AgentLog.error("dataplane entry failed", ["entry": failure.description])
+            logger.error("dataplane entry failed", metadata: ["entry": "\(failure.description)"])
         }
     }
 
@@ -134,8 +134,7 @@ struct AgentNode {
         try registry.renewLease(lease, ttl: ttl)
         lease.expiration = registryNow() + Double(ttl)
         renewAt = registryNow() + Double(ttl) / 2
-        let expiry = Int64(lease.expiration ?? 0)
-        metrics.update { $0.leaseExpiry = expiry }
-        AgentLog.debug("lease renewed", ["subnet": lease.subnet.description])
+        metrics.recordLeaseExpiry(lease.expiration ?? 0)
+        logger.debug("lease renewed", metadata: ["subnet": "\(lease.subnet.description)"])
     }
 }

@@ -1,109 +1,131 @@
-import Netlink
-import FlannelCNI
-import SubnetRegistry
-import Dataplane
-import CNI
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 import NetTypes
+import ServiceLifecycle
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A deliberately small HTTP/1.1 server for `/healthz`, `/readyz` and `/metrics`: one
-/// thread, one request per connection, bounded reads. It serves monitoring, not traffic.
-public final class HealthServer: @unchecked Sendable {
-    public struct Response: Sendable {
-        public var status: Int
-        public var contentType: String
-        public var body: String
+/// The monitoring endpoints (/healthz, /readyz, /metrics) over HTTP/1.1 on swift-nio: one
+/// event loop thread for every listening address, non-blocking throughout, so a probe is
+/// answered however many slow, idle or half-finished connections are open. It serves
+/// monitoring, not traffic: connections, request sizes and durations are all bounded.
+///
+/// Addresses are bound by `start`, before the agent programs anything, so an unusable
+/// `--listen` is a start-up error; as a Service it serves until graceful shutdown.
+final class HealthServer: Service, Sendable {
+    struct Limits: Sendable {
+        /// A connection with nothing received for this long is closed.
+        var idleTimeout: TimeAmount = .seconds(5)
+        /// A request must be complete this long after connecting.
+        var requestTimeout: TimeAmount = .seconds(10)
+        /// Bytes a connection may send (a request for these endpoints is a few hundred).
+        var maxRequestBytes = 8 * 1024
+        /// Open connections beyond this are closed at once, so a flood of clients cannot
+        /// take the file descriptors the agent needs for netlink and the registry.
+        var maxConnections = 64
     }
 
-    let fd: Int32
-    let handler: @Sendable (_ path: String) -> Response
-
-    /// Binds `host:port` (IPv4) right away so a bad `--listen` fails at start-up.
-    public init(listen: String, handler: @escaping @Sendable (_ path: String) -> Response) throws {
-        guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]),
-              case .v4(let addr)? = IPAddress(listen[..<colon].isEmpty ? "0.0.0.0" : listen[..<colon]) else {
-            throw AgentError("--listen \(listen): expected IPv4-ADDRESS:PORT")
-        }
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0 else { throw AgentError("--listen \(listen): socket: \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var sa = sockaddr_in()
-        sa.sin_family = sa_family_t(AF_INET)
-        sa.sin_port = port.bigEndian
-        sa.sin_addr.s_addr = addr.bigEndian
-        let rc = withUnsafePointer(to: &sa) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0, Glibc.listen(s, 16) == 0 else {
-            let e = errno
-            close(s)
-            throw AgentError("--listen \(listen): \(String(cString: strerror(e)))")
-        }
-        fd = s
-        self.handler = handler
+    /// A listening address and the flag it came from (for the operator's error message).
+    struct Listener: Sendable {
+        var flag: String
+        var address: String
     }
 
-    /// Serves on a detached thread until the process exits.
-    public func start() {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        pthread_create(&thread, nil, { raw in
-            let server = Unmanaged<HealthServer>.fromOpaque(raw!).takeRetainedValue()
-            server.serve()
-            return nil
-        }, context)
-        pthread_detach(thread)
+    let eventLoops: MultiThreadedEventLoopGroup
+    let channels: [any Channel]
+
+    private init(eventLoops: MultiThreadedEventLoopGroup, channels: [any Channel]) {
+        self.eventLoops = eventLoops
+        self.channels = channels
     }
 
-    func serve() {
-        while true {
-            let c = accept(fd, nil, nil)
-            if c < 0 { if errno == EINTR || errno == ECONNABORTED { continue }; return }
-            _ = fcntl(c, F_SETFD, FD_CLOEXEC)
-            handle(connection: c)
-            close(c)
+    /// The bound addresses (with the kernel-chosen port when port 0 was asked for).
+    var boundAddresses: [SocketAddress] { channels.compactMap(\.localAddress) }
+
+    /// Binds every listener (duplicates once) or none: the first failure closes what was
+    /// bound and is thrown with the flag and the system's reason.
+    static func start(listeners: [Listener], limits: Limits = Limits(),
+                      respond: @escaping @Sendable (_ path: String) -> HealthResponse) async throws -> HealthServer {
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let connections = ConnectionCount()
+        let bootstrap = ServerBootstrap(group: eventLoops)
+            .serverChannelOption(.backlog, value: 32)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                guard connections.admit(channel) <= limits.maxConnections else {
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(RequestSizeLimitHandler(limit: limits.maxRequestBytes))
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
+                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    try pipeline.addHandler(HealthRequestHandler(requestTimeout: limits.requestTimeout, respond: respond))
+                }
+            }
+        var channels: [any Channel] = []
+        var seen: Set<String> = []
+        do {
+            for listener in listeners where seen.insert(listener.address).inserted {
+                let (host, port) = try parse(listener)
+                do {
+                    channels.append(try await bootstrap.bind(host: host, port: port).get())
+                } catch {
+                    throw AgentError("\(listener.flag) \(listener.address): \(reason(error))")
+                }
+            }
+        } catch {
+            for channel in channels { try? await channel.close() }
+            try? await eventLoops.shutdownGracefully()
+            throw error
         }
+        return HealthServer(eventLoops: eventLoops, channels: channels)
     }
 
-    func handle(connection c: Int32) {
-        var timeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var request: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 2048)
-        while request.count < 8192 {
-            let n = buf.withUnsafeMutableBytes { recv(c, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            request += buf[0..<n]
-            if request.count >= 4, request.suffix(4) == [13, 10, 13, 10] { break }
-            if let text = String(validating: request, as: UTF8.self), text.contains("\r\n\r\n") { break }
+    /// Serves until graceful shutdown (or cancellation), then stops listening, lets the
+    /// connections close and stops the event loop thread.
+    func run() async throws {
+        try? await gracefulShutdown()
+        await stop()
+    }
+
+    func stop() async {
+        for channel in channels { try? await channel.close() }
+        try? await eventLoops.shutdownGracefully()
+    }
+
+    /// `ADDRESS:PORT`, `[IPV6]:PORT` or `:PORT` (all IPv4 addresses).
+    static func parse(_ listener: Listener) throws -> (host: String, port: Int) {
+        let text = listener.address
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
+            throw AgentError("\(listener.flag) \(text): expected ADDRESS:PORT")
         }
-        let line = String(decoding: request.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
-        let parts = line.split(separator: " ")
-        let response: Response
-        if parts.count >= 2, parts[0] == "GET" || parts[0] == "HEAD" {
-            let path = String(parts[1].split(separator: "?", maxSplits: 1).first ?? "/")
-            response = handler(path)
-        } else {
-            response = Response(status: 405, contentType: "text/plain", body: "only GET\n")
-        }
-        let reason = [200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"][response.status] ?? "Status"
-        let body = Array(response.body.utf8)
-        let head = "HTTP/1.1 \(response.status) \(reason)\r\nContent-Type: \(response.contentType)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        let bytes = Array(head.utf8) + (parts.first == "HEAD" ? [] : body)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { send(c, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            off += n
-        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        guard IPAddress(host) != nil else { throw AgentError("\(listener.flag) \(text): \(host) is not an IP address") }
+        return (host, Int(port))
+    }
+
+    /// The system's words for a failed bind ("Address already in use"), not NIO's call site.
+    static func reason(_ error: any Error) -> String {
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return "\(error)"
     }
 }
 
-/// An agent failure with a message meant for the operator's log.
-public struct AgentError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+/// Open connections, counted as they are accepted and as they close.
+final class ConnectionCount: Sendable {
+    private let open = Atomic<Int>(0)
+
+    /// Counts `channel` until it closes; returns the count including it.
+    func admit(_ channel: any Channel) -> Int {
+        let now = open.add(1, ordering: .relaxed).newValue
+        channel.closeFuture.whenComplete { [self] _ in open.subtract(1, ordering: .relaxed) }
+        return now
+    }
 }
