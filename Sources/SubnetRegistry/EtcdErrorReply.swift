@@ -15,6 +15,9 @@ enum EtcdErrorReply: Equatable {
     case permissionDenied
     /// `/v3/auth/authenticate` while auth is off: no token is needed.
     case authNotEnabled
+    /// With auth on, etcd's gateway refuses client certificates that carry a CommonName (it
+    /// cannot map the CN to a user as the gRPC API does): the certificate must have none.
+    case certificateHasCommonName
     /// Anything else, with etcd's text.
     case other(String)
 
@@ -28,6 +31,7 @@ enum EtcdErrorReply: Equatable {
         if text.contains("user name is empty") || text.contains("user name not found") { return .credentialsMissing }
         if text.contains("permission denied") { return .permissionDenied }
         if text.contains("authentication is not enabled") { return .authNotEnabled }
+        if text.contains("commonname of client sending a request against gateway") { return .certificateHasCommonName }
         if code == 16 { return .tokenRejected }
         return .other(message)
     }
@@ -51,16 +55,21 @@ enum EtcdErrorReply: Equatable {
         case .credentialsRejected:
             return RegistryError(.authentication, "etcd \(endpoint) refused user \(username ?? "-"): wrong "
                                  + "--etcd-username or --etcd-password (or the user does not exist: etcdctl user add)")
-        case .credentialsMissing:
+        case .credentialsMissing, .permissionDenied where username == nil:
+            // etcd 3.4 says "permission denied" to a request without a token.
             return RegistryError(.authentication, "etcd \(endpoint) has authentication enabled: give --etcd-username and "
                                  + "--etcd-password of a user whose role has readwrite on \(prefix)/")
         case .permissionDenied:
-            let who = username.map { "user \($0)" } ?? "this client"
-            return RegistryError(.permissionDenied, "etcd \(endpoint) \(path): permission denied for \(who) on \(prefix)/: "
-                                 + "grant \(username.map { "user \($0)'s" } ?? "the user's") role read/write on \(prefix)/ "
+            let user = username ?? "-"
+            return RegistryError(.permissionDenied, "etcd \(endpoint) \(path): permission denied for user \(user) on \(prefix)/: "
+                                 + "grant user \(user)'s role read/write on \(prefix)/ "
                                  + "(etcdctl role grant-permission --prefix=true <role> readwrite \(prefix)/)")
         case .authNotEnabled:
             return RegistryError(.badReply, "etcd \(endpoint) \(path): authentication is not enabled")
+        case .certificateHasCommonName:
+            return RegistryError(.authentication, "etcd \(endpoint) has authentication enabled and refuses client "
+                                 + "certificates with a CommonName on its JSON gateway: issue the certificate in "
+                                 + "--etcd-certfile without a CN (the user comes from --etcd-username)")
         case .other(let message):
             return RegistryError(.badReply, "etcd \(endpoint) \(path): \(message)")
         }
@@ -80,7 +89,7 @@ extension EtcdErrorReply {
     /// Refusals that a fresh token may cure or that need the operator's credentials.
     var concernsAuth: Bool {
         switch self {
-        case .tokenRejected, .credentialsMissing, .credentialsRejected, .permissionDenied: return true
+        case .tokenRejected, .credentialsMissing, .credentialsRejected, .permissionDenied, .certificateHasCommonName: return true
         case .authNotEnabled, .other: return false
         }
     }

@@ -19,7 +19,7 @@ enum EtcdTransportFailure {
             return tlsFailure(tls, endpoint: endpoint, settings: settings)
         }
         let connectionLost = requestSent
-            ? RegistryError(.io, "etcd \(endpoint): the connection broke before the reply (\(error))")
+            ? RegistryError(.io, "etcd \(endpoint) closed the connection without a reply (\(error))" + plainHint(endpoint))
             : RegistryError(.unreachable, "etcd \(endpoint) unreachable: \(error)" + plainHint(endpoint))
         switch error {
         case let e as HTTPClientError:
@@ -127,7 +127,7 @@ enum EtcdTransportFailure {
 
     /// For `http://` endpoints that drop the connection: the usual cause is a TLS listener.
     private static func plainHint(_ endpoint: EtcdEndpoint) -> String {
-        endpoint.isTLS ? "" : " (if etcd serves TLS there, use https://\(endpoint.authority))"
+        endpoint.isTLS ? "" : " (if etcd serves TLS there, use https://\(endpoint.authority) in --etcd-endpoints)"
     }
 
     /// Go's reply to plain HTTP on a TLS listener: "400 … Client sent an HTTP request to an HTTPS server."
