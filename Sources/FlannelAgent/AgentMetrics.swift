@@ -19,7 +19,7 @@ final class AgentMetrics: Sendable {
     ]
     /// Error kinds the agent records, listed up front so `swiftcni_errors_total` shows them
     /// at 0 before the first error (a rate needs a starting point).
-    static let errorKinds = ["setup", "registry", "dataplane"]
+    static let errorKinds = ["setup", "registry", "dataplane", "forward_rules"]
 
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
