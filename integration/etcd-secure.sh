@@ -78,8 +78,11 @@ EOF
         q openssl req -newkey rsa:2048 -nodes -keyout expired.key -out expired.csr -subj "/O=swift-cni nodes/CN=old"
         q openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in expired.csr -out expired.pem \
             -startdate 20200101000000Z -enddate 20200102000000Z -notext
+        q openssl req -newkey rsa:2048 -nodes -keyout server-old.key -out server-old.csr -subj "/O=etcd"
+        q openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key -in server-old.csr -out server-old.pem \
+            -startdate 20200101000000Z -enddate 20200102000000Z -notext -extfile server.ext
     ) || return 1
-    [ -s "$PKI/expired.pem" ] && [ -s "$PKI/server.pem" ]
+    [ -s "$PKI/expired.pem" ] && [ -s "$PKI/server.pem" ] && [ -s "$PKI/server-old.pem" ]
 }
 
 # ------------------------------------------------------------------ etcd over TLS
@@ -111,6 +114,21 @@ etcd_tls_start() {
     done
     log "etcd did not come up:"; tail -n 5 "$ETCD_DATA/etcd.log" >&2
     return 1
+}
+
+# etcd_expired_start: a second etcd in the same netns on port 2479 whose server
+# certificate expired in 2020 (ETCD_OLD_PID).
+ETCD_OLD_PID=""
+etcd_expired_start() {
+    ip netns exec "$ETCD_NS" etcd --name old --data-dir "$ETCD_DATA/old" \
+        --listen-client-urls "https://$ETCD_IP:2479" --advertise-client-urls "https://$ETCD_IP:2479" \
+        --cert-file "$PKI/server-old.pem" --key-file "$PKI/server-old.key" \
+        --trusted-ca-file "$PKI/ca.pem" --client-cert-auth \
+        --listen-peer-urls http://127.0.0.1:2480 --initial-advertise-peer-urls http://127.0.0.1:2480 \
+        --initial-cluster old=http://127.0.0.1:2480 --log-level warn \
+        >>"$ETCD_DATA/etcd-old.log" 2>&1 &
+    ETCD_OLD_PID=$!
+    BG_PIDS+=("$ETCD_OLD_PID")
 }
 
 # lib-cross's etcdctl_, with root's password once auth is on.
@@ -243,40 +261,39 @@ sc_etcd_restart() {
 }
 ctr() { echo "${CLP}n$1c$2"; }
 
-# The mistakes, one node each, all at once: k -> "label|flags|log regex|readyz regex"
+# The mistakes, one node each, all at once: k -> "label|endpoint (empty: etcd's https)|flags|regex
+# the log line and /readyz must match"
 declare -A MISTAKE=()
+MISTAKE_NODES="11 12 13 14 15 16 17 18 19 20 21"
 sc_mistakes() {
     cluster_begin "operator mistakes, then fixed on the etcd side"
     reg_put_config "$(net_config)"
     AGENT_ETCD_EP=$ETCD_TLS_EP
     local ca="--etcd-cafile $PKI/ca.pem" good="--etcd-certfile $PKI/client.pem --etcd-keyfile $PKI/client.key"
     local user="--etcd-username flannel --etcd-password $FLANNEL_PW"
-    MISTAKE[11]="unknown CA|--etcd-cafile $PKI/other-ca.pem $good $user|not signed by the CA in --etcd-cafile $PKI/other-ca.pem"
-    MISTAKE[12]="expired client certificate|$ca --etcd-certfile $PKI/expired.pem --etcd-keyfile $PKI/expired.key $user|client certificate in --etcd-certfile $PKI/expired.pem expired on 2020-01-02"
-    MISTAKE[13]="certificate and key do not match|$ca --etcd-certfile $PKI/client.pem --etcd-keyfile $PKI/stray.key $user|the key in --etcd-keyfile $PKI/stray.key does not match the certificate in --etcd-certfile $PKI/client.pem"
-    MISTAKE[14]="wrong password|$ca $good --etcd-username flannel --etcd-password nope|refused user flannel: wrong --etcd-username or --etcd-password"
-    MISTAKE[15]="no role on the prefix|$ca $good --etcd-username noperm --etcd-password nopermpw|permission denied for user noperm on $PREFIX_KEY/: grant user noperm's role read/write on $PREFIX_KEY/"
-    MISTAKE[16]="http:// given to the TLS server|$ca $good $user|use https://$ETCD_IP:2379 in --etcd-endpoints"
-    MISTAKE[17]="no credentials while auth is on|$ca $good|has authentication enabled: give --etcd-username and --etcd-password"
-    MISTAKE[18]="user not created yet|$ca $good --etcd-username late --etcd-password latepw|refused user late: wrong --etcd-username or --etcd-password"
-    MISTAKE[19]="no client certificate|$ca $user|requires a client certificate"
-    MISTAKE[20]="client certificate with a CommonName while auth is on|$ca --etcd-certfile $PKI/cn.pem --etcd-keyfile $PKI/cn.key $user|refuses client certificates with a CommonName"
-    local k label flags re
-    for k in 11 12 13 14 15 16 17 18 19 20; do
+    MISTAKE[11]="unknown CA||--etcd-cafile $PKI/other-ca.pem $good $user|not signed by the CA in --etcd-cafile $PKI/other-ca.pem"
+    MISTAKE[12]="expired client certificate||$ca --etcd-certfile $PKI/expired.pem --etcd-keyfile $PKI/expired.key $user|client certificate in --etcd-certfile $PKI/expired.pem expired on 2020-01-02"
+    MISTAKE[13]="certificate and key do not match||$ca --etcd-certfile $PKI/client.pem --etcd-keyfile $PKI/stray.key $user|the key in --etcd-keyfile $PKI/stray.key does not match the certificate in --etcd-certfile $PKI/client.pem"
+    MISTAKE[14]="wrong password||$ca $good --etcd-username flannel --etcd-password nope|refused user flannel: wrong --etcd-username or --etcd-password"
+    MISTAKE[15]="no role on the prefix||$ca $good --etcd-username noperm --etcd-password nopermpw|permission denied for user noperm on $PREFIX_KEY/: grant user noperm's role read/write on $PREFIX_KEY/"
+    MISTAKE[16]="http:// given to the TLS server|http://$ETCD_IP:2379|$ca $good $user|use https://$ETCD_IP:2379 in --etcd-endpoints"
+    MISTAKE[17]="no credentials while auth is on||$ca $good|has authentication enabled: give --etcd-username and --etcd-password"
+    MISTAKE[18]="user not created yet||$ca $good --etcd-username late --etcd-password latepw|refused user late: wrong --etcd-username or --etcd-password"
+    MISTAKE[19]="no client certificate||$ca $user|requires a client certificate"
+    MISTAKE[21]="server certificate expired|https://$ETCD_IP:2479|$ca $good $user|the server certificate \\(etcd's --cert-file\\) expired on 2020-01-02"
+    MISTAKE[20]="client certificate with a CommonName while auth is on||$ca --etcd-certfile $PKI/cn.pem --etcd-keyfile $PKI/cn.key $user|refuses client certificates with a CommonName"
+    local k label ep flags re
+    etcd_expired_start
+    for k in $MISTAKE_NODES; do
         node_new "$k" || return
-        IFS='|' read -r label flags re <<<"${MISTAKE[$k]}"
-        if [ "$k" = 16 ]; then
-            # shellcheck disable=SC2086
-            AGENT_ETCD_EP="http://$ETCD_IP:2379" agent_start "$k" $flags
-        else
-            # shellcheck disable=SC2086
-            agent_start "$k" $flags
-        fi
+        IFS='|' read -r label ep flags re <<<"${MISTAKE[$k]}"
+        # shellcheck disable=SC2086
+        AGENT_ETCD_EP="${ep:-$ETCD_TLS_EP}" agent_start "$k" $flags
     done
     sleep 3
     local np
-    for k in 11 12 13 14 15 16 17 18 19 20; do
-        IFS='|' read -r label flags re <<<"${MISTAKE[$k]}"
+    for k in $MISTAKE_NODES; do
+        IFS='|' read -r label ep flags re <<<"${MISTAKE[$k]}"
         assert_log "$k" "$label: log says why (/$re/)" "$re"
         local code
         code=$(readyz "$k")
@@ -294,13 +311,14 @@ sc_mistakes() {
     etcdctl_ user grant-role noperm flannel-rw >/dev/null || fail "grant-role noperm (test setup)"
     etcdctl_ user add late:latepw >/dev/null && etcdctl_ user grant-role late flannel-rw >/dev/null || fail "user add late (test setup)"
     for k in 15 18; do
-        IFS='|' read -r label flags re <<<"${MISTAKE[$k]}"
+        IFS='|' read -r label ep flags re <<<"${MISTAKE[$k]}"
         if wait_for 8000 sh -c "[ -s '${NODE_DIR[$k]}/subnet.env' ] && [ \"\$(ip netns exec '${NODE_NS[$k]}' curl -s -m 1 -o /dev/null -w '%{http_code}' http://127.0.0.1:$AGENT_PORT/readyz)\" = 200 ]"; then
             pass "$label, fixed: ready ${WAITED_MS} ms later without a restart"
         else
             fail "$label, fixed: ready within 8 s without a restart" "$(agent_log_tail "$k")"
         fi
     done
+    stop_pid "$ETCD_OLD_PID" TERM 5
     cluster_end
 }
 

@@ -55,8 +55,10 @@ enum EtcdErrorReply: Equatable {
         case .credentialsRejected:
             return RegistryError(.authentication, "etcd \(endpoint) refused user \(username ?? "-"): wrong "
                                  + "--etcd-username or --etcd-password (or the user does not exist: etcdctl user add)")
-        case .credentialsMissing, .permissionDenied where username == nil:
+        case .permissionDenied where username == nil:
             // etcd 3.4 says "permission denied" to a request without a token.
+            return EtcdErrorReply.credentialsMissing.registryError(endpoint: endpoint, path: path, username: nil, prefix: prefix)
+        case .credentialsMissing:
             return RegistryError(.authentication, "etcd \(endpoint) has authentication enabled: give --etcd-username and "
                                  + "--etcd-password of a user whose role has readwrite on \(prefix)/")
         case .permissionDenied:

@@ -81,6 +81,11 @@ extension EtcdRegistry {
         // AHC ends the request at its deadline; the margin only guards against a lost callback.
         let reply = body.whole(deadline: monotonicNow() + requestTimeout + 1)
         if let failure = reply.failure {
+            if EtcdTransportFailure.tlsReason(failure) == .serverCertificateUntrusted,
+               let certificate = client.serverCertificate(endpoint),
+               let problem = EtcdTLSSetup.validityProblem(certificate, now: registryNow()) {
+                throw EtcdTransportFailure.serverCertificateOutOfDate(endpoint, problem: problem)
+            }
             throw EtcdTransportFailure.classify(failure, endpoint: endpoint, requestSent: reply.requestSent, settings: settings)
         }
         guard reply.ended, let status = reply.status else {

@@ -11,6 +11,8 @@ import NIOSSL
 final class EtcdTransport {
     private let group: MultiThreadedEventLoopGroup
     private let client: HTTPClient
+    private let tls: TLSConfiguration?
+    private let connectTimeout: Double
 
     /// - Parameters:
     ///   - tls: for `https://` endpoints (nil: none of them is TLS).
@@ -19,6 +21,8 @@ final class EtcdTransport {
     ///     another endpoint.
     init(tls: TLSConfiguration?, connectTimeout: Double) {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.tls = tls
+        self.connectTimeout = connectTimeout
         var pool = HTTPClient.Configuration.ConnectionPool()
         pool.retryConnectionEstablishment = false
         var configuration = HTTPClient.Configuration(
@@ -51,5 +55,11 @@ final class EtcdTransport {
         let deadline = timeout.map { NIODeadline.now() + .nanoseconds(Int64($0 * 1e9)) }
         let task = client.execute(request: request, delegate: body, deadline: deadline)
         return (task, body)
+    }
+
+    /// etcd's certificate, fetched without verification (see `EtcdServerCertificateProbe`).
+    func serverCertificate(_ endpoint: EtcdEndpoint) -> NIOSSLCertificate? {
+        guard let tls, endpoint.isTLS else { return nil }
+        return EtcdServerCertificateProbe.fetch(endpoint, tls: tls, group: group, timeout: connectTimeout)
     }
 }

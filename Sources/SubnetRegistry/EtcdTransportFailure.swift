@@ -39,7 +39,8 @@ enum EtcdTransportFailure {
         case let e as IOError:
             let reason = String(cString: strerror(e.errnoCode))
             return requestSent ? RegistryError(.io, "etcd \(endpoint): \(reason) after the request was sent")
-                               : RegistryError(.unreachable, "etcd \(endpoint) unreachable: \(reason)" + plainHint(endpoint))
+                               : RegistryError(.unreachable, "etcd \(endpoint) unreachable: \(reason)"
+                                               + (e.errnoCode == ECONNRESET ? plainHint(endpoint) : ""))
         case let e as NIOConnectionError:
             let reasons = e.connectionErrors.map { single -> String in
                 if let io = single.error as? IOError { return String(cString: strerror(io.errnoCode)) }
@@ -98,7 +99,7 @@ enum EtcdTransportFailure {
         case .serverCertificateUntrusted:
             if let caFile = settings.caFile {
                 return RegistryError(.tls, "etcd \(endpoint): the server certificate is not signed by the CA in "
-                                     + "--etcd-cafile \(caFile) (or it is expired or not yet valid): give the CA that issued etcd's --cert-file")
+                                     + "--etcd-cafile \(caFile): give the CA that issued etcd's --cert-file")
             }
             return RegistryError(.tls, "etcd \(endpoint): the server certificate is not trusted by the system's CAs: "
                                  + "give the CA that issued it with --etcd-cafile")
@@ -123,6 +124,11 @@ enum EtcdTransportFailure {
         case .other(let text):
             return RegistryError(.tls, "etcd \(endpoint): TLS failed: \(text)")
         }
+    }
+
+    /// The server's certificate verified badly because of its dates, not its issuer.
+    static func serverCertificateOutOfDate(_ endpoint: EtcdEndpoint, problem: String) -> RegistryError {
+        RegistryError(.tls, "etcd \(endpoint): the server certificate (etcd's --cert-file) \(problem)")
     }
 
     /// For `http://` endpoints that drop the connection: the usual cause is a TLS listener.

@@ -8,8 +8,9 @@ import NetTypes
 /// (`DirectoryRegistry`) or etcd (`EtcdRegistry`), both with flannel's layout.
 ///
 /// Implementations are used by one agent thread at a time (they are not `Sendable`); an
-/// agent that wants a second thread opens a second instance. Errors are `PluginError`s whose
-/// message names the registry and what failed.
+/// agent that wants a second thread opens a second instance. Errors name the registry and
+/// what failed: `RegistryError`s (by kind, with the fix in the message) for etcd, and
+/// `PluginError`s for files and config validation.
 public protocol Registry: AnyObject {
     /// Where the registry lives, for logs ("directory /var/lib/...", "etcd http://...").
     var location: String { get }
