@@ -1,0 +1,70 @@
+/// A native nftables base chain on the forward hook, as `nft list chains` prints it.
+struct NftForwardChain: Hashable, Sendable, CustomStringConvertible {
+    /// "ip", "inet", "ip6", … (only ip and inet see IPv4 traffic).
+    let family: String
+    /// Table and chain names as nft prints them (quoted when nft quotes them), so they can be
+    /// written back into an `nft -f` script unchanged.
+    let table: String
+    let chain: String
+    let policyDrops: Bool
+
+    /// Whether IPv4 forwarded traffic passes through it.
+    var seesIPv4: Bool { family == "ip" || family == "inet" }
+
+    /// iptables-nft's own chain: written through iptables only, never by nft.
+    var isIptablesFilterForward: Bool { family == "ip" && table == "filter" && chain == "FORWARD" }
+
+    /// The names unquoted, as separate `nft list chain` arguments take them.
+    var listArguments: [String] { [family, Self.unquoted(table), Self.unquoted(chain)] }
+
+    var description: String { "\(family) \(table) \(chain)" }
+
+    static func unquoted(_ name: String) -> String {
+        name.count >= 2 && name.hasPrefix("\"") && name.hasSuffix("\"") ? String(name.dropFirst().dropLast()) : name
+    }
+
+    /// The forward-hook base chains in `nft list chains` output; other hooks and regular
+    /// chains (no `type … hook` line) are skipped.
+    static func parsing(chains text: String) -> [NftForwardChain] {
+        var found: [NftForwardChain] = []
+        var family = "", table = "", chain = ""
+        for raw in text.split(separator: "\n") {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            let tokens = line.split(separator: " ")
+            if tokens.count >= 3, tokens[0] == "table" {
+                family = String(tokens[1])
+                table = String(tokens[2])
+            } else if tokens.count >= 2, tokens[0] == "chain" {
+                chain = String(tokens[1])
+            } else if tokens.first == "type", let hook = tokens.firstIndex(of: "hook"), hook + 1 < tokens.count,
+                      tokens[hook + 1] == "forward" {
+                let drops = line.contains("policy drop;")
+                found.append(NftForwardChain(family: family, table: table, chain: chain, policyDrops: drops))
+            }
+        }
+        return found
+    }
+}
+
+/// A rule carrying our comment in a native chain, from `nft -a list chain`: its handle (what
+/// `delete rule` takes) and the rule it spells (nil: ours by comment but not a form we write,
+/// so it goes).
+struct NftOwnedRule: Equatable, Sendable {
+    let handle: Int
+    let rule: ForwardRule?
+
+    /// Our rules in `nft -a list chain` output, in chain order.
+    static func parsing(chain text: String) -> [NftOwnedRule] {
+        let marker = " comment \"\(ForwardRule.nftComment)\""
+        var found: [NftOwnedRule] = []
+        for raw in text.split(separator: "\n") {
+            let line = raw.drop { $0 == " " || $0 == "\t" }
+            guard let comment = line.firstRange(of: marker), let handleMark = line.firstRange(of: "# handle "),
+                  let handle = Int(line[handleMark.upperBound...].prefix { $0.isNumber }) else { continue }
+            // Only the comment itself may sit between the statement and the handle.
+            guard line[comment.upperBound..<handleMark.lowerBound].allSatisfy({ $0 == " " }) else { continue }
+            found.append(NftOwnedRule(handle: handle, rule: ForwardRule.parsingNftStatement(line[..<comment.lowerBound])))
+        }
+        return found
+    }
+}
