@@ -15,7 +15,8 @@ struct EtcdRegistryTests {
             #expect {
                 _ = try registry.networkConfig()
             } throws: { error in
-                (error as? PluginError)?.message.contains("/coreos.com/network/config not found") == true
+                (error as? RegistryError)?.kind == .notFound
+                    && (error as? RegistryError)?.message.contains("/coreos.com/network/config not found") == true
             }
             try registry.storeNetworkConfig(registryVXLANConfig)
             #expect(try registry.networkConfig().subnetMax == IPAddress("10.244.255.0"))
@@ -35,7 +36,7 @@ struct EtcdRegistryTests {
             try registry.renewLease(mine, ttl: 60)  // keepalive: same etcd lease
             let afterKeepAlive = try registry.call("/v3/kv/range", ["key": .string(EtcdJSON.base64("/coreos.com/network/subnets/10.244.1.0-24"))])
             #expect(EtcdKeyValue(afterKeepAlive["kvs"]?.arrayValue?.first)?.lease == kv.lease)
-            #expect(throws: PluginError.self) { try registry.renewLease(theirs, ttl: 60) }
+            #expect(throws: RegistryError.self) { try registry.renewLease(theirs, ttl: 60) }
 
             var moved = mine
             moved.backendData = SubnetLease.vxlanBackendData(vni: 1, vtepMAC: MACAddress("aa:bb:cc:dd:ee:99")!)
@@ -77,7 +78,7 @@ struct EtcdRegistryTests {
             #expect {
                 _ = try dead.leases()
             } throws: { error in
-                (error as? PluginError)?.message
+                (error as? RegistryError)?.kind == .unreachable && (error as? RegistryError)?.message
                     == "etcd http://127.0.0.1:1 unreachable: Connection refused; etcd http://127.0.0.2:1 unreachable: Connection refused"
             }
             let mixed = try EtcdRegistry(endpoints: ["http://127.0.0.1:1", EtcdFixture.clientURL])
@@ -105,7 +106,8 @@ struct EtcdRegistryTests {
             #expect {
                 _ = try registry.leases()
             } throws: { error in
-                (error as? PluginError)?.message.contains("http://127.0.0.1:2379 timed out") == true
+                (error as? RegistryError)?.kind == .timeout
+                    && (error as? RegistryError)?.message.contains("http://127.0.0.1:2379") == true
             }
             #expect(monotonicNow() - started < 5)
         }
@@ -114,16 +116,17 @@ struct EtcdRegistryTests {
 
 @Suite struct EtcdEndpointTests {
     @Test func parsesEndpoints() throws {
-        #expect(HTTPEndpoint(url: "http://10.0.0.1:2379")?.description == "http://10.0.0.1:2379")
-        #expect(HTTPEndpoint(url: "http://10.0.0.1", defaultPort: 2379)?.port == 2379)
-        let v6 = try #require(HTTPEndpoint(url: "http://[fd00::1]:2379/"))
+        #expect(EtcdEndpoint(url: "http://10.0.0.1:2379")?.description == "http://10.0.0.1:2379")
+        #expect(EtcdEndpoint(url: "http://10.0.0.1")?.port == 2379)
+        #expect(EtcdEndpoint(url: "https://10.0.0.1:2379")?.isTLS == true)
+        let v6 = try #require(EtcdEndpoint(url: "http://[fd00::1]:2379/"))
         #expect(v6.host == "fd00::1" && v6.port == 2379 && v6.description == "http://[fd00::1]:2379")
-        for bad in ["https://10.0.0.1:2379", "10.0.0.1:2379", "http://", "http://[fd00::1", "http://h:0",
-                    "http://h:99999", "http://h:1/v3", "http://[fd00::1]x"] {
-            #expect(HTTPEndpoint(url: bad) == nil, "\(bad)")
+        for bad in ["10.0.0.1:2379", "http://", "http://[fd00::1", "http://h:0",
+                    "http://h:99999", "http://h:1/v3", "http://[fd00::1]x", "ftp://h:1"] {
+            #expect(EtcdEndpoint(url: bad) == nil, "\(bad)")
         }
-        #expect(throws: PluginError.self) { _ = try EtcdRegistry(endpoints: ["etcd:2379"]) }
-        #expect(throws: PluginError.self) { _ = try EtcdRegistry(endpoints: []) }
+        #expect(throws: RegistryError.self) { _ = try EtcdRegistry(endpoints: ["etcd:2379"]) }
+        #expect(throws: RegistryError.self) { _ = try EtcdRegistry(endpoints: []) }
     }
 
     @Test func gatewayEncodings() {

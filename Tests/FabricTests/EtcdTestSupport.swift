@@ -48,10 +48,11 @@ enum EtcdFixture {
 
     /// Polls the gateway until it answers (etcd takes a second or two to elect itself).
     static func waitUntilReady(log: String) throws {
-        let client = HTTP1Client(endpoint: HTTPEndpoint(url: clientURL)!, connectTimeout: 1, requestTimeout: 2)
+        let client = try EtcdRegistry(endpoints: [clientURL])
+        client.requestTimeout = 2
         let deadline = monotonicNow() + 30
         while monotonicNow() < deadline {
-            if let r = try? client.post("/v3/kv/range", json: #"{"key":"eA=="}"#), r.status == 200 { return }
+            if (try? client.call("/v3/kv/range", ["key": .string("eA==")])) != nil { return }
             usleep(100_000)
         }
         let text = (try? RegistryFiles.readIfPresent(log)).flatMap { $0 }.map { String(decoding: $0.suffix(2000), as: UTF8.self) }
