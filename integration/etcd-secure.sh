@@ -10,10 +10,13 @@
 #
 # Scenarios:
 #   (a) certs      three nodes over https with client certificates, full ping matrix
-#   (b) auth       three nodes over https + username/password (a short token TTL)
-#   (c) mistakes   unknown CA, expired client certificate, cert/key mismatch, wrong
-#                  password, no role on the prefix, no credentials, http:// to TLS:
-#                  each says why (log line, /readyz 503) and programs nothing
+#   (b) auth       three nodes over https + username/password (a short token TTL),
+#                  the first of two endpoints down (fail-over)
+#   (c) mistakes   unknown CA, expired server or client certificate, cert/key
+#                  mismatch, no client certificate, a client certificate with a CN
+#                  under auth, wrong password, unknown user, no role on the prefix,
+#                  no credentials, http:// to TLS: each says why (log line, /readyz
+#                  503) and programs nothing
 #   (d) recovery   the same agents, still running, become ready once the mistake is
 #                  fixed on the etcd side (user created, role granted), and after
 #                  etcd is stopped and started again
@@ -210,10 +213,11 @@ sc_certs() {
 }
 
 sc_auth() {
-    cluster_begin "three nodes over https, client certificates + username/password"
+    cluster_begin "three nodes over https, client certificates + username/password, first endpoint down"
     reg_put_config "$(net_config)"
     tls_flags
-    AGENT_ETCD_EP=$ETCD_TLS_EP
+    # nothing listens on 2479 any more: every request fails over to the second endpoint
+    AGENT_ETCD_EP="https://$ETCD_IP:2479,$ETCD_TLS_EP"
     local t0=$SECONDS k
     if three_nodes_with_containers auth "${CERT_FLAGS[@]}" --etcd-username flannel --etcd-password "$FLANNEL_PW"; then
         reach_matrix
