@@ -30,7 +30,7 @@ struct NftForwardChain: Hashable, Sendable, CustomStringConvertible {
         var family = "", table = "", chain = ""
         for raw in text.split(separator: "\n") {
             let line = raw.drop { $0 == " " || $0 == "\t" }
-            let tokens = line.split(separator: " ")
+            let tokens = words(line)
             if tokens.count >= 3, tokens[0] == "table" {
                 family = String(tokens[1])
                 table = String(tokens[2])
@@ -43,6 +43,24 @@ struct NftForwardChain: Hashable, Sendable, CustomStringConvertible {
             }
         }
         return found
+    }
+
+    /// `line` split at spaces, except inside double quotes ("my fw" is one name).
+    static func words(_ line: Substring) -> [Substring] {
+        var words: [Substring] = []
+        var start: Substring.Index?
+        var quoted = false
+        for index in line.indices {
+            let c = line[index]
+            if c == "\"" { quoted.toggle() }
+            if c == " " && !quoted {
+                if let s = start { words.append(line[s..<index]); start = nil }
+            } else if start == nil {
+                start = index
+            }
+        }
+        if let s = start { words.append(line[s...]) }
+        return words
     }
 }
 
