@@ -38,8 +38,9 @@ struct ForwardRule: Hashable, Sendable, CustomStringConvertible {
     /// The rule `iptables-save` line `line` spells, or nil when it is not exactly our form
     /// (another rule, or flanneld's newer `-j FLANNEL-FWD` jump with the same comment).
     static func parsingIptablesSave(_ line: Substring) -> ForwardRule? {
-        let tokens = line.split(separator: " ")
-        guard tokens.count == 10, tokens[0] == "-A", tokens[1] == "FORWARD", tokens[2] == "-s" || tokens[2] == "-d" else {
+        // Tokens up to the network only: the quoted comment holds a space.
+        let tokens = line.split(separator: " ", maxSplits: 4)
+        guard tokens.count == 5, tokens[0] == "-A", tokens[1] == "FORWARD", tokens[2] == "-s" || tokens[2] == "-d" else {
             return nil
         }
         let rule = ForwardRule(direction: tokens[2] == "-s" ? .from : .to, network: String(tokens[3]))
