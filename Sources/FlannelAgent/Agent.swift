@@ -107,6 +107,7 @@ public final class Agent: Sendable {
         var lastResync = 0.0
         while !stop.isRaised {
             let now = monotonicSeconds()
+            node.keepForwardRules(metrics: metrics)  // outside the do: registry trouble must not skip it
             do {
                 if pending || now - lastResync >= options.resyncInterval {
                     try node.reconcile(registry: context.registry, metrics: metrics)

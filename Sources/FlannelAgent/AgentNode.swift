@@ -21,6 +21,8 @@ struct AgentNode {
     var unreachable: [UnreachablePeer] = []
     var lastUnreachable: [String] = []
     let logger: Logger
+    /// `--iptables-forward-rules`: checked at set-up and every `--iptables-resync` seconds.
+    var forwardRules: ForwardRulesKeeper?
 
     /// Config → lease → device → masquerade → first reconcile → subnet.env, in that order so
     /// that subnet.env (what lets containers start) appears only on a working node. Any
@@ -68,6 +70,9 @@ struct AgentNode {
         var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
                              renewAt: registryNow() + Double(options.leaseTTL) / 2, peers: PeerSet(ownSubnet: lease.subnet),
                              logger: logger)
+        node.forwardRules = ForwardRulesKeeper(clusterNetwork: network, enabled: options.forwardRules,
+                                               interval: options.forwardRulesResync)
+        node.keepForwardRules(metrics: metrics)
         metrics.recordLeaseExpiry(lease.expiration ?? 0)
         try node.reconcile(registry: context.registry, metrics: metrics)
         try SubnetEnv(network: network, lease: lease.subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
@@ -98,6 +103,17 @@ struct AgentNode {
         unreachable.sort { $0.peer.subnet.address < $1.peer.subnet.address }
         record(report, via: "events", metrics: metrics)
         return report.failures.isEmpty
+    }
+
+    /// Forward rules when due (ForwardRulesKeeper): changes logged; failures logged and
+    /// counted, never fatal (the next check retries).
+    mutating func keepForwardRules(metrics: AgentMetrics) {
+        guard let outcome = forwardRules?.syncIfDue(now: monotonicSeconds()) else { return }
+        for change in outcome.changes { logger.info("forward rules", metadata: ["change": "\(change)"]) }
+        for error in outcome.errors {
+            metrics.recordError("forward_rules")
+            logger.warning("forward rules", metadata: ["error": "\(error)"])
+        }
     }
 
     /// The unreachable peers in words, for /readyz.
