@@ -115,7 +115,7 @@ public final class Agent: Sendable {
                     pending = false
                 }
                 readiness.withLock { [unreachable = node.unreachableDescriptions] in $0.unreachable = unreachable }
-                try node.renewIfDue(registry: context.registry, ttl: options.leaseTTL, metrics: metrics)
+                try node.renewIfDue(registry: context.registry, ttl: options.leaseTTL, margin: options.renewMargin, metrics: metrics)
                 markReady(node)
                 backoff.reset()
                 let untilResync = max(0.05, options.resyncInterval - (monotonicSeconds() - lastResync))

@@ -68,7 +68,7 @@ struct AgentNode {
             try NodeMasquerade().remove()
         }
         var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
-                             renewAt: registryNow() + Double(options.leaseTTL) / 2, peers: PeerSet(ownSubnet: lease.subnet),
+                             renewAt: Self.renewalTime(expiry: registryNow() + Double(options.leaseTTL), ttl: options.leaseTTL, margin: options.renewMargin), peers: PeerSet(ownSubnet: lease.subnet),
                              logger: logger)
         node.forwardRules = ForwardRulesKeeper(clusterNetwork: network, enabled: options.forwardRules,
                                                interval: options.forwardRulesResync)
@@ -143,14 +143,22 @@ struct AgentNode {
         }
     }
 
-    /// Renews the lease once half its TTL has passed (flannel renews an hour before expiry
-    /// of 24 h; half the TTL also works for the short TTLs tests use).
-    mutating func renewIfDue(registry: any Registry, ttl: Int, metrics: AgentMetrics) throws {
+    /// When to renew a lease that expires at `expiry`: `--subnet-lease-renew-margin` before it,
+    /// as flanneld does (an hour before the 24 h expiry by default). A margin of half the TTL
+    /// or more (a short `--lease-ttl`) renews at half the TTL instead of continuously.
+    static func renewalTime(expiry: Double, ttl: Int, margin: Int) -> Double {
+        expiry - Double(min(margin, ttl / 2))
+    }
+
+    /// Renews the lease once its renewal time has come. A failed renewal throws and leaves
+    /// `renewAt` as it was, so the loop retries it after its backoff, long before expiry.
+    mutating func renewIfDue(registry: any Registry, ttl: Int, margin: Int, metrics: AgentMetrics) throws {
         guard registryNow() >= renewAt else { return }
         try registry.renewLease(lease, ttl: ttl)
-        lease.expiration = registryNow() + Double(ttl)
-        renewAt = registryNow() + Double(ttl) / 2
-        metrics.recordLeaseExpiry(lease.expiration ?? 0)
+        let expiry = registryNow() + Double(ttl)
+        lease.expiration = expiry
+        renewAt = Self.renewalTime(expiry: expiry, ttl: ttl, margin: margin)
+        metrics.recordLeaseExpiry(expiry)
         logger.debug("lease renewed", metadata: ["subnet": "\(lease.subnet.description)"])
     }
 }

@@ -189,7 +189,7 @@ public struct FlanneldCommand: ParsableCommand {
         o.forwardRulesResync = Double(iptablesResync)
         o.stateDir = stateDir
         o.listen = listen == "off" ? nil : listen
-        guard leaseTtl >= 10 else { throw UsageError("--lease-ttl \(leaseTtl): at least 10 seconds") }
+        guard leaseTtl >= 2 else { throw UsageError("--lease-ttl \(leaseTtl): at least 2 seconds") }
         o.leaseTTL = leaseTtl
         guard resyncInterval > 0 else { throw UsageError("--resync-interval \(resyncInterval): must be positive") }
         o.resyncInterval = resyncInterval
