@@ -15,7 +15,8 @@ import Testing
             guard name.first != ".", let file = fopen("/proc/self/task/\(name)/comm", "r") else { continue }
             defer { fclose(file) }
             var line = [CChar](repeating: 0, count: 64)
-            if fgets(&line, 64, file) != nil, String(cString: line).hasPrefix("NIO-ELT") { count += 1 }
+            if fgets(&line, 64, file) != nil,
+               String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).hasPrefix("NIO-ELT") { count += 1 }
         }
         return count
     }
