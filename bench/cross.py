@@ -443,7 +443,7 @@ class Node:
             time.sleep(2)
         self.logf = open(self.log_path, "a")
         self.agent = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, exe, "agent", *self.registry.flags(), "--iface", "eth0",
+            ["ip", "netns", "exec", self.ns, exe, *self.registry.flags(), "--iface", "eth0", "--ip-masq",
              "--subnet-file", self.subnet_file, "--state-dir", os.path.join(self.dir, "state"),
              "--listen", "127.0.0.1:9102"], stdout=self.logf, stderr=self.logf)
         PROCS.append(self.agent)
@@ -464,6 +464,12 @@ class Node:
 
     def log_offset(self):
         return os.path.getsize(self.log_path)
+
+    def rss_kb(self):
+        for line in B.read(f"/proc/{self.agent.pid}/status").splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return None
 
     def reconciled_since(self, off):
         with open(self.log_path) as f:
@@ -625,6 +631,7 @@ def bulk_round(o, addr, peers):
         res["last_reconcile_start_after_write_ms"] = round(last["ts"] * 1000 - last["ms"] - done / 1e6, 1)
         res["last_reconcile_ms"] = last["ms"]
     res["count"] = kernel_count(o.ns, o.backend, addr)
+    res["agent_rss_kb"] = o.rss_kb()  # `ip netns exec` execs the daemon: same pid
     # leave: all 1,000 at once
     off = o.log_offset()
     t1 = o.registry.delete_many([key_of(s) for s, _, _ in peers])
@@ -671,6 +678,7 @@ def bench_reconcile(obs, addr, R):
             "last_reconcile_ms": B.summary([r["last_reconcile_ms"] for r in rs if "last_reconcile_ms" in r]),
             "agent_ms": B.summary([r["agent_ms"] for r in rs]),
             "all_removed_ms": B.summary([r["all_removed_ms"] for r in rs]),
+            "agent_rss_kb": B.summary([r["agent_rss_kb"] for r in rs if r.get("agent_rss_kb")]),
             "write_ms": B.summary([r["write_ms"] for r in rs]),
             "rounds": rs,
         }

@@ -259,6 +259,10 @@ def render_cross(x, w, targets):
             f"{t} {_ms(v['all_removed_ms'])}" for t, v in r["ours"].items()) + ". Baseline parts: " + ", ".join(
             f"{be} ip {_med(v['ip_ms'], 1)}" + (f" + bridge {_med(v['bridge_ms'], 1)}" if v.get("bridge_ms") else "")
             for be, v in r["baseline"].items()) + " ms.\n")
+        rss = [(t, v["agent_rss_kb"]) for t, v in r["ours"].items() if v.get("agent_rss_kb")]
+        if rss:
+            w(f"swift-flanneld resident memory (VmRSS) with {n:,} peers programmed, MiB median: " + ", ".join(
+                f"{t} {v['median'] / 1024:.1f}" for t, v in rss) + ".\n")
     d = x.get("dataplane")
     if d and "skipped" not in d:
         w("### 5c. Dataplane across nodes (container to container; node to node on the underlay as the ceiling)\n")
