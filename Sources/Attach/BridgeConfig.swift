@@ -2,31 +2,31 @@ import CNI
 import NetTypes
 
 /// The `bridge` plugin's options, field-compatible with the reference plugin's config.
-public struct BridgeConfig: Sendable {
-    public struct TrunkRange: Sendable, Equatable {
-        public let minID: Int
-        public let maxID: Int
+package struct BridgeConfig: Sendable {
+    package struct TrunkRange: Sendable, Equatable {
+        package let minID: Int
+        package let maxID: Int
     }
 
-    public var bridge = "cni0"
-    public var isGateway = false
-    public var isDefaultGateway = false
-    public var forceAddress = false
-    public var ipMasq = false
-    public var mtu: Int?
-    public var hairpinMode = false
-    public var promiscMode = false
-    public var vlan = 0
-    public var vlanTrunk: [TrunkRange] = []
-    public var preserveDefaultVlan = true
-    public var enableDAD = false
-    public var macSpoofCheck = false
-    public var disableContainerInterface = false
-    public var portIsolation = false
+    package var bridge = "cni0"
+    package var isGateway = false
+    package var isDefaultGateway = false
+    package var forceAddress = false
+    package var ipMasq = false
+    package var mtu: Int?
+    package var hairpinMode = false
+    package var promiscMode = false
+    package var vlan = 0
+    package var vlanTrunk: [TrunkRange] = []
+    package var preserveDefaultVlan = true
+    package var enableDAD = false
+    package var macSpoofCheck = false
+    package var disableContainerInterface = false
+    package var portIsolation = false
     /// The `ipam.type`, or nil when the config has no IPAM (L2-only attachment).
-    public var ipamType: String?
+    package var ipamType: String?
 
-    public init(_ config: NetworkConfig) throws(PluginError) {
+    package init(_ config: NetworkConfig) throws(PluginError) {
         let fields = ConfigFields(object: config.raw.objectValue ?? [:])
         func bool(_ key: String, _ fallback: Bool) throws(PluginError) -> Bool {
             try fields.bool(key, default: fallback)
@@ -74,7 +74,7 @@ public struct BridgeConfig: Sendable {
     }
 
     /// Whether the bridge needs VLAN filtering turned on.
-    public var usesVLANs: Bool { vlan != 0 || !vlanTrunk.isEmpty }
+    package var usesVLANs: Bool { vlan != 0 || !vlanTrunk.isEmpty }
 
     static func parseTrunk(_ fields: ConfigFields) throws(PluginError) -> [TrunkRange] {
         var out: [TrunkRange] = []

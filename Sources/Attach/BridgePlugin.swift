@@ -9,10 +9,10 @@ import Glibc
 
 /// The `bridge` plugin: a Linux bridge on the node and a veth pair per container, gateway on
 /// the bridge, optional masquerade. Config-compatible with the reference plugin.
-public struct BridgePlugin: Plugin {
-    public init() {}
+package struct BridgePlugin: Plugin {
+    package init() {}
 
-    public func add(_ invocation: Invocation) throws -> CNIResult {
+    package func add(_ invocation: Invocation) throws -> CNIResult {
         let config = try BridgeConfig(invocation.config)
         let env = invocation.environment
         let mac = try invocation.config.requestedMAC(args: env.args)
@@ -111,7 +111,7 @@ public struct BridgePlugin: Plugin {
         return r
     }
 
-    public func del(_ invocation: Invocation) throws {
+    package func del(_ invocation: Invocation) throws {
         let config = try BridgeConfig(invocation.config)
         let env = invocation.environment
         // The container-side veth goes on a helper thread while the nf_tables elements and the
@@ -155,11 +155,11 @@ public struct BridgePlugin: Plugin {
         }
     }
 
-    public func check(_ invocation: Invocation) throws {
+    package func check(_ invocation: Invocation) throws {
         try BridgeCheck(invocation: invocation, config: BridgeConfig(invocation.config)).run()
     }
 
-    public func gc(_ invocation: Invocation) throws {
+    package func gc(_ invocation: Invocation) throws {
         let config = try BridgeConfig(invocation.config)
         if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).gc() }
         let valid = Set(invocation.config.validAttachments)
@@ -168,7 +168,7 @@ public struct BridgePlugin: Plugin {
         try MacSpoofCheck().garbageCollect(network: invocation.config.name, keeping: valid)
     }
 
-    public func status(_ invocation: Invocation) throws {
+    package func status(_ invocation: Invocation) throws {
         let config = try BridgeConfig(invocation.config)
         if let type = config.ipamType { try IPAMClient(type: type, invocation: invocation).status() }
     }

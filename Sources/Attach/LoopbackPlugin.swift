@@ -4,10 +4,10 @@ import NetTypes
 
 /// The `loopback` plugin: brings `lo` up in the container. Chained after other plugins it
 /// passes their result through.
-public struct LoopbackPlugin: Plugin {
-    public init() {}
+package struct LoopbackPlugin: Plugin {
+    package init() {}
 
-    public func add(_ invocation: Invocation) throws -> CNIResult {
+    package func add(_ invocation: Invocation) throws -> CNIResult {
         let container = try ContainerNamespace(path: invocation.environment.netns)
         let lo = try loopback(container)
         if !lo.isUp { try container.socket.setLink(index: lo.index, up: true) }
@@ -18,22 +18,22 @@ public struct LoopbackPlugin: Plugin {
         )
     }
 
-    public func del(_ invocation: Invocation) throws {
+    package func del(_ invocation: Invocation) throws {
         // Taking lo down is pointless for a namespace being torn down, and harmful if it is
         // not; like the reference, DEL only needs to succeed, also when the netns is gone.
         guard let container = try ContainerNamespace.ifStillPresent(path: invocation.environment.netns) else { return }
         _ = try container.socket.link(named: "lo")
     }
 
-    public func check(_ invocation: Invocation) throws {
+    package func check(_ invocation: Invocation) throws {
         let container = try ContainerNamespace(path: invocation.environment.netns)
         guard try loopback(container).isUp else {
             throw PluginError(.failed, "CHECK: lo is down in \(invocation.environment.netns)")
         }
     }
 
-    public func gc(_ invocation: Invocation) throws {}
-    public func status(_ invocation: Invocation) throws {}
+    package func gc(_ invocation: Invocation) throws {}
+    package func status(_ invocation: Invocation) throws {}
 
     private func loopback(_ container: ContainerNamespace) throws -> Link {
         guard let lo = try container.socket.link(named: "lo") else {

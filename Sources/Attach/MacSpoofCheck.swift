@@ -12,11 +12,11 @@ import NetTypes
 /// gone. Costs: elements go over in-process nf_tables netlink, so ADD is one batch and DEL two
 /// dumps plus one batch, no process start; `nft -f` only creates or repairs the table. See
 /// `MacSpoofRuleset` for the table shape.
-public struct MacSpoofCheck: Sendable {
+package struct MacSpoofCheck: Sendable {
     let nft: NftCommand
     let kernel: NftablesConnection
 
-    public init() { self.init(nft: .located(), kernel: .node) }
+    package init() { self.init(nft: .located(), kernel: .node) }
 
     init(nft: NftCommand, kernel: NftablesConnection) {
         self.nft = nft
@@ -28,7 +28,7 @@ public struct MacSpoofCheck: Sendable {
     /// One netlink batch in the common case; the first ADD in a namespace (ENOENT) costs an
     /// `nft -f`, and an element that already exists (a reused veth name whose DEL never came)
     /// a listing and an `nft -f`.
-    public func setUp(network: String, containerID: String, ifname: String, port: String, mac: MACAddress) throws {
+    package func setUp(network: String, containerID: String, ifname: String, port: String, mac: MACAddress) throws {
         let owner = try Self.owner(network, containerID, ifname)
         try Self.checkPort(port)
         var stale: [MacSpoofElement] = []
@@ -46,7 +46,7 @@ public struct MacSpoofCheck: Sendable {
 
     /// Removes every element owned by the attachment, found by comment — so it needs neither
     /// the veth's name nor the container namespace. A missing table or no elements is success.
-    public func tearDown(network: String, containerID: String, ifname: String) throws {
+    package func tearDown(network: String, containerID: String, ifname: String) throws {
         let owner = try Self.owner(network, containerID, ifname)
         guard let owned = try list(rules: false)?.entries.owned(by: owner).map(\.element), !owned.isEmpty else { return }
         try kernel.open().commit(NftKernelChanges.delete(owned), what: "MAC spoof check tear-down for \(owner)")
@@ -54,14 +54,14 @@ public struct MacSpoofCheck: Sendable {
 
     /// Removes the elements of `network` whose attachment is not in `valid` (CNI GC).
     /// Elements of other networks and elements with comments we did not write stay.
-    public func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
+    package func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
         guard let stale = try list(rules: false)?.entries.abandoned(in: network, keeping: valid), !stale.isEmpty else { return }
         try kernel.open().commit(NftKernelChanges.delete(stale), what: "MAC spoof check garbage collection for \(network)")
     }
 
     /// CHECK: the rule is in place and the attachment owns the elements for `port` and `mac`.
     /// Without `port` (a prevResult that names no host veth) any guarded port will do.
-    public func verify(network: String, containerID: String, ifname: String, port: String?, mac: MACAddress) throws {
+    package func verify(network: String, containerID: String, ifname: String, port: String?, mac: MACAddress) throws {
         let owner = try Self.owner(network, containerID, ifname)
         guard let listing = try list() else {
             throw PluginError(.failed, "MAC spoof check for \(owner) missing", details: "no table \(MacSpoofRuleset.table)")

@@ -11,11 +11,11 @@ import NetTypes
 /// ADD is one batch and DEL one dump per set plus one batch, with no process start; `nft -f`
 /// only runs when the table must be created or repaired. See `MasqueradeRuleset` for the
 /// table shape.
-public struct Masquerade: Sendable {
+package struct Masquerade: Sendable {
     let nft: NftCommand
     let kernel: NftablesConnection
 
-    public init() { self.init(nft: .located(), kernel: .node) }
+    package init() { self.init(nft: .located(), kernel: .node) }
 
     init(nft: NftCommand, kernel: NftablesConnection) {
         self.nft = nft
@@ -28,7 +28,7 @@ public struct Masquerade: Sendable {
     /// One netlink batch in the common case (`create element`, no rule touched); the first ADD
     /// in a namespace (ENOENT: no table or set), a repeated ADD and the take-over of a crashed
     /// owner's elements (EEXIST) cost a listing and a full `nft -f` transaction more.
-    public func setUp(network: String, containerID: String, ifname: String, addresses: [IPPrefix]) throws {
+    package func setUp(network: String, containerID: String, ifname: String, addresses: [IPPrefix]) throws {
         let owner = try MasqueradeOwner(network: network, containerID: containerID, ifname: ifname)
         guard !addresses.isEmpty else { return }
         do {
@@ -48,7 +48,7 @@ public struct Masquerade: Sendable {
     ///
     /// `addresses` (prevResult) is accepted for callers that have it but does not change what
     /// is removed: the comment is the only ownership record that survives crashes.
-    public func tearDown(network: String, containerID: String, ifname: String, addresses: [IPPrefix]? = nil) throws {
+    package func tearDown(network: String, containerID: String, ifname: String, addresses: [IPPrefix]? = nil) throws {
         let owner = try MasqueradeOwner(network: network, containerID: containerID, ifname: ifname)
         guard let listing = try list(rules: false) else { return }
         let owned = listing.entries(of: owner).map(\.element)
@@ -58,7 +58,7 @@ public struct Masquerade: Sendable {
 
     /// Removes the elements of `network` whose attachment is not in `valid` (CNI GC).
     /// Elements of other networks and elements with comments we did not write stay.
-    public func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
+    package func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
         guard let listing = try list(rules: false) else { return }
         let stale = listing.entries.abandoned(in: network, keeping: valid)
         guard !stale.isEmpty else { return }
@@ -66,7 +66,7 @@ public struct Masquerade: Sendable {
     }
 
     /// CHECK: the rules are in place and every element of the attachment exists.
-    public func verify(network: String, containerID: String, ifname: String, addresses: [IPPrefix]) throws {
+    package func verify(network: String, containerID: String, ifname: String, addresses: [IPPrefix]) throws {
         let owner = try MasqueradeOwner(network: network, containerID: containerID, ifname: ifname)
         guard let listing = try list() else {
             throw PluginError(.failed, "masquerade for \(owner) missing", details: "no table \(MasqueradeRuleset.table)")

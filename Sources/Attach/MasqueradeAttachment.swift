@@ -3,7 +3,7 @@ import CNI
 
 extension Masquerade {
     /// A container interface within one network; GC keeps the ones it is given.
-    public typealias Attachment = CNI.Attachment
+    package typealias Attachment = CNI.Attachment
 }
 
 /// Which attachment a masquerade set element belongs to (see `NftElementOwner`).

@@ -3,7 +3,7 @@ import NetTypes
 /// Reading and writing results in every supported spec version. Results from 0.3.0 on share
 /// one shape; 0.3.x/0.4.0 add `ips[].version`, 1.1.0 adds route attributes.
 extension CNIResult {
-    public func json(version: SpecVersion) -> JSONValue {
+    package func json(version: SpecVersion) -> JSONValue {
         var o: [String: JSONValue] = ["cniVersion": .string(version.rawValue)]
         if !interfaces.isEmpty {
             o["interfaces"] = .array(interfaces.map { i in
@@ -51,7 +51,7 @@ extension CNIResult {
     }
 
     /// Reads a result of any supported version (a prevResult or a delegate's output).
-    public init(json: JSONValue, what: String) throws(PluginError) {
+    package init(json: JSONValue, what: String) throws(PluginError) {
         func bad(_ why: String) -> PluginError { PluginError(.decode, "\(what): \(why)") }
         guard case .object(let o) = json else { throw bad("not a JSON object") }
         if let v = o["cniVersion"]?.stringValue, SpecVersion(rawValue: v) == nil {
@@ -93,7 +93,7 @@ extension CNIResult {
 
 extension CNIResult.DNS {
     /// Reads a `dns` object (from a result or a network config); missing fields stay empty.
-    public init(json d: JSONValue) {
+    package init(json d: JSONValue) {
         self.init(nameservers: d["nameservers"]?.arrayValue?.compactMap(\.stringValue) ?? [],
                   domain: d["domain"]?.stringValue,
                   search: d["search"]?.arrayValue?.compactMap(\.stringValue) ?? [],

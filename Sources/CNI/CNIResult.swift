@@ -2,15 +2,15 @@ import NetTypes
 
 /// A plugin's ADD result, version-independent. `CNIResult+JSON` reads and writes it in each
 /// spec version's shape.
-public struct CNIResult: Sendable, Equatable {
-    public struct Interface: Sendable, Equatable {
-        public var name: String
-        public var mac: MACAddress?
-        public var mtu: Int?
+package struct CNIResult: Sendable, Equatable {
+    package struct Interface: Sendable, Equatable {
+        package var name: String
+        package var mac: MACAddress?
+        package var mtu: Int?
         /// The netns path for interfaces inside a container; nil on the host.
-        public var sandbox: String?
+        package var sandbox: String?
 
-        public init(name: String, mac: MACAddress? = nil, mtu: Int? = nil, sandbox: String? = nil) {
+        package init(name: String, mac: MACAddress? = nil, mtu: Int? = nil, sandbox: String? = nil) {
             self.name = name
             self.mac = mac
             self.mtu = mtu
@@ -18,30 +18,30 @@ public struct CNIResult: Sendable, Equatable {
         }
     }
 
-    public struct IPConfig: Sendable, Equatable {
+    package struct IPConfig: Sendable, Equatable {
         /// The interface address with its subnet's prefix length.
-        public var address: IPPrefix
-        public var gateway: IPAddress?
+        package var address: IPPrefix
+        package var gateway: IPAddress?
         /// Index into `interfaces`.
-        public var interface: Int?
+        package var interface: Int?
 
-        public init(address: IPPrefix, gateway: IPAddress? = nil, interface: Int? = nil) {
+        package init(address: IPPrefix, gateway: IPAddress? = nil, interface: Int? = nil) {
             self.address = address
             self.gateway = gateway
             self.interface = interface
         }
     }
 
-    public struct Route: Sendable, Equatable {
-        public var destination: IPPrefix
-        public var gateway: IPAddress?
-        public var mtu: Int?
-        public var advmss: Int?
-        public var priority: Int?
-        public var table: Int?
-        public var scope: Int?
+    package struct Route: Sendable, Equatable {
+        package var destination: IPPrefix
+        package var gateway: IPAddress?
+        package var mtu: Int?
+        package var advmss: Int?
+        package var priority: Int?
+        package var table: Int?
+        package var scope: Int?
 
-        public init(destination: IPPrefix, gateway: IPAddress? = nil, mtu: Int? = nil, advmss: Int? = nil,
+        package init(destination: IPPrefix, gateway: IPAddress? = nil, mtu: Int? = nil, advmss: Int? = nil,
                     priority: Int? = nil, table: Int? = nil, scope: Int? = nil) {
             self.destination = destination
             self.gateway = gateway
@@ -53,28 +53,28 @@ public struct CNIResult: Sendable, Equatable {
         }
     }
 
-    public struct DNS: Sendable, Equatable {
-        public var nameservers: [String]
-        public var domain: String?
-        public var search: [String]
-        public var options: [String]
+    package struct DNS: Sendable, Equatable {
+        package var nameservers: [String]
+        package var domain: String?
+        package var search: [String]
+        package var options: [String]
 
-        public init(nameservers: [String] = [], domain: String? = nil, search: [String] = [], options: [String] = []) {
+        package init(nameservers: [String] = [], domain: String? = nil, search: [String] = [], options: [String] = []) {
             self.nameservers = nameservers
             self.domain = domain
             self.search = search
             self.options = options
         }
 
-        public var isEmpty: Bool { nameservers.isEmpty && domain == nil && search.isEmpty && options.isEmpty }
+        package var isEmpty: Bool { nameservers.isEmpty && domain == nil && search.isEmpty && options.isEmpty }
     }
 
-    public var interfaces: [Interface]
-    public var ips: [IPConfig]
-    public var routes: [Route]
-    public var dns: DNS
+    package var interfaces: [Interface]
+    package var ips: [IPConfig]
+    package var routes: [Route]
+    package var dns: DNS
 
-    public init(interfaces: [Interface] = [], ips: [IPConfig] = [], routes: [Route] = [], dns: DNS = DNS()) {
+    package init(interfaces: [Interface] = [], ips: [IPConfig] = [], routes: [Route] = [], dns: DNS = DNS()) {
         self.interfaces = interfaces
         self.ips = ips
         self.routes = routes

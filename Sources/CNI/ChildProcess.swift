@@ -2,11 +2,11 @@ import CMnl
 import Glibc
 
 /// How a child process ended.
-public enum Termination: Sendable, Equatable, CustomStringConvertible {
+package enum Termination: Sendable, Equatable, CustomStringConvertible {
     case exited(Int32)
     case signaled(Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .exited(let code): return "exit status \(code)"
         case .signaled(let signal): return "killed by signal \(signal)"
@@ -15,12 +15,12 @@ public enum Termination: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// What a finished child process left behind.
-public struct ChildProcessOutput: Sendable {
-    public let termination: Termination
-    public let stdout: [UInt8]
-    public let stderr: [UInt8]
+package struct ChildProcessOutput: Sendable {
+    package let termination: Termination
+    package let stdout: [UInt8]
+    package let stderr: [UInt8]
 
-    public var succeeded: Bool { termination == .exited(0) }
+    package var succeeded: Bool { termination == .exited(0) }
 }
 
 /// Runs a program to completion with posix_spawn and pipes.
@@ -30,11 +30,11 @@ public struct ChildProcessOutput: Sendable {
 /// the pipes on 0, 1 and 2 — and default signal dispositions, whatever the caller has open or
 /// ignored. Input and output are pumped together with `poll`, so a child that writes a lot
 /// before reading all of its input cannot deadlock against us.
-public enum ChildProcess {
+package enum ChildProcess {
     /// Runs `executable` (a path; no PATH search) with `arguments` (argv without argv[0],
     /// which is the path) and exactly `environment` ("K=V"), feeds it `stdin`, and waits.
     /// A non-zero exit is a result, not an error: only failing to run the program throws.
-    public static func run(
+    package static func run(
         _ executable: String, arguments: [String] = [], environment: [String] = [], stdin: [UInt8] = []
     ) throws -> ChildProcessOutput {
         for text in [executable] + arguments + environment where text.utf8.contains(0) {
@@ -68,7 +68,7 @@ public enum ChildProcess {
     }
 
     /// The first executable file called `name` in the colon-separated `searchPath`, else `fallback`.
-    public static func locate(_ name: String, searchPath: String?, fallback: String? = nil) -> String? {
+    package static func locate(_ name: String, searchPath: String?, fallback: String? = nil) -> String? {
         for dir in (searchPath ?? "").split(separator: ":") where !dir.isEmpty {
             let candidate = dir.hasSuffix("/") ? "\(dir)\(name)" : "\(dir)/\(name)"
             if access(candidate, X_OK) == 0 { return candidate }

@@ -8,15 +8,15 @@
 /// - unknown fields are ignored.
 /// Flannel's config is read case-insensitively (Go's encoding/json matches field names
 /// without regard to case, and flannel's docs use both "Network" and "network").
-public struct ConfigFields: Sendable {
-    public let fields: [String: JSONValue]
+package struct ConfigFields: Sendable {
+    package let fields: [String: JSONValue]
     /// Where this object sits ("" at the top, "ipam.ranges[0][1]" deeper), for messages.
-    public let path: String
+    package let path: String
     /// What the whole document is ("network config", "lease 10.244.1.0-24"), for messages.
-    public let what: String
+    package let what: String
     let caseInsensitive: Bool
 
-    public init(_ value: JSONValue, path: String = "", what: String = "network config",
+    package init(_ value: JSONValue, path: String = "", what: String = "network config",
                 caseInsensitive: Bool = false) throws(PluginError) {
         guard let fields = value.objectValue else {
             throw Self.mismatch(what: what, path: path, expected: "an object", got: value)
@@ -24,7 +24,7 @@ public struct ConfigFields: Sendable {
         self.init(object: fields, path: path, what: what, caseInsensitive: caseInsensitive)
     }
 
-    public init(object: [String: JSONValue], path: String = "", what: String = "network config",
+    package init(object: [String: JSONValue], path: String = "", what: String = "network config",
                 caseInsensitive: Bool = false) {
         self.fields = object
         self.path = path
@@ -33,7 +33,7 @@ public struct ConfigFields: Sendable {
     }
 
     /// The value under `key`; JSON null counts as absent.
-    public func value(_ key: String) -> JSONValue? {
+    package func value(_ key: String) -> JSONValue? {
         var found = fields[key]
         if found == nil, caseInsensitive {
             let lower = key.lowercased()
@@ -42,48 +42,48 @@ public struct ConfigFields: Sendable {
         return found == .null ? nil : found
     }
 
-    public func string(_ key: String) throws(PluginError) -> String? {
+    package func string(_ key: String) throws(PluginError) -> String? {
         guard let v = value(key) else { return nil }
         guard let s = v.stringValue else { throw mismatch(key, "a string", v) }
         return s
     }
 
-    public func bool(_ key: String) throws(PluginError) -> Bool? {
+    package func bool(_ key: String) throws(PluginError) -> Bool? {
         guard let v = value(key) else { return nil }
         guard let b = v.boolValue else { throw mismatch(key, "true or false", v) }
         return b
     }
 
-    public func bool(_ key: String, default fallback: Bool) throws(PluginError) -> Bool {
+    package func bool(_ key: String, default fallback: Bool) throws(PluginError) -> Bool {
         try bool(key) ?? fallback
     }
 
-    public func int(_ key: String) throws(PluginError) -> Int? {
+    package func int(_ key: String) throws(PluginError) -> Int? {
         guard let v = value(key) else { return nil }
         guard let i = v.intValue else { throw mismatch(key, "an integer", v) }
         return i
     }
 
-    public func array(_ key: String) throws(PluginError) -> [JSONValue]? {
+    package func array(_ key: String) throws(PluginError) -> [JSONValue]? {
         guard let v = value(key) else { return nil }
         guard let a = v.arrayValue else { throw mismatch(key, "an array", v) }
         return a
     }
 
-    public func object(_ key: String) throws(PluginError) -> ConfigFields? {
+    package func object(_ key: String) throws(PluginError) -> ConfigFields? {
         guard let v = value(key) else { return nil }
         return try ConfigFields(v, path: child(key), what: what, caseInsensitive: caseInsensitive)
     }
 
     /// The path of a field of this object, for messages and nested readers.
-    public func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    package func child(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     /// A wrong JSON type at `key`.
-    public func mismatch(_ key: String, _ expected: String, _ got: JSONValue) -> PluginError {
+    package func mismatch(_ key: String, _ expected: String, _ got: JSONValue) -> PluginError {
         Self.mismatch(what: what, path: child(key), expected: expected, got: got)
     }
 
-    public static func mismatch(what: String, path: String, expected: String, got: JSONValue) -> PluginError {
+    package static func mismatch(what: String, path: String, expected: String, got: JSONValue) -> PluginError {
         PluginError(.decode, "cannot decode \(what)",
                     details: (path.isEmpty ? "" : "at \(path): ") + "expected \(expected), got \(got.serialized())")
     }

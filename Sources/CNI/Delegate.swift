@@ -5,10 +5,10 @@ import Glibc
 /// Runs another plugin (usually IPAM) found on `CNI_PATH`, the way libcni would: same stdin,
 /// same environment, `CNI_COMMAND` set to the verb. Its CNI error is passed through with its
 /// own code.
-public enum Delegate {
+package enum Delegate {
     /// Executes plugin `type` for `command` and returns its stdout.
     @discardableResult
-    public static func exec(type: String, command: Command, invocation: Invocation) throws -> [UInt8] {
+    package static func exec(type: String, command: Command, invocation: Invocation) throws -> [UInt8] {
         guard !type.isEmpty, !type.contains("/"), type != ".", type != ".." else {
             throw PluginError(.invalidConfig, "invalid plugin type \"\(type)\"")
         }
@@ -31,7 +31,7 @@ public enum Delegate {
     }
 
     /// ADD through a delegate: its result, parsed.
-    public static func add(type: String, invocation: Invocation) throws -> CNIResult {
+    package static func add(type: String, invocation: Invocation) throws -> CNIResult {
         let out = try exec(type: type, command: .add, invocation: invocation)
         return try CNIResult(json: JSONValue.parse(out, what: "\(type) result"), what: "\(type) result")
     }
@@ -39,7 +39,7 @@ public enum Delegate {
     /// True when `type` resolves on CNI_PATH to the very file of that name installed next to
     /// the running executable (same device and inode), i.e. a plugin of this suite that can
     /// run in-process instead of paying for another process start.
-    public static func resolvesToSibling(_ type: String, in environment: Environment) -> Bool {
+    package static func resolvesToSibling(_ type: String, in environment: Environment) -> Bool {
         guard let found = locate(type, in: environment) else { return false }
         var selfPath = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &selfPath, selfPath.count - 1)
@@ -55,7 +55,7 @@ public enum Delegate {
     /// The path `type` resolves to on `CNI_PATH`, if any: the first directory holding an
     /// executable of that name. Walks the already split `CNI_PATH` (joining it again for
     /// `ChildProcess.locate` cost a generic `joined` on every ADD and DEL).
-    public static func locate(_ type: String, in environment: Environment) -> String? {
+    package static func locate(_ type: String, in environment: Environment) -> String? {
         for dir in environment.path where !dir.isEmpty {
             let candidate = dir.hasSuffix("/") ? dir + type : dir + "/" + type
             if access(candidate, X_OK) == 0 { return candidate }

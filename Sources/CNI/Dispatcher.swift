@@ -4,8 +4,8 @@ import Glibc
 
 /// The entry point every plugin's `main` calls: reads the environment and stdin, checks the
 /// spec version, calls the plugin's verb and prints the result or the error in CNI form.
-public enum Dispatcher {
-    public static func main(_ plugin: some Plugin) -> Never {
+package enum Dispatcher {
+    package static func main(_ plugin: some Plugin) -> Never {
         let stdin: [UInt8]
         do { stdin = try StandardIO.readAll() } catch { fail(error, version: .latest) }
         let (output, status) = run(plugin, environment: ProcessEnvironment.variables, stdin: stdin)
@@ -15,7 +15,7 @@ public enum Dispatcher {
 
     /// The whole dispatch as a function of its inputs, so tests can drive it in-process.
     /// Returns what goes to stdout and the exit status.
-    public static func run(_ plugin: some Plugin, environment: [String: String], stdin: [UInt8]) -> (String?, Int32) {
+    package static func run(_ plugin: some Plugin, environment: [String: String], stdin: [UInt8]) -> (String?, Int32) {
         var version = SpecVersion.latest
         do {
             let env = try Environment(environment)
@@ -56,7 +56,7 @@ public enum Dispatcher {
     }
 
     /// The one mapping from failure kinds to the spec's error codes.
-    public static func code(for error: any Error) -> Int {
+    package static func code(for error: any Error) -> Int {
         guard let e = error as? PluginError else { return 999 }
         if let c = e.delegatedCode { return c }
         switch e.kind {

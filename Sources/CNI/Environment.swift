@@ -1,21 +1,21 @@
 /// The CNI verbs.
-public enum Command: String, Sendable {
+package enum Command: String, Sendable {
     case add = "ADD", del = "DEL", check = "CHECK", version = "VERSION", gc = "GC", status = "STATUS"
 }
 
 /// The `CNI_*` variables of one invocation, validated per verb as the spec requires.
-public struct Environment: Sendable {
-    public let command: Command
-    public let containerID: String
+package struct Environment: Sendable {
+    package let command: Command
+    package let containerID: String
     /// Empty when the runtime gave none (allowed for DEL, GC, STATUS).
-    public let netns: String
-    public let ifname: String
-    public let args: CNIArgs
-    public let path: [String]
+    package let netns: String
+    package let ifname: String
+    package let args: CNIArgs
+    package let path: [String]
     /// The raw environment, passed on unchanged to delegated plugins.
-    public let raw: [String: String]
+    package let raw: [String: String]
 
-    public init(_ env: [String: String]) throws(PluginError) {
+    package init(_ env: [String: String]) throws(PluginError) {
         raw = env
         guard let c = env["CNI_COMMAND"], !c.isEmpty else {
             throw PluginError(.invalidEnvironment, "required env variable CNI_COMMAND missing")
@@ -44,7 +44,7 @@ public struct Environment: Sendable {
 
     /// The spec's container ID rule: alphanumerics plus `_ . -`, starting alphanumeric. It also
     /// keeps the ID from escaping a directory when used in file names.
-    public static func validate(containerID id: String) throws(PluginError) {
+    package static func validate(containerID id: String) throws(PluginError) {
         guard isSpecName(id) else {
             throw PluginError(.invalidEnvironment, "invalid CNI_CONTAINERID \"\(id)\": must match [a-zA-Z0-9][a-zA-Z0-9_.-]*")
         }
@@ -53,7 +53,7 @@ public struct Environment: Sendable {
     /// The spec's character set for network names and container IDs: an alphanumeric first,
     /// then alphanumerics, `_`, `.` and `-`. Both become file and directory names on the node
     /// (IPAM's data dir, saved configs), so nothing else may get through.
-    public static func isSpecName(_ text: String) -> Bool {
+    package static func isSpecName(_ text: String) -> Bool {
         !text.isEmpty && text.unicodeScalars.enumerated().allSatisfy { i, u in
             let alnum = ("0"..."9").contains(u) || ("a"..."z").contains(u) || ("A"..."Z").contains(u)
             return alnum || (i > 0 && (u == "_" || u == "." || u == "-"))
@@ -61,7 +61,7 @@ public struct Environment: Sendable {
     }
 
     /// Linux interface name rules: 1-15 bytes, no '/', ':' or whitespace, not "." or "..".
-    public static func validate(ifname: String) throws(PluginError) {
+    package static func validate(ifname: String) throws(PluginError) {
         let bad = ifname.utf8.count > 15 || ifname == "." || ifname == ".."
             || ifname.unicodeScalars.contains { $0 == "/" || $0 == ":" || $0.properties.isWhitespace }
         if bad {
@@ -72,15 +72,15 @@ public struct Environment: Sendable {
 
 /// `CNI_ARGS`: `K=V;K=V`. Unknown keys are an error unless `IgnoreUnknown` is true, as in
 /// the reference plugins.
-public struct CNIArgs: Sendable, Equatable {
-    public let values: [String: String]
+package struct CNIArgs: Sendable, Equatable {
+    package let values: [String: String]
 
     static let known: Set<String> = [
         "IgnoreUnknown", "IP", "MAC",
         "K8S_POD_NAMESPACE", "K8S_POD_NAME", "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID",
     ]
 
-    public init(_ text: String) throws(PluginError) {
+    package init(_ text: String) throws(PluginError) {
         var v: [String: String] = [:]
         for pair in text.split(separator: ";") where !pair.isEmpty {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -96,5 +96,5 @@ public struct CNIArgs: Sendable, Equatable {
         }
     }
 
-    public subscript(key: String) -> String? { values[key] }
+    package subscript(key: String) -> String? { values[key] }
 }

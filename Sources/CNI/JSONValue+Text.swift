@@ -3,7 +3,7 @@
 extension JSONValue {
     /// Written as UTF-8 bytes, not appended to a String scalar by scalar: every ADD prints
     /// its result this way, and String appends were a tenth of the plugin's own CPU.
-    public func serialized() -> String {
+    package func serialized() -> String {
         var out: [UInt8] = []
         out.reserveCapacity(512)
         write(to: &out)

@@ -5,7 +5,7 @@
 /// Read by `JSONParser` and written by `serialized()`, without Codable: then no plugin links
 /// FoundationEssentials, whose thousands of protocol conformances the Swift runtime scans
 /// linearly at every first dynamic cast or generic instantiation of a process.
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -14,22 +14,22 @@ public enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
         return nil
     }
 
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    public var boolValue: Bool? {
+    package var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
-    public var intValue: Int? {
+    package var intValue: Int? {
         switch self {
         case .int(let i): return i
         case .double(let d) where d == d.rounded(): return Int(exactly: d)
@@ -37,19 +37,19 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    public var arrayValue: [JSONValue]? {
+    package var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    public var objectValue: [String: JSONValue]? {
+    package var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }
         return nil
     }
 
     /// Parses JSON text (with `JSONParser`, not `JSONDecoder`: this runs on every plugin
     /// start). Failures become `.decode` errors naming `what` was being read.
-    public static func parse(_ bytes: [UInt8], what: String) throws(PluginError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8], what: String) throws(PluginError) -> JSONValue {
         do {
             return try JSONParser.parse(bytes)
         } catch {

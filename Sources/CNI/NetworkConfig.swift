@@ -2,19 +2,19 @@ import NetTypes
 
 /// The fields every plugin's network config shares, read once from stdin. Plugin-specific
 /// fields are decoded by each plugin from `raw`.
-public struct NetworkConfig: Sendable {
-    public let raw: JSONValue
-    public let bytes: [UInt8]
-    public let version: SpecVersion
-    public let name: String
-    public let type: String
+package struct NetworkConfig: Sendable {
+    package let raw: JSONValue
+    package let bytes: [UInt8]
+    package let version: SpecVersion
+    package let name: String
+    package let type: String
     /// The `ipam` object as given (its `type` names the IPAM plugin), or nil.
-    public let ipam: JSONValue?
-    public let prevResult: CNIResult?
+    package let ipam: JSONValue?
+    package let prevResult: CNIResult?
     /// `cni.dev/valid-attachments` of a GC request.
-    public let validAttachments: [Attachment]
+    package let validAttachments: [Attachment]
 
-    public init(bytes: [UInt8]) throws(PluginError) {
+    package init(bytes: [UInt8]) throws(PluginError) {
         self.bytes = bytes
         raw = try JSONValue.parse(bytes, what: "network configuration")
         guard case .object = raw else {
@@ -46,7 +46,7 @@ public struct NetworkConfig: Sendable {
     /// Specific IPs asked for: `runtimeConfig.ips`, `args.cni.ips`, then `CNI_ARGS` `IP=`
     /// (comma-separated), as the reference host-local merges them. Entries may carry a
     /// prefix length; only the address counts.
-    public func requestedIPs(args: CNIArgs) throws(PluginError) -> [IPAddress] {
+    package func requestedIPs(args: CNIArgs) throws(PluginError) -> [IPAddress] {
         var texts: [String] = []
         texts += raw["runtimeConfig"]?["ips"]?.arrayValue?.compactMap(\.stringValue) ?? []
         texts += raw["args"]?["cni"]?["ips"]?.arrayValue?.compactMap(\.stringValue) ?? []
@@ -64,7 +64,7 @@ public struct NetworkConfig: Sendable {
 
     /// A requested MAC for the container interface: `runtimeConfig.mac`, `args.cni.mac`, or
     /// `CNI_ARGS` `MAC=`.
-    public func requestedMAC(args: CNIArgs) throws(PluginError) -> MACAddress? {
+    package func requestedMAC(args: CNIArgs) throws(PluginError) -> MACAddress? {
         let text = raw["runtimeConfig"]?["mac"]?.stringValue ?? raw["args"]?["cni"]?["mac"]?.stringValue ?? args["MAC"]
         guard let t = text, !t.isEmpty else { return nil }
         guard let mac = MACAddress(t) else { throw PluginError(.invalidConfig, "requested MAC \"\(t)\" is invalid") }
@@ -73,11 +73,11 @@ public struct NetworkConfig: Sendable {
 }
 
 /// One container attachment: what GC's valid list and IPAM reservations are keyed by.
-public struct Attachment: Hashable, Sendable {
-    public let containerID: String
-    public let ifname: String
+package struct Attachment: Hashable, Sendable {
+    package let containerID: String
+    package let ifname: String
 
-    public init(containerID: String, ifname: String) {
+    package init(containerID: String, ifname: String) {
         self.containerID = containerID
         self.ifname = ifname
     }

@@ -1,11 +1,11 @@
 /// One invocation's inputs, parsed once by the dispatcher.
-public struct Invocation: Sendable {
-    public let environment: Environment
+package struct Invocation: Sendable {
+    package let environment: Environment
     /// Nil only for VERSION.
-    public let config: NetworkConfig!
-    public let stdin: [UInt8]
+    package let config: NetworkConfig!
+    package let stdin: [UInt8]
 
-    public init(environment: Environment, config: NetworkConfig?, stdin: [UInt8]) {
+    package init(environment: Environment, config: NetworkConfig?, stdin: [UInt8]) {
         self.environment = environment
         self.config = config
         self.stdin = stdin
@@ -15,7 +15,7 @@ public struct Invocation: Sendable {
 /// What a plugin executable implements; `Dispatcher.main` does the rest (environment,
 /// version checks, output, exit codes). Errors may be anything: `PluginError`s keep their
 /// kind, everything else is reported as a generic failure with its description.
-public protocol Plugin {
+package protocol Plugin {
     func add(_ invocation: Invocation) throws -> CNIResult
     func del(_ invocation: Invocation) throws
     func check(_ invocation: Invocation) throws

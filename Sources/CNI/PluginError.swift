@@ -1,8 +1,8 @@
 /// The one error type plugins report. Every layer says *what kind* of failure it was and
 /// what failed; only the dispatcher turns the kind into a CNI error code
 /// (see `Dispatcher.code(for:)`), so the mapping lives in exactly one place.
-public struct PluginError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable, Equatable {
+package struct PluginError: Error, CustomStringConvertible, Sendable {
+    package enum Kind: Sendable, Equatable {
         /// The requested CNI version is not one we speak.
         case incompatibleVersion
         /// A config field is present that this plugin does not implement.
@@ -25,25 +25,25 @@ public struct PluginError: Error, CustomStringConvertible, Sendable {
         case failed
     }
 
-    public let kind: Kind
-    public let message: String
-    public let details: String?
+    package let kind: Kind
+    package let message: String
+    package let details: String?
     /// Set when the error came verbatim from a delegated plugin: its code is passed through.
-    public let delegatedCode: Int?
+    package let delegatedCode: Int?
 
-    public init(_ kind: Kind, _ message: String, details: String? = nil) {
+    package init(_ kind: Kind, _ message: String, details: String? = nil) {
         self.kind = kind
         self.message = message
         self.details = details
         self.delegatedCode = nil
     }
 
-    public init(delegatedCode: Int, message: String, details: String?) {
+    package init(delegatedCode: Int, message: String, details: String?) {
         self.kind = .failed
         self.message = message
         self.details = details
         self.delegatedCode = delegatedCode
     }
 
-    public var description: String { details.map { "\(message): \($0)" } ?? message }
+    package var description: String { details.map { "\(message): \($0)" } ?? message }
 }

@@ -3,17 +3,17 @@ import Glibc
 /// Thin wrappers over the file system calls plugins and the agent need (IPAM store, saved
 /// configs, registry directory, subnet.env), each turning a failure into a
 /// `PluginError(.io)` that names the file and the errno text, so callers never format errno.
-public enum Posix {
-    public static func errorText(_ code: Int32) -> String {
+package enum Posix {
+    package static func errorText(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 
-    public static func ioError(_ action: String, _ path: String, _ code: Int32 = errno) -> PluginError {
+    package static func ioError(_ action: String, _ path: String, _ code: Int32 = errno) -> PluginError {
         PluginError(.io, "cannot \(action) \(path): \(errorText(code))")
     }
 
     /// `mkdir -p`: creates every missing component with `mode`; existing ones are fine.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(PluginError) {
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(PluginError) {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component
@@ -23,7 +23,7 @@ public enum Posix {
         }
     }
 
-    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(PluginError) -> Int32 {
+    package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(PluginError) -> Int32 {
         while true {
             let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
             if fd >= 0 { return fd }
@@ -32,20 +32,20 @@ public enum Posix {
     }
 
     /// The whole file. Reservation and state files are a few bytes, so one buffer is enough.
-    public static func readFile(_ path: String) throws(PluginError) -> [UInt8] {
+    package static func readFile(_ path: String) throws(PluginError) -> [UInt8] {
         guard let bytes = try readFileIfPresent(path) else { throw ioError("read", path, ENOENT) }
         return bytes
     }
 
     /// The parent directory of `path` ("." when it has none).
-    public static func directory(of path: String) -> String {
+    package static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// The whole file, or nil if it does not exist or is a directory (a concurrent remover
     /// or a stray entry: neither is an error for a directory scan).
-    public static func readFileIfPresent(_ path: String) throws(PluginError) -> [UInt8]? {
+    package static func readFileIfPresent(_ path: String) throws(PluginError) -> [UInt8]? {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT { return nil }
@@ -56,7 +56,7 @@ public enum Posix {
     }
 
     /// Everything left to read from `fd`; nil when it is a directory.
-    public static func readRemaining(_ fd: Int32, path: String) throws(PluginError) -> [UInt8]? {
+    package static func readRemaining(_ fd: Int32, path: String) throws(PluginError) -> [UInt8]? {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -74,7 +74,7 @@ public enum Posix {
     }
 
     /// Writes all of `bytes`, retrying short writes; `write` is the syscall (tests swap it).
-    public static func writeAll(
+    package static func writeAll(
         _ fd: Int32, _ bytes: [UInt8], path: String,
         using write: (Int32, UnsafeRawBufferPointer) -> Int = systemWrite
     ) throws {
@@ -90,7 +90,7 @@ public enum Posix {
     }
 
     /// Entry names in a directory, without "." and "..".
-    public static func listDirectory(_ path: String) throws(PluginError) -> [String] {
+    package static func listDirectory(_ path: String) throws(PluginError) -> [String] {
         guard let dir = opendir(path) else { throw ioError("list directory", path) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -105,7 +105,7 @@ public enum Posix {
 
     /// Replaces `path` with `bytes` atomically: a temp file in the same directory, fsync,
     /// rename. Readers see the old or the new content, never a partial file.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
+    package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let temp = path + ".tmp.\(getpid())"
         let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
         do {
@@ -125,12 +125,12 @@ public enum Posix {
     }
 
     /// `unlink`, where a file already gone counts as success (release must be repeatable).
-    public static func removeFile(_ path: String) throws {
+    package static func removeFile(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw ioError("remove", path) }
     }
 }
 
 /// The real `write(2)`, the default for `Posix.writeAll`.
-public func systemWrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int {
+package func systemWrite(_ fd: Int32, _ buffer: UnsafeRawBufferPointer) -> Int {
     Glibc.write(fd, buffer.baseAddress, buffer.count)
 }

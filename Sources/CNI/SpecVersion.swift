@@ -1,28 +1,28 @@
 /// The CNI spec versions we speak. Results are printed in the version the config asks for.
-public enum SpecVersion: String, Sendable, CaseIterable, Comparable {
+package enum SpecVersion: String, Sendable, CaseIterable, Comparable {
     case v0_3_0 = "0.3.0"
     case v0_3_1 = "0.3.1"
     case v0_4_0 = "0.4.0"
     case v1_0_0 = "1.0.0"
     case v1_1_0 = "1.1.0"
 
-    public static let latest = SpecVersion.v1_1_0
+    package static let latest = SpecVersion.v1_1_0
 
-    public static func < (a: SpecVersion, b: SpecVersion) -> Bool {
+    package static func < (a: SpecVersion, b: SpecVersion) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
     }
 
     /// 0.3.x and 0.4.0 results carry `ips[].version`; 1.0.0 dropped it.
     var resultHasIPVersion: Bool { self < .v1_0_0 }
     /// CHECK arrived in 0.4.0.
-    public var supportsCheck: Bool { self >= .v0_4_0 }
+    package var supportsCheck: Bool { self >= .v0_4_0 }
     /// GC and STATUS arrived in 1.1.0.
-    public var supportsGCAndStatus: Bool { self >= .v1_1_0 }
+    package var supportsGCAndStatus: Bool { self >= .v1_1_0 }
     /// Route attributes beyond dst/gw (mtu, advmss, priority, table, scope) arrived in 1.1.0.
     var resultHasRouteAttributes: Bool { self >= .v1_1_0 }
 
     /// Parses a version string; anything we do not implement is error code 1.
-    public static func parse(_ text: String) throws(PluginError) -> SpecVersion {
+    package static func parse(_ text: String) throws(PluginError) -> SpecVersion {
         guard let v = SpecVersion(rawValue: text) else {
             throw PluginError(.incompatibleVersion, "incompatible CNI versions: config is \"\(text)\", plugin supports \(allCases.map(\.rawValue))")
         }
@@ -31,7 +31,7 @@ public enum SpecVersion: String, Sendable, CaseIterable, Comparable {
 
     /// The version a config asks for: `cniVersion`, or failing that the highest entry of
     /// `cniVersions` that we support (a config list may offer several).
-    public static func requested(by config: JSONValue) throws(PluginError) -> SpecVersion {
+    package static func requested(by config: JSONValue) throws(PluginError) -> SpecVersion {
         if let v = config["cniVersion"]?.stringValue {
             return try parse(v)
         }

@@ -3,10 +3,10 @@ import Glibc
 #endif
 
 /// Raw stdin/stdout/stderr: stdout carries only the protocol's JSON, logs go to stderr.
-public enum StandardIO {
+package enum StandardIO {
     /// The read buffer is left uninitialized: zeroing it would fault in all of its 16 pages
     /// on every plugin start, where a config touches one or two.
-    public static func readAll(fd: Int32 = 0) throws(PluginError) -> [UInt8] {
+    package static func readAll(fd: Int32 = 0) throws(PluginError) -> [UInt8] {
         var out: [UInt8] = []
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
         defer { buf.deallocate() }
@@ -22,7 +22,7 @@ public enum StandardIO {
         }
     }
 
-    public static func write(_ text: String, fd: Int32) {
+    package static func write(_ text: String, fd: Int32) {
         var bytes = Array(text.utf8)
         var off = 0
         while off < bytes.count {
@@ -33,16 +33,16 @@ public enum StandardIO {
     }
 
     /// One log line on stderr, prefixed with the plugin name; never on stdout.
-    public static func log(_ message: String) {
+    package static func log(_ message: String) {
         write("\(ProcessEnvironment.programName): \(message)\n", fd: 2)
     }
 }
 
 /// The process's own environment and name, read without Foundation's ProcessInfo.
-public enum ProcessEnvironment {
+package enum ProcessEnvironment {
     /// Split at the first `=` byte, not by Characters: this runs on every plugin start, and
     /// a Character search does grapheme breaking over every byte of the environment.
-    public static var variables: [String: String] {
+    package static var variables: [String: String] {
         var out: [String: String] = [:]
         var p = environ
         while let entry = p.pointee {
@@ -55,7 +55,7 @@ public enum ProcessEnvironment {
         return out
     }
 
-    public static var programName: String {
+    package static var programName: String {
         let argv0 = CommandLine.arguments.first ?? "cni"
         return argv0.split(separator: "/").last.map(String.init) ?? argv0
     }

@@ -12,7 +12,7 @@ import Netlink
 ///
 /// Neither throws: unreachable peers and failed entries are in the report, so one bad peer
 /// never stops the others and the agent can log and expose each of them.
-public protocol Dataplane {
+package protocol Dataplane {
     mutating func reconcile(_ peers: [Peer]) -> ReconcileReport
 
     /// Relies on what the last `reconcile` learnt (device, directly connected networks);
@@ -26,5 +26,5 @@ extension RouteProtocol {
     /// routes carrying it, so routes added by people or other daemons are never changed or
     /// removed. 92 is not assigned in the kernel's RTPROT_* list nor in iproute2's
     /// rt_protos; `ip route show proto 92` lists our routes.
-    public static let swiftCNI = RouteProtocol(rawValue: 0x5c)
+    package static let swiftCNI = RouteProtocol(rawValue: 0x5c)
 }

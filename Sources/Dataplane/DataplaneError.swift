@@ -6,10 +6,10 @@ import Netlink
 ///
 /// Per-entry problems during a reconcile are not errors: they land in `ReconcileReport`,
 /// so one bad peer never stops the others.
-public struct DataplaneError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let message: String
+package struct DataplaneError: Error, CustomStringConvertible, Sendable, Equatable {
+    package let message: String
 
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 
@@ -18,5 +18,5 @@ public struct DataplaneError: Error, CustomStringConvertible, Sendable, Equatabl
         self.message = "\(what): \(error)"
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

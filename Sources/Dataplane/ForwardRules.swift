@@ -18,18 +18,18 @@ import NetTypes
 ///
 /// Not detected: a chain whose policy is accept but that ends in an explicit drop or reject
 /// rule (firewalld's style); its operator has to allow the cluster network themselves.
-public struct ForwardRules: Sendable {
+package struct ForwardRules: Sendable {
     let tools: ForwardRulesTools
 
     /// `tools` default to the programs on PATH; tests pass `ip netns exec <ns> …`.
-    public init(tools: ForwardRulesTools = .located()) {
+    package init(tools: ForwardRulesTools = .located()) {
         self.tools = tools
     }
 
     /// Brings the rules in line: with `enabled`, exactly our pair for `clusterNetwork` in
     /// every chain that decides; without, none of ours anywhere. Never throws: a failing
     /// part (iptables, or one nft chain) is reported in the outcome and the others go on.
-    public func sync(clusterNetwork: IPPrefix, enabled: Bool) -> ForwardRulesOutcome {
+    package func sync(clusterNetwork: IPPrefix, enabled: Bool) -> ForwardRulesOutcome {
         var outcome = ForwardRulesOutcome()
         guard clusterNetwork.family == .v4 else {
             if enabled { outcome.skipped = "IPv6 cluster networks get no forward rules yet" }

@@ -5,12 +5,12 @@ import CNI
 ///
 /// Never fatal for the node: `ForwardRules.sync` collects these in its outcome and the agent
 /// logs and counts them; the next periodic check tries again.
-public struct ForwardRulesError: Error, CustomStringConvertible, Sendable, Equatable {
+package struct ForwardRulesError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The command line as run (argv joined with spaces).
-    public let command: String
+    package let command: String
     /// "exit status 2", "killed by signal 9", or why it could not be started.
-    public let status: String
-    public let stderr: String
+    package let status: String
+    package let stderr: String
 
     init(command: [String], status: String, stderr: String) {
         self.command = command.joined(separator: " ")
@@ -20,7 +20,7 @@ public struct ForwardRulesError: Error, CustomStringConvertible, Sendable, Equat
         self.stderr = text
     }
 
-    public var description: String {
+    package var description: String {
         "forward rules: `\(command)` failed (\(status))" + (stderr.isEmpty ? "" : ": \(stderr)")
     }
 }

@@ -7,15 +7,15 @@ import NetTypes
 /// A check that finds everything in place runs `iptables-save -t filter` and `nft list
 /// chains` and changes nothing. With the rules disabled, the one removal at start is
 /// retried only until it succeeds: a node that opted out is otherwise left alone.
-public struct ForwardRulesKeeper: Sendable {
-    public let clusterNetwork: IPPrefix
-    public let enabled: Bool
-    public let interval: Double
+package struct ForwardRulesKeeper: Sendable {
+    package let clusterNetwork: IPPrefix
+    package let enabled: Bool
+    package let interval: Double
     let rules: ForwardRules
     var lastCheck: Double?
     var lastFailed = false
 
-    public init(clusterNetwork: IPPrefix, enabled: Bool, interval: Double, rules: ForwardRules = ForwardRules()) {
+    package init(clusterNetwork: IPPrefix, enabled: Bool, interval: Double, rules: ForwardRules = ForwardRules()) {
         self.clusterNetwork = clusterNetwork
         self.enabled = enabled
         self.interval = interval
@@ -23,7 +23,7 @@ public struct ForwardRulesKeeper: Sendable {
     }
 
     /// Syncs now (at start-up) and remembers when.
-    public mutating func sync(now: Double) -> ForwardRulesOutcome {
+    package mutating func sync(now: Double) -> ForwardRulesOutcome {
         let outcome = rules.sync(clusterNetwork: clusterNetwork, enabled: enabled)
         lastCheck = now
         lastFailed = !outcome.errors.isEmpty
@@ -31,7 +31,7 @@ public struct ForwardRulesKeeper: Sendable {
     }
 
     /// Syncs when due (never synced yet, or `interval` since the last one), else nil.
-    public mutating func syncIfDue(now: Double) -> ForwardRulesOutcome? {
+    package mutating func syncIfDue(now: Double) -> ForwardRulesOutcome? {
         guard let lastCheck else { return sync(now: now) }
         guard enabled || lastFailed, now - lastCheck >= interval else { return nil }
         return sync(now: now)

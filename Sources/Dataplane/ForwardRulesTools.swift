@@ -8,19 +8,19 @@ import Glibc
 /// an iptables-nft table by anything but iptables shows as "incompatible" in `iptables -L`,
 /// and the operator must be able to read the chain they set to DROP. Tests prefix
 /// `ip netns exec <ns>` so nothing touches the machine's own namespace.
-public struct ForwardRulesTools: Sendable {
-    public let iptables: [String]?
-    public let iptablesSave: [String]?
-    public let nft: [String]?
+package struct ForwardRulesTools: Sendable {
+    package let iptables: [String]?
+    package let iptablesSave: [String]?
+    package let nft: [String]?
 
-    public init(iptables: [String]?, iptablesSave: [String]?, nft: [String]?) {
+    package init(iptables: [String]?, iptablesSave: [String]?, nft: [String]?) {
         self.iptables = iptables
         self.iptablesSave = iptablesSave
         self.nft = nft
     }
 
     /// The programs from PATH, else Debian's /usr/sbin (a daemon's PATH is often minimal).
-    public static func located() -> ForwardRulesTools {
+    package static func located() -> ForwardRulesTools {
         let path = getenv("PATH").map { String(cString: $0) }
         func find(_ name: String) -> [String]? {
             ChildProcess.locate(name, searchPath: path, fallback: "/usr/sbin/\(name)").map { [$0] }

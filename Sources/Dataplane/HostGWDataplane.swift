@@ -8,22 +8,22 @@ import Netlink
 /// It needs L2 adjacency: a peer whose public IP is not inside a network directly connected
 /// on the underlay (one of its addresses' prefixes) is not programmed but reported as
 /// unreachable — flannel installs such a route anyway and the traffic silently disappears.
-public struct HostGWDataplane: Dataplane, Sendable {
-    public let underlay: Underlay
+package struct HostGWDataplane: Dataplane, Sendable {
+    package let underlay: Underlay
     /// This node's subnet: never routed to a peer.
-    public let localSubnet: IPPrefix
+    package let localSubnet: IPPrefix
     private var reconciler: Reconciler
     /// Peers to routes with the underlay networks the last full reconcile read; the
     /// incremental path judges adjacency by it (nil: no full reconcile read them yet).
     private var lastEntries: HostGWPeerEntries?
 
-    public init(underlay: Underlay, localSubnet: IPPrefix, socket: RouteSocket) {
+    package init(underlay: Underlay, localSubnet: IPPrefix, socket: RouteSocket) {
         self.underlay = underlay
         self.localSubnet = localSubnet.network
         self.reconciler = Reconciler(socket: socket)
     }
 
-    public mutating func reconcile(_ peers: [Peer]) -> ReconcileReport {
+    package mutating func reconcile(_ peers: [Peer]) -> ReconcileReport {
         ReconcileReport.measured { report in reconcile(peers, into: &report) }
     }
 
@@ -42,7 +42,7 @@ public struct HostGWDataplane: Dataplane, Sendable {
         reconciler.apply(entries.desired(peers, into: &report), device: nil, into: &report)
     }
 
-    public mutating func apply(_ changes: [PeerChange]) -> ReconcileReport {
+    package mutating func apply(_ changes: [PeerChange]) -> ReconcileReport {
         reconciler.applyChanges(changes, using: lastEntries, missing: "addresses of \(underlay.name)")
     }
 }

@@ -9,16 +9,16 @@ import NetTypes
 /// Each call is one `nft -f -` transaction in the calling process's network namespace, so
 /// the table is never seen half-written, and installing again (every resync, or after a
 /// restart) replaces it instead of stacking duplicates.
-public struct NodeMasquerade: Sendable {
+package struct NodeMasquerade: Sendable {
     let nft: NftCommand
 
     /// `nft` defaults to the one on PATH; tests pass `ip netns exec <ns> nft`.
-    public init(nft: NftCommand = .located()) {
+    package init(nft: NftCommand = .located()) {
         self.nft = nft
     }
 
     /// Installs (or replaces) the table for the family of `clusterNetwork`.
-    public func install(clusterNetwork: IPPrefix, nodeSubnet: IPPrefix) throws {
+    package func install(clusterNetwork: IPPrefix, nodeSubnet: IPPrefix) throws {
         guard clusterNetwork.family == nodeSubnet.family else {
             throw DataplaneError("masquerade: cluster network \(clusterNetwork) and node subnet \(nodeSubnet) are of different families")
         }
@@ -27,12 +27,12 @@ public struct NodeMasquerade: Sendable {
     }
 
     /// Removes the tables (IPv4 and IPv6); nothing installed is success.
-    public func remove() throws {
+    package func remove() throws {
         try nft.commit(NodeMasqueradeRuleset.removeScript, what: "removing \(NodeMasqueradeRuleset.name)")
     }
 
     /// Whether the table of `family` exists (for `/readyz`).
-    public func isInstalled(family: IPAddress.Family = .v4) throws -> Bool {
+    package func isInstalled(family: IPAddress.Family = .v4) throws -> Bool {
         try nft.listTable(family: NodeMasqueradeRuleset.family(family), name: NodeMasqueradeRuleset.name) != nil
     }
 }

@@ -4,15 +4,15 @@ import NetTypes
 
 /// Another node, as the agent derives it from that node's registry lease: the desired state
 /// the dataplane programs. The agent hands the dataplane the whole list on every resync.
-public struct Peer: Hashable, Sendable, CustomStringConvertible {
+package struct Peer: Hashable, Sendable, CustomStringConvertible {
     /// The node's pod subnet, host bits cleared.
-    public let subnet: IPPrefix
+    package let subnet: IPPrefix
     /// The node's underlay address: the VXLAN tunnel endpoint, or the host-gw next hop.
-    public let publicIP: IPAddress
+    package let publicIP: IPAddress
     /// The MAC of the node's VXLAN device (the lease's `BackendData.VtepMAC`); nil for host-gw.
-    public let vtepMAC: MACAddress?
+    package let vtepMAC: MACAddress?
 
-    public init(subnet: IPPrefix, publicIP: IPAddress, vtepMAC: MACAddress? = nil) {
+    package init(subnet: IPPrefix, publicIP: IPAddress, vtepMAC: MACAddress? = nil) {
         self.subnet = subnet.network
         self.publicIP = publicIP
         self.vtepMAC = vtepMAC
@@ -21,9 +21,9 @@ public struct Peer: Hashable, Sendable, CustomStringConvertible {
     /// The registry key of the peer's lease ("10.244.1.0-24"). It stays the same for the
     /// lease's whole life while PublicIP or VtepMAC may change (a node rebooted with a new
     /// MAC), so reports and metrics name peers by it.
-    public var id: String { "\(subnet.address)-\(subnet.length)" }
+    package var id: String { "\(subnet.address)-\(subnet.length)" }
 
-    public var description: String {
+    package var description: String {
         "peer \(subnet) at \(publicIP)" + (vtepMAC.map { " vtep \($0)" } ?? "")
     }
 }

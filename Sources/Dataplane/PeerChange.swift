@@ -4,13 +4,13 @@ import NetTypes
 
 /// One peer whose lease changed, as the dataplane's incremental path takes it: what was
 /// programmed for it comes from `old`, what is wanted now from `new`.
-public struct PeerChange: Hashable, Sendable {
+package struct PeerChange: Hashable, Sendable {
     /// The peer before the change; nil when it is new.
-    public let old: Peer?
+    package let old: Peer?
     /// The peer after the change; nil when its lease is gone.
-    public let new: Peer?
+    package let new: Peer?
 
-    public init(old: Peer?, new: Peer?) {
+    package init(old: Peer?, new: Peer?) {
         self.old = old
         self.new = new
     }

@@ -2,31 +2,31 @@
 ///
 /// Counts are kernel entries (neighbours, FDB entries, routes), not peers: a VXLAN peer is
 /// three entries, a host-gw peer one.
-public struct ReconcileReport: Sendable, CustomStringConvertible {
+package struct ReconcileReport: Sendable, CustomStringConvertible {
     /// Entries created for peers the dataplane had not programmed before.
-    public var added = 0
+    package var added = 0
     /// Entries deleted: peers gone, a peer's old VTEP MAC or address, leftovers.
-    public var removed = 0
+    package var removed = 0
     /// Entries of known peers that were missing (deleted by hand) or wrong, and were rewritten.
-    public var repaired = 0
-    public var unchanged = 0
+    package var repaired = 0
+    package var unchanged = 0
     /// Ids (`Peer.id`) of the peers whose entries are all in place.
-    public var programmedPeers: [String] = []
+    package var programmedPeers: [String] = []
     /// Peers deliberately not programmed, each with the reason.
-    public var unreachablePeers: [UnreachablePeer] = []
+    package var unreachablePeers: [UnreachablePeer] = []
     /// Entries the kernel refused (or that conflict with routes we do not own); the other
     /// entries were still applied.
-    public var failures: [EntryFailure] = []
-    public var duration: Duration = .zero
+    package var failures: [EntryFailure] = []
+    package var duration: Duration = .zero
     /// Netlink round trips (dumps and batch datagrams) this reconcile cost.
-    public var netlinkRoundTrips = 0
+    package var netlinkRoundTrips = 0
 
-    public init() {}
+    package init() {}
 
     /// Every desired entry is in place (unreachable peers aside: they are a verdict, not a failure).
-    public var succeeded: Bool { failures.isEmpty }
+    package var succeeded: Bool { failures.isEmpty }
 
-    public var description: String {
+    package var description: String {
         var text = "added=\(added) removed=\(removed) repaired=\(repaired) unchanged=\(unchanged)"
         text += " peers=\(programmedPeers.count) unreachable=\(unreachablePeers.count) failures=\(failures.count)"
         text += " round_trips=\(netlinkRoundTrips) duration=\(duration)"
@@ -35,34 +35,34 @@ public struct ReconcileReport: Sendable, CustomStringConvertible {
 }
 
 /// A peer the dataplane refuses to program, and why (never a silent black hole).
-public struct UnreachablePeer: Hashable, Sendable, CustomStringConvertible {
-    public let peer: Peer
-    public let reason: String
+package struct UnreachablePeer: Hashable, Sendable, CustomStringConvertible {
+    package let peer: Peer
+    package let reason: String
 
-    public init(peer: Peer, reason: String) {
+    package init(peer: Peer, reason: String) {
         self.peer = peer
         self.reason = reason
     }
 
-    public var description: String { "\(peer): \(reason)" }
+    package var description: String { "\(peer): \(reason)" }
 }
 
 /// One entry that could not be put in place (or removed).
-public struct EntryFailure: Hashable, Sendable, CustomStringConvertible {
+package struct EntryFailure: Hashable, Sendable, CustomStringConvertible {
     /// The entry in words: "route 10.244.2.0/24 via 10.244.2.0 dev 5 onlink".
-    public let entry: String
+    package let entry: String
     /// The peer the entry is for; nil for the removal of a leftover entry.
-    public let peerID: String?
+    package let peerID: String?
     /// The kernel's refusal (with its extended-ack text) or the conflict.
-    public let reason: String
+    package let reason: String
 
-    public init(entry: String, peerID: String?, reason: String) {
+    package init(entry: String, peerID: String?, reason: String) {
         self.entry = entry
         self.peerID = peerID
         self.reason = reason
     }
 
-    public var description: String {
+    package var description: String {
         "\(entry)" + (peerID.map { " (peer \($0))" } ?? "") + ": \(reason)"
     }
 }

@@ -4,17 +4,17 @@ import NetTypes
 import Netlink
 
 /// The node's link to the other nodes: where VXLAN packets leave and host-gw next hops live.
-public struct Underlay: Hashable, Sendable, CustomStringConvertible {
-    public let index: Int32
-    public let name: String
-    public let mtu: Int
+package struct Underlay: Hashable, Sendable, CustomStringConvertible {
+    package let index: Int32
+    package let name: String
+    package let mtu: Int
     /// The address on the interface: the VXLAN device's local (source) address.
-    public let localAddress: IPAddress
+    package let localAddress: IPAddress
     /// The address other nodes reach us at, published in the lease. The same as
     /// `localAddress` unless `--public-ip` names an address behind NAT.
-    public let publicIP: IPAddress
+    package let publicIP: IPAddress
 
-    public init(index: Int32, name: String, mtu: Int, localAddress: IPAddress, publicIP: IPAddress) {
+    package init(index: Int32, name: String, mtu: Int, localAddress: IPAddress, publicIP: IPAddress) {
         self.index = index
         self.name = name
         self.mtu = mtu
@@ -22,7 +22,7 @@ public struct Underlay: Hashable, Sendable, CustomStringConvertible {
         self.publicIP = publicIP
     }
 
-    public var description: String {
+    package var description: String {
         "\(name) (index \(index), mtu \(mtu), address \(localAddress)" + (publicIP == localAddress ? ")" : ", public \(publicIP))")
     }
 
@@ -35,7 +35,7 @@ public struct Underlay: Hashable, Sendable, CustomStringConvertible {
     /// The local address is the address that matched, else `publicIP` when it is on the
     /// link, else the link's first IPv4 address. `publicIP` (default: the local address) is
     /// what the node publishes; it may be a NAT address that is on no interface.
-    public static func resolve(choice: UnderlayChoice, publicIP: IPAddress? = nil,
+    package static func resolve(choice: UnderlayChoice, publicIP: IPAddress? = nil,
                                socket: RouteSocket) throws(DataplaneError) -> Underlay {
         do {
             let links = try socket.links()
@@ -52,7 +52,7 @@ public struct Underlay: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// One `--iface` (or none): the common case and the tests' shorthand.
-    public static func resolve(interface: String? = nil, publicIP: IPAddress? = nil,
+    package static func resolve(interface: String? = nil, publicIP: IPAddress? = nil,
                                socket: RouteSocket) throws(DataplaneError) -> Underlay {
         try resolve(choice: UnderlayChoice(interfaces: interface.map { [$0] } ?? []), publicIP: publicIP, socket: socket)
     }

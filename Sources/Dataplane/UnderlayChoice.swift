@@ -6,12 +6,12 @@ import NetTypes
 /// order (the first that exists wins), else `--iface-regex` patterns matched against the
 /// IPv4 addresses and then the names of the interfaces, else the interface the kernel would
 /// use to reach `--iface-can-reach`, else the interface of the default route.
-public struct UnderlayChoice: Sendable, Equatable {
-    public var interfaces: [String]
-    public var patterns: [String]
-    public var canReach: IPAddress?
+package struct UnderlayChoice: Sendable, Equatable {
+    package var interfaces: [String]
+    package var patterns: [String]
+    package var canReach: IPAddress?
 
-    public init(interfaces: [String] = [], patterns: [String] = [], canReach: IPAddress? = nil) {
+    package init(interfaces: [String] = [], patterns: [String] = [], canReach: IPAddress? = nil) {
         self.interfaces = interfaces
         self.patterns = patterns
         self.canReach = canReach

@@ -13,16 +13,16 @@ import Netlink
 /// device and its entries, so a deleted device, neighbour, FDB entry or route comes back,
 /// and a peer's old VTEP MAC or address leaves nothing behind. Lease events in between take
 /// the incremental path, which writes and removes the changed peers' entries only.
-public struct VXLANDataplane: Dataplane, Sendable {
-    public let configuration: VXLANConfiguration
-    public let underlay: Underlay
+package struct VXLANDataplane: Dataplane, Sendable {
+    package let configuration: VXLANConfiguration
+    package let underlay: Underlay
     private var reconciler: Reconciler
     /// Peers to entries with the device and networks the last full reconcile found; the
     /// incremental path uses it (nil: no full reconcile got that far yet).
     private var lastEntries: VXLANPeerEntries?
 
     /// Nothing is changed until `ensureDevice` or `reconcile`.
-    public init(configuration: VXLANConfiguration, underlay: Underlay, socket: RouteSocket) {
+    package init(configuration: VXLANConfiguration, underlay: Underlay, socket: RouteSocket) {
         self.configuration = configuration
         self.underlay = underlay
         self.reconciler = Reconciler(socket: socket)
@@ -36,11 +36,11 @@ public struct VXLANDataplane: Dataplane, Sendable {
     /// delete and recreate), its address and its up state. `reconcile` does this too; the
     /// agent calls it first to fail early and to know the device before writing subnet.env.
     @discardableResult
-    public func ensureDevice() throws(DataplaneError) -> Link {
+    package func ensureDevice() throws(DataplaneError) -> Link {
         try device.ensure().link
     }
 
-    public mutating func reconcile(_ peers: [Peer]) -> ReconcileReport {
+    package mutating func reconcile(_ peers: [Peer]) -> ReconcileReport {
         ReconcileReport.measured { report in reconcile(peers, into: &report) }
     }
 
@@ -60,7 +60,7 @@ public struct VXLANDataplane: Dataplane, Sendable {
         reconciler.apply(entries.desired(peers, into: &report), device: entries.device, into: &report)
     }
 
-    public mutating func apply(_ changes: [PeerChange]) -> ReconcileReport {
+    package mutating func apply(_ changes: [PeerChange]) -> ReconcileReport {
         reconciler.applyChanges(changes, using: lastEntries, missing: "device \(configuration.deviceName)")
     }
 

@@ -12,7 +12,7 @@ import Glibc
 #endif
 
 /// Which dataplane the daemon runs: the registry's `Backend.Type` decides.
-public enum BackendKind: String, Sendable, CaseIterable {
+package enum BackendKind: String, Sendable, CaseIterable {
     case vxlan
     case hostGW = "host-gw"
 }
@@ -21,7 +21,7 @@ public enum BackendKind: String, Sendable, CaseIterable {
 /// writes subnet.env, and keeps all of it in line with the registry until SIGTERM. The loop
 /// runs on a plain thread with blocking, bounded waits; the monitoring endpoints on a NIO
 /// event loop; a ServiceGroup ties both to the signals. Nothing here enters another namespace.
-public final class Agent: Sendable {
+package final class Agent: Sendable {
     let options: AgentOptions
     let logger: Logger
     let metrics = AgentMetrics()
@@ -35,14 +35,14 @@ public final class Agent: Sendable {
         var unreachable: [String] = []
     }
 
-    public init(options: AgentOptions) {
+    package init(options: AgentOptions) {
         self.options = options
         self.logger = Logger.agent(level: options.logLevel)
     }
 
     /// Runs until SIGTERM/SIGINT (exit 0) or a start-up error only an operator can fix
     /// (exit 1: bad flags, missing interface, unusable listen address or state dir).
-    public func run() async -> Int32 {
+    package func run() async -> Int32 {
         let context: AgentContext
         let server: HealthServer?
         do {

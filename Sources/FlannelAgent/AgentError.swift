@@ -1,5 +1,5 @@
 /// An agent failure with a message meant for the operator's log.
-public struct AgentError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct AgentError: Error, CustomStringConvertible, Sendable {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -11,8 +11,8 @@ import Glibc
 
 /// `swift-flanneld`: flanneld's command line (same names, meanings and defaults, also from
 /// `FLANNELD_*`), plus our own options. Runs the node daemon.
-public struct FlanneldCommand: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct FlanneldCommand: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "swift-flanneld",
         abstract: "Node daemon of swift-cni: leases this node's subnet and keeps the overlay (vxlan, host-gw) in line with every other node.",
         discussion: """
@@ -105,7 +105,7 @@ public struct FlanneldCommand: ParsableCommand {
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
-    public init() {}
+    package init() {}
 
     /// Every flag by its long name, for `FLANNELD_*` (help and version are not settings).
     static let flagNames = [
@@ -117,7 +117,7 @@ public struct FlanneldCommand: ParsableCommand {
 
     /// Go-style spellings translated and `FLANNELD_*` added, then ArgumentParser; a usage
     /// error exits 2 (as flanneld and most daemons), help and version exit 0.
-    public static func start() async -> Never {
+    package static func start() async -> Never {
         let given = GoFlagSyntax.normalize(Array(CommandLine.arguments.dropFirst()))
         let arguments = given + GoFlagSyntax.fromEnvironment(ProcessEnvironment.variables, flags: flagNames, given: given)
         let command: FlanneldCommand

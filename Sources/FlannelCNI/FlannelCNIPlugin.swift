@@ -10,13 +10,13 @@ import Glibc
 /// host-local configuration, the way flannel's CNI plugin does, and runs it. The generated
 /// config is kept under `dataDir/<containerID>` so DEL and CHECK work after the agent and its
 /// subnet.env are gone.
-public struct FlannelCNIPlugin: Plugin {
+package struct FlannelCNIPlugin: Plugin {
     static let defaultSubnetFile = "/run/flannel/subnet.env"
     static let defaultDataDir = "/var/lib/cni/flannel"
 
-    public init() {}
+    package init() {}
 
-    public func add(_ invocation: Invocation) throws -> CNIResult {
+    package func add(_ invocation: Invocation) throws -> CNIResult {
         let env = try loadSubnetEnv(invocation.config)
         let delegate = try FlannelDelegateConfig.build(from: invocation.config, subnetEnv: env)
         let store = try savedConfigs(invocation.config)
@@ -29,7 +29,7 @@ public struct FlannelCNIPlugin: Plugin {
         }
     }
 
-    public func del(_ invocation: Invocation) throws {
+    package func del(_ invocation: Invocation) throws {
         let store = try savedConfigs(invocation.config)
         // Nothing saved: ADD never got that far, or DEL already ran. Either way, done.
         guard let delegate = try store.load(containerID: invocation.environment.containerID) else { return }
@@ -37,7 +37,7 @@ public struct FlannelCNIPlugin: Plugin {
         store.remove(containerID: invocation.environment.containerID)
     }
 
-    public func check(_ invocation: Invocation) throws {
+    package func check(_ invocation: Invocation) throws {
         let store = try savedConfigs(invocation.config)
         guard let delegate = try store.load(containerID: invocation.environment.containerID) else {
             throw PluginError(.failed, "CHECK: no saved configuration for container \(invocation.environment.containerID) in \(store.directory)")
@@ -48,7 +48,7 @@ public struct FlannelCNIPlugin: Plugin {
     /// GC the bridge state (IP reservations, masquerade and MAC-check entries) with the
     /// runtime's valid list, through any saved delegate config (all share network and IPAM
     /// store), then forget the saved configs of containers that are gone.
-    public func gc(_ invocation: Invocation) throws {
+    package func gc(_ invocation: Invocation) throws {
         let store = try savedConfigs(invocation.config)
         let valid = Set(invocation.config.validAttachments.map(\.containerID))
         let ids = store.containerIDs()
@@ -61,7 +61,7 @@ public struct FlannelCNIPlugin: Plugin {
         for id in ids where !valid.contains(id) { store.remove(containerID: id) }
     }
 
-    public func status(_ invocation: Invocation) throws {
+    package func status(_ invocation: Invocation) throws {
         let path = subnetFile(invocation.config)
         guard access(path, R_OK) == 0 else {
             throw PluginError(.unavailable, "subnet file \(path) does not exist yet: the node agent has not leased a subnet")

@@ -12,16 +12,16 @@ import NetTypes
 ///     FLANNEL_SUBNET=10.244.1.1/24        (first usable address / subnet length)
 ///     FLANNEL_MTU=1450
 ///     FLANNEL_IPMASQ=true
-public struct SubnetEnv: Sendable, Equatable {
-    public var network: IPPrefix?
+package struct SubnetEnv: Sendable, Equatable {
+    package var network: IPPrefix?
     /// The node's subnet with the address set to its first usable IP (the bridge gateway).
-    public var subnet: IPPrefix?
-    public var ipv6Network: IPPrefix?
-    public var ipv6Subnet: IPPrefix?
-    public var mtu: Int
-    public var ipMasq: Bool
+    package var subnet: IPPrefix?
+    package var ipv6Network: IPPrefix?
+    package var ipv6Subnet: IPPrefix?
+    package var mtu: Int
+    package var ipMasq: Bool
 
-    public init(network: IPPrefix?, subnet: IPPrefix?, ipv6Network: IPPrefix? = nil, ipv6Subnet: IPPrefix? = nil,
+    package init(network: IPPrefix?, subnet: IPPrefix?, ipv6Network: IPPrefix? = nil, ipv6Subnet: IPPrefix? = nil,
                 mtu: Int, ipMasq: Bool) {
         self.network = network
         self.subnet = subnet
@@ -32,7 +32,7 @@ public struct SubnetEnv: Sendable, Equatable {
     }
 
     /// The file for a leased subnet: FLANNEL_SUBNET is the subnet's first usable address.
-    public init(network: IPPrefix, lease: IPPrefix, ipv6Network: IPPrefix? = nil, ipv6Lease: IPPrefix? = nil,
+    package init(network: IPPrefix, lease: IPPrefix, ipv6Network: IPPrefix? = nil, ipv6Lease: IPPrefix? = nil,
                 mtu: Int, ipMasq: Bool) {
         func firstUsable(_ p: IPPrefix) -> IPPrefix {
             IPPrefix(address: p.network.address.advanced(by: 1) ?? p.network.address, length: p.length)!
@@ -42,11 +42,11 @@ public struct SubnetEnv: Sendable, Equatable {
     }
 
     /// The leased subnet (network form of FLANNEL_SUBNET), what a restart asks to reuse.
-    public var leasedSubnet: IPPrefix? { subnet?.network }
-    public var leasedIPv6Subnet: IPPrefix? { ipv6Subnet?.network }
+    package var leasedSubnet: IPPrefix? { subnet?.network }
+    package var leasedIPv6Subnet: IPPrefix? { ipv6Subnet?.network }
 
     /// flannel's text, in flannel's line order.
-    public func rendered() -> String {
+    package func rendered() -> String {
         var out = ""
         if let network, let subnet { out += "FLANNEL_NETWORK=\(network)\nFLANNEL_SUBNET=\(subnet)\n" }
         if let ipv6Network, let ipv6Subnet {
@@ -57,13 +57,13 @@ public struct SubnetEnv: Sendable, Equatable {
 
     /// Writes `path` atomically: temp file in the same directory, fsync, rename (parent
     /// directories are created).
-    public func write(to path: String) throws {
+    package func write(to path: String) throws {
         try Posix.makeDirectories(Posix.directory(of: path), mode: 0o755)
         try Posix.writeAtomically(Array(rendered().utf8), to: path)
     }
 
     /// Reads `path`. A missing file is `.tryAgainLater` (the agent has not finished yet).
-    public static func read(from path: String) throws(PluginError) -> SubnetEnv {
+    package static func read(from path: String) throws(PluginError) -> SubnetEnv {
         guard let bytes = try Posix.readFileIfPresent(path) else {
             throw PluginError(.tryAgainLater,
                 "subnet file \(path) does not exist; is the node daemon (swift-flanneld) running?")
@@ -73,7 +73,7 @@ public struct SubnetEnv: Sendable, Equatable {
 
     /// Parses `KEY=value` lines; blank lines, `#` comments, `export ` prefixes and quotes
     /// are tolerated, unknown keys ignored.
-    public static func parse(_ text: String, path: String) throws(PluginError) -> SubnetEnv {
+    package static func parse(_ text: String, path: String) throws(PluginError) -> SubnetEnv {
         var values: [String: String] = [:]
         for raw in text.split(whereSeparator: \.isNewline) {
             var line = raw.trimmingSpaces

@@ -3,20 +3,20 @@ import NetTypes
 
 /// One pool inside a subnet (an entry of `ipam.ranges[i]`), with the reference plugin's
 /// defaults already applied, so the allocator never deals with missing values.
-public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
+package struct AddressRange: Sendable, Hashable, CustomStringConvertible {
     /// The subnet in network form (host bits clear); its length is the allocations' prefix.
-    public let subnet: IPPrefix
+    package let subnet: IPPrefix
     /// First address that may be handed out (inclusive).
-    public let rangeStart: IPAddress
+    package let rangeStart: IPAddress
     /// Last address that may be handed out (inclusive).
-    public let rangeEnd: IPAddress
+    package let rangeEnd: IPAddress
     /// Never handed out. Defaults to network+1 like the reference, which always reports one.
-    public let gateway: IPAddress
+    package let gateway: IPAddress
 
     /// Applies the reference defaults (start = network+1, end = last address, minus the
     /// broadcast for IPv4, gateway = network+1) and rejects what the reference rejects,
     /// plus a start after the end and a gateway outside the subnet.
-    public init(
+    package init(
         subnet: IPPrefix, rangeStart: IPAddress? = nil, rangeEnd: IPAddress? = nil,
         gateway: IPAddress? = nil
     ) throws {
@@ -45,10 +45,10 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
         self.gateway = gw
     }
 
-    public var family: IPAddress.Family { subnet.family }
+    package var family: IPAddress.Family { subnet.family }
 
     /// Whether `address` lies in `rangeStart...rangeEnd` (the reference's `Range.Contains`).
-    public func contains(_ address: IPAddress) -> Bool {
+    package func contains(_ address: IPAddress) -> Bool {
         address.family == family && rangeStart <= address && address <= rangeEnd
     }
 
@@ -75,5 +75,5 @@ public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// "start-end", as the reference prints a range in its errors.
-    public var description: String { "\(rangeStart)-\(rangeEnd)" }
+    package var description: String { "\(rangeStart)-\(rangeEnd)" }
 }

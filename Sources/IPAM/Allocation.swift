@@ -1,15 +1,15 @@
 import NetTypes
 
 /// One address handed out from one range set.
-public struct Allocation: Sendable, Hashable {
+package struct Allocation: Sendable, Hashable {
     /// The address with its subnet's prefix length ("10.22.0.5/16").
-    public let address: IPPrefix
+    package let address: IPPrefix
     /// The range's gateway; always set by host-local, optional for other IPAM sources.
-    public let gateway: IPAddress?
+    package let gateway: IPAddress?
     /// Which element of `ipam.ranges` it came from.
-    public let rangeSetIndex: Int
+    package let rangeSetIndex: Int
 
-    public init(address: IPPrefix, gateway: IPAddress?, rangeSetIndex: Int) {
+    package init(address: IPPrefix, gateway: IPAddress?, rangeSetIndex: Int) {
         self.address = address
         self.gateway = gateway
         self.rangeSetIndex = rangeSetIndex

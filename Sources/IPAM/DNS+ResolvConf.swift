@@ -4,7 +4,7 @@ extension CNIResult.DNS {
     /// Parses resolv.conf text like the reference host-local does for `ipam.resolvConf`:
     /// comment (# ;) and one-word lines skipped, `nameserver` takes its first value, `domain`
     /// the last one seen, `search` and `options` accumulate all their values.
-    public init(resolvConf text: String) {
+    package init(resolvConf text: String) {
         self.init()
         for line in text.split(whereSeparator: \.isNewline) {
             let fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
@@ -20,7 +20,7 @@ extension CNIResult.DNS {
     }
 
     /// Reads and parses the file at `path`; a missing or unreadable file is an `.io` error.
-    public static func load(resolvConf path: String) throws -> CNIResult.DNS {
+    package static func load(resolvConf path: String) throws -> CNIResult.DNS {
         CNIResult.DNS(resolvConf: String(decoding: try Posix.readFile(path), as: UTF8.self))
     }
 }

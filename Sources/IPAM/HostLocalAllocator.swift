@@ -4,17 +4,17 @@ import NetTypes
 /// host-local IPAM for one network: hands out, looks up and releases addresses in the
 /// on-disk store, each operation under the store's flock so concurrent plugin processes
 /// (and the reference plugin sharing the directory) never hand out one address twice.
-public struct HostLocalAllocator: Sendable {
-    public let config: HostLocalConfig
+package struct HostLocalAllocator: Sendable {
+    package let config: HostLocalConfig
     var store: HostLocalStore
 
-    public init(config: HostLocalConfig) {
+    package init(config: HostLocalConfig) {
         self.config = config
         self.store = HostLocalStore(dataDir: config.dataDir, network: config.networkName)
     }
 
     /// The network's state directory, `<dataDir>/<network>`.
-    public var directory: String { store.directory }
+    package var directory: String { store.directory }
 
     /// One address per range set, in set order. `requested` addresses (already merged from
     /// CNI_ARGS, args and runtimeConfig) each pick their set; the other sets go round-robin.
@@ -27,7 +27,7 @@ public struct HostLocalAllocator: Sendable {
     /// runs IPAM only after its veth create refused an existing CNI_IFNAME), so the
     /// duplicate check, which must read every reservation file, is skipped: ADD then costs
     /// the same with 250 containers as with one.
-    public func allocate(containerID: String, ifname: String, requested: [IPAddress] = [],
+    package func allocate(containerID: String, ifname: String, requested: [IPAddress] = [],
                          knownNew: Bool = false) throws -> [Allocation] {
         let attachment = try validated(containerID, ifname)
         let wanted = try requestedBySet(requested)
@@ -61,7 +61,7 @@ public struct HostLocalAllocator: Sendable {
     /// held in the current format, files naming only the container ID (written by old
     /// reference versions) are released instead, as the reference does. Repeatable.
     @discardableResult
-    public func release(containerID: String, ifname: String) throws -> [IPAddress] {
+    package func release(containerID: String, ifname: String) throws -> [IPAddress] {
         let attachment = try validated(containerID, ifname)
         return try store.locked {
             let reservations = try store.reservations()
@@ -76,7 +76,7 @@ public struct HostLocalAllocator: Sendable {
 
     /// The addresses `(containerID, ifname)` holds (old-format files of the container
     /// included), sorted. Map them with `config.allocation(for:)` for a result.
-    public func addresses(containerID: String, ifname: String) throws -> [IPAddress] {
+    package func addresses(containerID: String, ifname: String) throws -> [IPAddress] {
         let attachment = try validated(containerID, ifname)
         return try store.locked {
             try store.reservations().filter { $0.holder?.belongs(to: attachment) ?? false }
@@ -88,7 +88,7 @@ public struct HostLocalAllocator: Sendable {
     /// survives if any kept attachment has its container ID; an empty file never survives)
     /// and returns the released addresses. `lock` and the cursors are left alone.
     @discardableResult
-    public func garbageCollect(keeping: Set<Attachment>) throws -> [IPAddress] {
+    package func garbageCollect(keeping: Set<Attachment>) throws -> [IPAddress] {
         let keptContainers = Set(keeping.map(\.containerID))
         return try store.locked {
             let stale = try store.reservations().filter { reservation in
@@ -104,7 +104,7 @@ public struct HostLocalAllocator: Sendable {
     }
 
     /// For CNI STATUS: per range set, whether an ADD could get an address from it now.
-    public func hasFreeAddress() throws -> [Bool] {
+    package func hasFreeAddress() throws -> [Bool] {
         try store.locked {
             let reserved = Set(try store.reservations().map(\.address))
             return config.rangeSets.map { $0.hasFreeAddress(reserved: reserved) }

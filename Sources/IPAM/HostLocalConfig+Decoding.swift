@@ -3,7 +3,7 @@ import NetTypes
 
 extension HostLocalConfig {
     /// Parses a whole network config (stdin of a plugin) and decodes it as below.
-    public init(networkConfig json: [UInt8]) throws {
+    package init(networkConfig json: [UInt8]) throws {
         let value: JSONValue
         do {
             value = try JSONValue.parse(json, what: "network config")
@@ -21,7 +21,7 @@ extension HostLocalConfig {
     /// Like the reference, the legacy single range (`ipam.subnet`...) is put in front of
     /// `ipam.ranges`, and `runtimeConfig.ipRanges` in front of both: set order is
     /// runtime ranges, legacy range, `ipam.ranges`.
-    public init(networkConfig json: JSONValue) throws {
+    package init(networkConfig json: JSONValue) throws {
         // Every field is read (and type-checked) before anything is validated, so a wrong
         // JSON type anywhere is a `.decode` error whatever else is wrong.
         let wire = try ConfigFields(json)

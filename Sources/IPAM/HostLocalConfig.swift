@@ -2,22 +2,22 @@ import CNI
 import NetTypes
 
 /// A validated host-local IPAM configuration: everything the allocator and the result need.
-public struct HostLocalConfig: Sendable, Equatable {
+package struct HostLocalConfig: Sendable, Equatable {
     /// Where the reference keeps its state; same default so both can share a host.
-    public static let defaultDataDir = "/var/lib/cni/networks"
+    package static let defaultDataDir = "/var/lib/cni/networks"
 
     /// The network config's top-level `name`: the state directory under `dataDir`.
-    public let networkName: String
+    package let networkName: String
     /// One address per set on every ADD, in this order.
-    public let rangeSets: [RangeSet]
-    public let routes: [CNIResult.Route]
-    public let dataDir: String
+    package let rangeSets: [RangeSet]
+    package let routes: [CNIResult.Route]
+    package let dataDir: String
     /// Path of a resolv.conf-style file; read by `dns()` only when a result needs it.
-    public let resolvConf: String?
+    package let resolvConf: String?
 
     /// Rejects a network name that would escape `dataDir`, no range sets, and sets that
     /// share an address (an address must map to exactly one set).
-    public init(
+    package init(
         networkName: String, rangeSets: [RangeSet], routes: [CNIResult.Route] = [],
         dataDir: String = HostLocalConfig.defaultDataDir, resolvConf: String? = nil
     ) throws {
@@ -39,7 +39,7 @@ public struct HostLocalConfig: Sendable, Equatable {
     }
 
     /// The range set index and range an address belongs to, if any.
-    public func locate(_ address: IPAddress) -> (setIndex: Int, range: AddressRange)? {
+    package func locate(_ address: IPAddress) -> (setIndex: Int, range: AddressRange)? {
         for (i, set) in rangeSets.enumerated() {
             if let range = set.range(containing: address) { return (i, range) }
         }
@@ -48,13 +48,13 @@ public struct HostLocalConfig: Sendable, Equatable {
 
     /// `address` as the allocation it would be in this config (prefix length and gateway of
     /// its range); nil if no range holds it. Lets CHECK turn held addresses into results.
-    public func allocation(for address: IPAddress) -> Allocation? {
+    package func allocation(for address: IPAddress) -> Allocation? {
         guard let (index, range) = locate(address) else { return nil }
         return Allocation(range: range, address: address, rangeSetIndex: index)
     }
 
     /// DNS settings from `resolvConf`, or nil when none is configured.
-    public func dns() throws -> CNIResult.DNS? {
+    package func dns() throws -> CNIResult.DNS? {
         try resolvConf.map { try CNIResult.DNS.load(resolvConf: $0) }
     }
 }

@@ -2,12 +2,12 @@ import CNI
 
 /// The `host-local` plugin's commands on top of `HostLocalAllocator`: the executable's main
 /// and the bridge plugin (in-process IPAM) both call it, so both behave identically.
-public struct HostLocalPlugin: Plugin {
+package struct HostLocalPlugin: Plugin {
     /// Set by a caller that has already made sure the attachment is new (see
     /// `HostLocalAllocator.allocate(knownNew:)`); the executable always checks.
     let attachmentKnownNew: Bool
 
-    public init(attachmentKnownNew: Bool = false) {
+    package init(attachmentKnownNew: Bool = false) {
         self.attachmentKnownNew = attachmentKnownNew
     }
 
@@ -16,7 +16,7 @@ public struct HostLocalPlugin: Plugin {
     }
 
     /// One IP per range set, plus the configured routes and the DNS of `resolvConf`.
-    public func add(_ invocation: Invocation) throws -> CNIResult {
+    package func add(_ invocation: Invocation) throws -> CNIResult {
         let env = invocation.environment
         let ipam = try allocator(invocation)
         // Read DNS first: a missing resolv.conf should fail before anything is reserved.
@@ -29,13 +29,13 @@ public struct HostLocalPlugin: Plugin {
             routes: ipam.config.routes, dns: dns)
     }
 
-    public func del(_ invocation: Invocation) throws {
+    package func del(_ invocation: Invocation) throws {
         let env = invocation.environment
         try allocator(invocation).release(containerID: env.containerID, ifname: env.ifname)
     }
 
     /// Like the reference: the attachment must still hold at least one address.
-    public func check(_ invocation: Invocation) throws {
+    package func check(_ invocation: Invocation) throws {
         let env = invocation.environment
         if try allocator(invocation).addresses(containerID: env.containerID, ifname: env.ifname).isEmpty {
             throw PluginError(
@@ -43,12 +43,12 @@ public struct HostLocalPlugin: Plugin {
         }
     }
 
-    public func gc(_ invocation: Invocation) throws {
+    package func gc(_ invocation: Invocation) throws {
         try allocator(invocation).garbageCollect(keeping: Set(invocation.config.validAttachments))
     }
 
     /// Unavailable (code 50) when some range set has no free address: an ADD would fail.
-    public func status(_ invocation: Invocation) throws {
+    package func status(_ invocation: Invocation) throws {
         let ipam = try allocator(invocation)
         if let exhausted = try ipam.hasFreeAddress().firstIndex(of: false) {
             throw PluginError(

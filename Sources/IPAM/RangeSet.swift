@@ -3,11 +3,11 @@ import NetTypes
 
 /// The ranges one address is drawn from (an element of `ipam.ranges`). Each set yields one
 /// address per ADD, so a dual-stack network has one IPv4 set and one IPv6 set.
-public struct RangeSet: Sendable, Hashable, CustomStringConvertible {
-    public let ranges: [AddressRange]
+package struct RangeSet: Sendable, Hashable, CustomStringConvertible {
+    package let ranges: [AddressRange]
 
     /// Rejects an empty set, mixed families and ranges that share an address.
-    public init(_ ranges: [AddressRange]) throws {
+    package init(_ ranges: [AddressRange]) throws {
         guard let first = ranges.first else {
             throw PluginError(.invalidConfig, "range set is empty")
         }
@@ -22,10 +22,10 @@ public struct RangeSet: Sendable, Hashable, CustomStringConvertible {
         self.ranges = ranges
     }
 
-    public var family: IPAddress.Family { ranges[0].family }
+    package var family: IPAddress.Family { ranges[0].family }
 
     /// The range whose `rangeStart...rangeEnd` holds `address`.
-    public func range(containing address: IPAddress) -> AddressRange? {
+    package func range(containing address: IPAddress) -> AddressRange? {
         ranges.first { $0.contains(address) }
     }
 
@@ -37,5 +37,5 @@ public struct RangeSet: Sendable, Hashable, CustomStringConvertible {
         ranges.contains { $0.freeCount(reserved: reserved) > 0 }
     }
 
-    public var description: String { ranges.map(\.description).joined(separator: ",") }
+    package var description: String { ranges.map(\.description).joined(separator: ",") }
 }

@@ -18,7 +18,7 @@ extension NetworkNamespace {
     ///
     /// `origin`, when the caller already holds the thread's current namespace, saves opening
     /// it again.
-    public func runOnCallingThread<T>(returningTo origin: NetworkNamespace? = nil, _ body: () throws -> T) throws -> T {
+    package func runOnCallingThread<T>(returningTo origin: NetworkNamespace? = nil, _ body: () throws -> T) throws -> T {
         let origin = try origin ?? NetworkNamespace.current()
         guard cmnl_setns(fd, cmnl_clone_newnet()) == 0 else {
             throw NamespaceError(path: path, operation: "setns", reason: .system(errno))

@@ -4,17 +4,17 @@ import Glibc
 #endif
 
 /// Why a namespace could not be opened or entered, with the kernel's reason.
-public struct NamespaceError: Error, CustomStringConvertible, Sendable {
-    public enum Reason: Sendable, Equatable {
+package struct NamespaceError: Error, CustomStringConvertible, Sendable {
+    package enum Reason: Sendable, Equatable {
         case notFound
         case notANetworkNamespace
         case system(Int32)
     }
-    public let path: String
-    public let operation: String
-    public let reason: Reason
+    package let path: String
+    package let operation: String
+    package let reason: Reason
 
-    public var description: String {
+    package var description: String {
         switch reason {
         case .notFound: return "\(operation) \(path): no such file"
         case .notANetworkNamespace: return "\(operation) \(path): not a network namespace"
@@ -30,12 +30,12 @@ public struct NamespaceError: Error, CustomStringConvertible, Sendable {
 /// thread that enters it and then ends: nothing ever switches back, and no other work can
 /// land on a thread that is in the wrong namespace. Netlink sockets opened there stay bound
 /// to the namespace and can be used from any thread afterwards.
-public final class NetworkNamespace: @unchecked Sendable {
-    public let fd: Int32
-    public let path: String
+package final class NetworkNamespace: @unchecked Sendable {
+    package let fd: Int32
+    package let path: String
 
     /// Opens and checks that `path` really is a network namespace.
-    public init(path: String) throws(NamespaceError) {
+    package init(path: String) throws(NamespaceError) {
         let fd = cmnl_open(path, O_RDONLY | O_CLOEXEC, 0)
         guard fd >= 0 else {
             let e = errno
@@ -51,7 +51,7 @@ public final class NetworkNamespace: @unchecked Sendable {
     }
 
     /// The namespace of the calling thread.
-    public static func current() throws(NamespaceError) -> NetworkNamespace {
+    package static func current() throws(NamespaceError) -> NetworkNamespace {
         try NetworkNamespace(path: "/proc/thread-self/ns/net")
     }
 
@@ -59,7 +59,7 @@ public final class NetworkNamespace: @unchecked Sendable {
 
     /// Runs `body` synchronously on a new thread inside this namespace and returns its result.
     /// Never `await` in or around this: the point is that nothing else runs on that thread.
-    public func run<T>(_ body: () throws -> T) throws -> T {
+    package func run<T>(_ body: () throws -> T) throws -> T {
         try withoutActuallyEscaping(body) { escaping in
             let work = NamespaceThreadWork(fd: fd) { try escaping() }
             try work.runOnNewThread(path: path)

@@ -5,10 +5,10 @@ import Glibc
 
 /// Network sysctls under /proc/sys. They apply to the namespace of the calling thread, so
 /// container-side values are written from inside `NetworkNamespace.run`.
-public enum Sysctl {
+package enum Sysctl {
     /// Writes `value` to `/proc/sys/<key>`; `key` uses slashes ("net/ipv4/ip_forward")
     /// because interface names may contain dots.
-    public static func set(_ key: String, _ value: String) throws(NamespaceError) {
+    package static func set(_ key: String, _ value: String) throws(NamespaceError) {
         let path = "/proc/sys/" + key
         let fd = cmnl_open(path, O_WRONLY | O_CLOEXEC, 0)
         guard fd >= 0 else { throw NamespaceError(path: path, operation: "open sysctl", reason: .system(errno)) }
@@ -19,7 +19,7 @@ public enum Sysctl {
     }
 
     /// Reads `/proc/sys/<key>` without the trailing newline.
-    public static func get(_ key: String) throws(NamespaceError) -> String {
+    package static func get(_ key: String) throws(NamespaceError) -> String {
         let path = "/proc/sys/" + key
         let fd = cmnl_open(path, O_RDONLY | O_CLOEXEC, 0)
         guard fd >= 0 else { throw NamespaceError(path: path, operation: "open sysctl", reason: .system(errno)) }

@@ -2,13 +2,13 @@
 ///
 /// Every layer above the C edge speaks this type instead of strings or `in_addr`, so parsing
 /// and formatting happen in exactly one place.
-public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+package enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     case v4(UInt32)
     case v6(UInt64, UInt64)
 
-    public enum Family: Sendable, Hashable { case v4, v6 }
+    package enum Family: Sendable, Hashable { case v4, v6 }
 
-    public var family: Family {
+    package var family: Family {
         switch self {
         case .v4: return .v4
         case .v6: return .v6
@@ -16,9 +16,9 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Address width in bits (32 or 128).
-    public var bitWidth: Int { family == .v4 ? 32 : 128 }
+    package var bitWidth: Int { family == .v4 ? 32 : 128 }
 
-    public init?(bytes: [UInt8]) {
+    package init?(bytes: [UInt8]) {
         if bytes.count == 4 {
             self = .v4(bytes.reduce(0) { $0 << 8 | UInt32($1) })
         } else if bytes.count == 16 {
@@ -31,7 +31,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// Network-order bytes: 4 for IPv4, 16 for IPv6.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         switch self {
         case .v4(let v):
             return [UInt8(v >> 24), UInt8(v >> 16 & 0xff), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)]
@@ -41,7 +41,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         // One conversion up front: the generic text is not specialized across modules, and
         // walking it byte by byte through the protocol costs more than the parse itself.
         let text = Substring(text)
@@ -116,7 +116,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// RFC 5952 text: dotted quad, or lowercase hex with the longest zero run compressed.
-    public var description: String {
+    package var description: String {
         switch self {
         case .v4(let v):
             return "\(v >> 24).\(v >> 16 & 0xff).\(v >> 8 & 0xff).\(v & 0xff)"
@@ -140,7 +140,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
-    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+    package static func < (a: IPAddress, b: IPAddress) -> Bool {
         switch (a, b) {
         case (.v4(let x), .v4(let y)): return x < y
         case (.v6(let xh, let xl), .v6(let yh, let yl)): return (xh, xl) < (yh, yl)
@@ -150,7 +150,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     /// The address `n` positions further (negative: earlier), or nil on overflow.
-    public func advanced(by n: Int) -> IPAddress? {
+    package func advanced(by n: Int) -> IPAddress? {
         switch self {
         case .v4(let v):
             let r = Int64(v) + Int64(n)
@@ -175,7 +175,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
         }
     }
 
-    public var isLinkLocalV6: Bool {
+    package var isLinkLocalV6: Bool {
         if case .v6(let hi, _) = self { return hi >> 54 == 0x3fa }  // fe80::/10
         return false
     }

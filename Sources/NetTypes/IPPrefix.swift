@@ -2,17 +2,17 @@
 ///
 /// The address keeps its host bits: CNI results carry an interface address and its subnet in
 /// one value. `network` gives the masked form.
-public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
-    public let address: IPAddress
-    public let length: Int
+package struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
+    package let address: IPAddress
+    package let length: Int
 
-    public init?(address: IPAddress, length: Int) {
+    package init?(address: IPAddress, length: Int) {
         guard length >= 0, length <= address.bitWidth else { return nil }
         self.address = address
         self.length = length
     }
 
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, let addr = IPAddress(parts[0]),
               !parts[1].isEmpty, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }),
@@ -20,14 +20,14 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         self.init(address: addr, length: len)
     }
 
-    public var description: String { "\(address)/\(length)" }
-    public var family: IPAddress.Family { address.family }
+    package var description: String { "\(address)/\(length)" }
+    package var family: IPAddress.Family { address.family }
 
     /// The prefix with host bits cleared.
-    public var network: IPPrefix { IPPrefix(address: masked(address), length: length)! }
+    package var network: IPPrefix { IPPrefix(address: masked(address), length: length)! }
 
     /// The highest address in the prefix (the IPv4 broadcast address).
-    public var lastAddress: IPAddress {
+    package var lastAddress: IPAddress {
         switch masked(address) {
         case .v4(let v):
             let hostBits: UInt32 = length == 0 ? .max : (length >= 32 ? 0 : (UInt32(1) << (32 - length)) - 1)
@@ -39,18 +39,18 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public func contains(_ other: IPAddress) -> Bool {
+    package func contains(_ other: IPAddress) -> Bool {
         other.family == address.family && masked(other) == masked(address)
     }
 
     /// Whether the two prefixes share any address.
-    public func overlaps(_ other: IPPrefix) -> Bool {
+    package func overlaps(_ other: IPPrefix) -> Bool {
         guard other.family == family else { return false }
         return length <= other.length ? contains(other.address) : other.contains(address)
     }
 
     /// The netmask as an address (255.255.0.0 for /16).
-    public var netmask: IPAddress {
+    package var netmask: IPAddress {
         switch address {
         case .v4:
             return .v4(length == 0 ? 0 : UInt32.max << (32 - length))

@@ -1,15 +1,15 @@
 /// A 48-bit Ethernet hardware address.
-public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
+package struct MACAddress: Hashable, Sendable, CustomStringConvertible {
+    package let bytes: [UInt8]
 
-    public init?(bytes: [UInt8]) {
+    package init?(bytes: [UInt8]) {
         guard bytes.count == 6 else { return nil }
         self.bytes = bytes
     }
 
     /// Parses "aa:bb:cc:dd:ee:ff" (also with '-' separators, any case), byte by byte: the
     /// agent parses one per peer lease on every registry event.
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         var out: [UInt8] = []
         out.reserveCapacity(6)
         var current: UInt8 = 0
@@ -39,12 +39,12 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         bytes.map { $0 < 16 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined(separator: ":")
     }
 
     /// A random locally administered unicast address.
-    public static func random() -> MACAddress {
+    package static func random() -> MACAddress {
         // One 64-bit draw for all six bytes: each draw is a getrandom syscall.
         var g = SystemRandomNumberGenerator()
         let bits = g.next()

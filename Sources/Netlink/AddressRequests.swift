@@ -9,7 +9,7 @@ extension NetlinkRequest {
     /// `noDAD` skips IPv6 duplicate address detection, which otherwise keeps the address
     /// tentative (unusable) for seconds. IPv4 prefixes shorter than /31 get the subnet's
     /// broadcast address, as `ip addr add ... brd +` does.
-    public static func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool = false) -> NetlinkRequest {
+    package static func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool = false) -> NetlinkRequest {
         var attributes = addressAttributes(prefix)
         if prefix.family == .v4 && prefix.length < 31 {
             attributes.append(IFA_BROADCAST, prefix.lastAddress.bytes)
@@ -20,7 +20,7 @@ extension NetlinkRequest {
                               header: addressHeader(prefix, index: index, flags: flags), attributes: attributes)
     }
 
-    public static func deleteAddress(_ prefix: IPPrefix, index: Int32) -> NetlinkRequest {
+    package static func deleteAddress(_ prefix: IPPrefix, index: Int32) -> NetlinkRequest {
         NetlinkRequest(operation: "delete address \(prefix) from link \(index)", messageType: RTM_DELADDR,
                        header: addressHeader(prefix, index: index), attributes: addressAttributes(prefix))
     }

@@ -2,16 +2,16 @@ import CMnl
 import Glibc
 
 /// Per-port bridge settings. Nil leaves a setting as it is.
-public struct BridgePortOptions: Hashable, Sendable {
+package struct BridgePortOptions: Hashable, Sendable {
     /// Reflect frames back out the port they came in on (hairpin mode), so a container can
     /// reach itself through a service address.
-    public var hairpin: Bool?
+    package var hairpin: Bool?
     /// Isolated ports can talk only to non-isolated ports.
-    public var isolated: Bool?
+    package var isolated: Bool?
     /// Learn source MACs on this port.
-    public var learning: Bool?
+    package var learning: Bool?
 
-    public init(hairpin: Bool? = nil, isolated: Bool? = nil, learning: Bool? = nil) {
+    package init(hairpin: Bool? = nil, isolated: Bool? = nil, learning: Bool? = nil) {
         self.hairpin = hairpin
         self.isolated = isolated
         self.learning = learning
@@ -21,7 +21,7 @@ public struct BridgePortOptions: Hashable, Sendable {
 extension NetlinkRequest {
     /// RTM_SETLINK for family AF_BRIDGE: the bridge driver applies IFLA_PROTINFO to the
     /// port `index` (which must already be enslaved to a bridge).
-    public static func setBridgePort(index: Int32, _ options: BridgePortOptions) -> NetlinkRequest {
+    package static func setBridgePort(index: Int32, _ options: BridgePortOptions) -> NetlinkRequest {
         var attributes = AttributeWriter()
         attributes.appendNested(IFLA_PROTINFO, markNested: true) { port in
             if let hairpin = options.hairpin { port.append(IFLA_BRPORT_MODE, flag: hairpin) }
@@ -34,7 +34,7 @@ extension NetlinkRequest {
 }
 
 extension RouteSocket {
-    public func setBridgePort(index: Int32, _ options: BridgePortOptions) throws(NetlinkError) {
+    package func setBridgePort(index: Int32, _ options: BridgePortOptions) throws(NetlinkError) {
         try perform(.setBridgePort(index: index, options))
     }
 }

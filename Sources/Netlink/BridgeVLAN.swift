@@ -1,21 +1,21 @@
 import CMnl
 
 /// A VLAN membership on a bridge port (or on the bridge device itself): one vid or a range.
-public struct BridgeVLAN: Hashable, Sendable {
-    public var vids: ClosedRange<UInt16>
+package struct BridgeVLAN: Hashable, Sendable {
+    package var vids: ClosedRange<UInt16>
     /// Untagged ingress frames are assigned this vid. Only for a single vid.
-    public var isPVID: Bool
+    package var isPVID: Bool
     /// Egress frames leave without a tag.
-    public var isUntagged: Bool
+    package var isUntagged: Bool
 
-    public init(vid: UInt16, pvid: Bool = false, untagged: Bool = false) {
+    package init(vid: UInt16, pvid: Bool = false, untagged: Bool = false) {
         self.vids = vid...vid
         self.isPVID = pvid
         self.isUntagged = untagged
     }
 
     /// A trunk range, sent as one RANGE_BEGIN/RANGE_END pair instead of one entry per vid.
-    public init(vids: ClosedRange<UInt16>, untagged: Bool = false) {
+    package init(vids: ClosedRange<UInt16>, untagged: Bool = false) {
         self.vids = vids
         self.isPVID = false
         self.isUntagged = untagged

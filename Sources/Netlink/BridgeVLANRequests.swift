@@ -6,11 +6,11 @@ import Glibc
 extension NetlinkRequest {
     /// `onBridgeItself` sets BRIDGE_FLAGS_SELF: the entries apply to the bridge device's own
     /// port (traffic to the host) instead of the enslaved port `index`.
-    public static func addBridgeVLANs(index: Int32, _ vlans: [BridgeVLAN], onBridgeItself: Bool = false) -> NetlinkRequest {
+    package static func addBridgeVLANs(index: Int32, _ vlans: [BridgeVLAN], onBridgeItself: Bool = false) -> NetlinkRequest {
         bridgeVLANRequest(verb: "add", messageType: RTM_SETLINK, index: index, vlans, onBridgeItself: onBridgeItself)
     }
 
-    public static func deleteBridgeVLANs(index: Int32, _ vlans: [BridgeVLAN], onBridgeItself: Bool = false) -> NetlinkRequest {
+    package static func deleteBridgeVLANs(index: Int32, _ vlans: [BridgeVLAN], onBridgeItself: Bool = false) -> NetlinkRequest {
         bridgeVLANRequest(verb: "delete", messageType: RTM_DELLINK, index: index, vlans, onBridgeItself: onBridgeItself)
     }
 
@@ -30,16 +30,16 @@ extension NetlinkRequest {
 }
 
 extension RouteSocket {
-    public func addBridgeVLANs(index: Int32, _ vlans: [BridgeVLAN], onBridgeItself: Bool = false) throws(NetlinkError) {
+    package func addBridgeVLANs(index: Int32, _ vlans: [BridgeVLAN], onBridgeItself: Bool = false) throws(NetlinkError) {
         try perform(.addBridgeVLANs(index: index, vlans, onBridgeItself: onBridgeItself))
     }
 
-    public func deleteBridgeVLANs(index: Int32, _ vlans: [BridgeVLAN], onBridgeItself: Bool = false) throws(NetlinkError) {
+    package func deleteBridgeVLANs(index: Int32, _ vlans: [BridgeVLAN], onBridgeItself: Bool = false) throws(NetlinkError) {
         try perform(.deleteBridgeVLANs(index: index, vlans, onBridgeItself: onBridgeItself))
     }
 
     /// The VLANs configured on a bridge port (or on a bridge's own port).
-    public func bridgeVLANs(index: Int32) throws(NetlinkError) -> [BridgeVLAN] {
+    package func bridgeVLANs(index: Int32) throws(NetlinkError) -> [BridgeVLAN] {
         let request = NetlinkRequest.dumpLinks(family: AF_BRIDGE, extMask: UInt32(RTEXT_FILTER_BRVLAN_COMPRESSED))
         for message in try dump(request) where message.messageType == UInt16(RTM_NEWLINK) {
             guard let header = loadStruct(ifinfomsg.self, from: message.payload), header.ifi_index == index else { continue }

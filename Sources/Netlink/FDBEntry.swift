@@ -4,17 +4,17 @@ import NetTypes
 
 /// A forwarding-database entry on a VXLAN device: frames for `mac` are tunnelled to the
 /// VTEP at `destination`.
-public struct FDBEntry: Hashable, Sendable {
-    public let index: Int32
-    public let mac: MACAddress
+package struct FDBEntry: Hashable, Sendable {
+    package let index: Int32
+    package let mac: MACAddress
     /// The remote VTEP; nil for entries without NDA_DST (local or bridge-learned ones).
-    public let destination: IPAddress?
+    package let destination: IPAddress?
     /// NUD_* bits as the kernel reports them.
-    public let state: UInt16
+    package let state: UInt16
 
-    public var isPermanent: Bool { state & UInt16(NUD_PERMANENT) != 0 }
+    package var isPermanent: Bool { state & UInt16(NUD_PERMANENT) != 0 }
 
-    public init(index: Int32, mac: MACAddress, destination: IPAddress?, state: UInt16 = FDBEntry.permanentState) {
+    package init(index: Int32, mac: MACAddress, destination: IPAddress?, state: UInt16 = FDBEntry.permanentState) {
         self.index = index
         self.mac = mac
         self.destination = destination
@@ -22,10 +22,10 @@ public struct FDBEntry: Hashable, Sendable {
     }
 
     /// NUD_PERMANENT|NUD_NOARP, what `bridge fdb ... permanent` sets.
-    public static let permanentState = UInt16(NUD_PERMANENT | NUD_NOARP)
+    package static let permanentState = UInt16(NUD_PERMANENT | NUD_NOARP)
 
     /// How a new entry relates to existing ones for the same MAC.
-    public enum WriteMode: Sendable {
+    package enum WriteMode: Sendable {
         /// Add another destination for the MAC (NLM_F_APPEND), as flooding entries need.
         case append
         /// Make this the MAC's only destination, e.g. after a peer's VTEP moved.
@@ -46,7 +46,7 @@ public struct FDBEntry: Hashable, Sendable {
 
 extension NetlinkRequest {
     /// A permanent FDB entry on the device itself (NTF_SELF), not on a bridge it belongs to.
-    public static func addFDBEntry(mac: MACAddress, destination: IPAddress, index: Int32,
+    package static func addFDBEntry(mac: MACAddress, destination: IPAddress, index: Int32,
                                    mode: FDBEntry.WriteMode) -> NetlinkRequest {
         let modeFlag = mode == .append ? NLM_F_APPEND : NLM_F_REPLACE
         return NetlinkRequest(operation: "\(mode == .append ? "append" : "replace") fdb \(mac) dst \(destination) on link \(index)",
@@ -54,7 +54,7 @@ extension NetlinkRequest {
                               header: fdbHeader(index: index), attributes: fdbAttributes(mac: mac, destination: destination))
     }
 
-    public static func deleteFDBEntry(mac: MACAddress, destination: IPAddress, index: Int32) -> NetlinkRequest {
+    package static func deleteFDBEntry(mac: MACAddress, destination: IPAddress, index: Int32) -> NetlinkRequest {
         NetlinkRequest(operation: "delete fdb \(mac) dst \(destination) on link \(index)", messageType: RTM_DELNEIGH,
                        header: fdbHeader(index: index), attributes: fdbAttributes(mac: mac, destination: destination))
     }
@@ -72,17 +72,17 @@ extension NetlinkRequest {
 }
 
 extension RouteSocket {
-    public func addFDBEntry(mac: MACAddress, destination: IPAddress, index: Int32,
+    package func addFDBEntry(mac: MACAddress, destination: IPAddress, index: Int32,
                             mode: FDBEntry.WriteMode) throws(NetlinkError) {
         try perform(.addFDBEntry(mac: mac, destination: destination, index: index, mode: mode))
     }
 
-    public func deleteFDBEntry(mac: MACAddress, destination: IPAddress, index: Int32) throws(NetlinkError) {
+    package func deleteFDBEntry(mac: MACAddress, destination: IPAddress, index: Int32) throws(NetlinkError) {
         try perform(.deleteFDBEntry(mac: mac, destination: destination, index: index))
     }
 
     /// The FDB entries of one device (on a VXLAN device: one per MAC and destination).
-    public func fdbEntries(index: Int32) throws(NetlinkError) -> [FDBEntry] {
+    package func fdbEntries(index: Int32) throws(NetlinkError) -> [FDBEntry] {
         try dump(.dumpNeighbours(family: UInt8(AF_BRIDGE)))
             .compactMap(FDBEntry.init)
             .filter { $0.index == index }

@@ -2,27 +2,27 @@ import CMnl
 import NetTypes
 
 /// An IP address assigned to a link, as RTM_GETADDR reports it.
-public struct InterfaceAddress: Hashable, Sendable {
-    public let index: Int32
+package struct InterfaceAddress: Hashable, Sendable {
+    package let index: Int32
     /// The local address with its prefix length (host bits kept: "10.22.0.5/16").
-    public let prefix: IPPrefix
-    public let scope: Scope
-    public let flags: Flags
+    package let prefix: IPPrefix
+    package let scope: Scope
+    package let flags: Flags
 
     /// IFA_F_* bits; the ones callers act on are named.
-    public struct Flags: OptionSet, Hashable, Sendable {
-        public let rawValue: UInt32
-        public init(rawValue: UInt32) { self.rawValue = rawValue }
+    package struct Flags: OptionSet, Hashable, Sendable {
+        package let rawValue: UInt32
+        package init(rawValue: UInt32) { self.rawValue = rawValue }
 
-        public static let secondary = Flags(rawValue: UInt32(IFA_F_SECONDARY))
-        public static let noDAD = Flags(rawValue: UInt32(IFA_F_NODAD))
-        public static let dadFailed = Flags(rawValue: UInt32(IFA_F_DADFAILED))
-        public static let deprecated = Flags(rawValue: UInt32(IFA_F_DEPRECATED))
-        public static let tentative = Flags(rawValue: UInt32(IFA_F_TENTATIVE))
-        public static let permanent = Flags(rawValue: UInt32(IFA_F_PERMANENT))
+        package static let secondary = Flags(rawValue: UInt32(IFA_F_SECONDARY))
+        package static let noDAD = Flags(rawValue: UInt32(IFA_F_NODAD))
+        package static let dadFailed = Flags(rawValue: UInt32(IFA_F_DADFAILED))
+        package static let deprecated = Flags(rawValue: UInt32(IFA_F_DEPRECATED))
+        package static let tentative = Flags(rawValue: UInt32(IFA_F_TENTATIVE))
+        package static let permanent = Flags(rawValue: UInt32(IFA_F_PERMANENT))
     }
 
-    public init(index: Int32, prefix: IPPrefix, scope: Scope = .universe, flags: Flags = []) {
+    package init(index: Int32, prefix: IPPrefix, scope: Scope = .universe, flags: Flags = []) {
         self.index = index
         self.prefix = prefix
         self.scope = scope

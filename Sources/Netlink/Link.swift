@@ -2,25 +2,25 @@ import CMnl
 import NetTypes
 
 /// A network interface as RTM_GETLINK reports it.
-public struct Link: Hashable, Sendable {
-    public let index: Int32
-    public let name: String
+package struct Link: Hashable, Sendable {
+    package let index: Int32
+    package let name: String
     /// IFLA_INFO_KIND: "bridge", "veth", "vxlan", ...; nil for physical devices and lo.
-    public let kind: String?
-    public let mac: MACAddress?
-    public let mtu: Int
+    package let kind: String?
+    package let mac: MACAddress?
+    package let mtu: Int
     /// IFF_UP: administratively up (not whether the carrier is present).
-    public let isUp: Bool
-    public let isPromiscuous: Bool
+    package let isUp: Bool
+    package let isPromiscuous: Bool
     /// The bridge (or other master) this link is enslaved to.
-    public let masterIndex: Int32?
+    package let masterIndex: Int32?
     /// IFLA_LINK: for a veth, the peer's index (in the peer's namespace); for a vxlan, the
     /// underlay device.
-    public let parentIndex: Int32?
+    package let parentIndex: Int32?
     /// For bridges: whether VLAN filtering is on; nil for other kinds.
-    public let vlanFiltering: Bool?
+    package let vlanFiltering: Bool?
     /// For vxlan links: their settings, so an agent can tell a stale device from a right one.
-    public let vxlan: VXLANSettings?
+    package let vxlan: VXLANSettings?
 
     /// A link as given (decisions over read-back links are tested without a namespace).
     package init(index: Int32, name: String, kind: String? = nil, mac: MACAddress? = nil, mtu: Int = 1500,

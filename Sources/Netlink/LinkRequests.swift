@@ -8,7 +8,7 @@ import NetTypes
 /// compared with what `ip` sends.
 extension NetlinkRequest {
     /// A new bridge. NLM_F_EXCL: an existing link of that name is EEXIST, for the caller to judge.
-    public static func createBridge(
+    package static func createBridge(
         name: String, mtu: Int? = nil, mac: MACAddress? = nil,
         vlanFiltering: Bool = false, defaultPVID: UInt16? = nil
     ) -> NetlinkRequest {
@@ -27,7 +27,7 @@ extension NetlinkRequest {
     /// A veth pair in one request: `name` in the socket's namespace and `peerName` created
     /// directly in the namespace open as `peerNamespaceFD` (nil: the same namespace), so
     /// there is no window where the peer sits in the wrong namespace and no move step.
-    public static func createVethPair(
+    package static func createVethPair(
         name: String, peerName: String, peerNamespaceFD: Int32? = nil,
         mtu: Int? = nil, mac: MACAddress? = nil, peerMac: MACAddress? = nil
     ) -> NetlinkRequest {
@@ -42,7 +42,7 @@ extension NetlinkRequest {
     }
 
     /// Changes only what is given; nil leaves a property as it is.
-    public static func setLink(
+    package static func setLink(
         index: Int32, up: Bool? = nil, mtu: Int? = nil, masterIndex: Int32? = nil,
         mac: MACAddress? = nil, promiscuous: Bool? = nil, arpNotify: Bool? = nil
     ) -> NetlinkRequest {
@@ -76,7 +76,7 @@ extension NetlinkRequest {
     }
 
     /// Deletes a link; deleting one end of a veth removes both.
-    public static func deleteLink(index: Int32) -> NetlinkRequest {
+    package static func deleteLink(index: Int32) -> NetlinkRequest {
         NetlinkRequest(operation: "delete link \(index)", messageType: RTM_DELLINK,
                        header: linkHeader(index: index))
     }

@@ -2,18 +2,18 @@ import CMnl
 import NetTypes
 
 /// A neighbour (ARP / NDP) entry: which MAC answers for an IP on a link.
-public struct Neighbour: Hashable, Sendable {
-    public let index: Int32
-    public let address: IPAddress
+package struct Neighbour: Hashable, Sendable {
+    package let index: Int32
+    package let address: IPAddress
     /// Nil for entries still being resolved (INCOMPLETE) or that failed.
-    public let mac: MACAddress?
+    package let mac: MACAddress?
     /// NUD_* bits as the kernel reports them.
-    public let state: UInt16
+    package let state: UInt16
 
     /// Set by hand (or by us): never expires and is never re-resolved.
-    public var isPermanent: Bool { state & UInt16(NUD_PERMANENT) != 0 }
+    package var isPermanent: Bool { state & UInt16(NUD_PERMANENT) != 0 }
 
-    public init(index: Int32, address: IPAddress, mac: MACAddress?, state: UInt16 = UInt16(NUD_PERMANENT)) {
+    package init(index: Int32, address: IPAddress, mac: MACAddress?, state: UInt16 = UInt16(NUD_PERMANENT)) {
         self.index = index
         self.address = address
         self.mac = mac
@@ -35,7 +35,7 @@ public struct Neighbour: Hashable, Sendable {
 extension NetlinkRequest {
     /// A permanent neighbour entry (NUD_PERMANENT): the overlay tells the kernel a peer's
     /// MAC instead of letting it ARP. `replace` overwrites an existing entry for the address.
-    public static func addNeighbour(_ address: IPAddress, mac: MACAddress, index: Int32,
+    package static func addNeighbour(_ address: IPAddress, mac: MACAddress, index: Int32,
                                     replace: Bool = false) -> NetlinkRequest {
         var attributes = AttributeWriter()
         attributes.append(NDA_DST, address.bytes)
@@ -50,7 +50,7 @@ extension NetlinkRequest {
     /// `ip neigh change <address> lladdr <mac> nud stale dev <index>`: points an entry that
     /// already exists at a new MAC and lets the kernel confirm it on next use (STALE); ENOENT
     /// when there is no entry, which is never created here.
-    public static func refreshNeighbour(_ address: IPAddress, mac: MACAddress, index: Int32) -> NetlinkRequest {
+    package static func refreshNeighbour(_ address: IPAddress, mac: MACAddress, index: Int32) -> NetlinkRequest {
         var attributes = AttributeWriter()
         attributes.append(NDA_DST, address.bytes)
         attributes.append(NDA_LLADDR, mac.bytes)
@@ -61,7 +61,7 @@ extension NetlinkRequest {
             attributes: attributes)
     }
 
-    public static func deleteNeighbour(_ address: IPAddress, index: Int32) -> NetlinkRequest {
+    package static func deleteNeighbour(_ address: IPAddress, index: Int32) -> NetlinkRequest {
         var attributes = AttributeWriter()
         attributes.append(NDA_DST, address.bytes)
         return NetlinkRequest(
@@ -81,16 +81,16 @@ extension NetlinkRequest {
 }
 
 extension RouteSocket {
-    public func addNeighbour(_ address: IPAddress, mac: MACAddress, index: Int32, replace: Bool = false) throws(NetlinkError) {
+    package func addNeighbour(_ address: IPAddress, mac: MACAddress, index: Int32, replace: Bool = false) throws(NetlinkError) {
         try perform(.addNeighbour(address, mac: mac, index: index, replace: replace))
     }
 
-    public func deleteNeighbour(_ address: IPAddress, index: Int32) throws(NetlinkError) {
+    package func deleteNeighbour(_ address: IPAddress, index: Int32) throws(NetlinkError) {
         try perform(.deleteNeighbour(address, index: index))
     }
 
     /// Neighbour entries of one family (nil: both), optionally only on one link.
-    public func neighbours(family: IPAddress.Family? = nil, index: Int32? = nil) throws(NetlinkError) -> [Neighbour] {
+    package func neighbours(family: IPAddress.Family? = nil, index: Int32? = nil) throws(NetlinkError) -> [Neighbour] {
         try dump(.dumpNeighbours(family: socketFamily(family), index: index))
             .compactMap(Neighbour.init)
             .filter { neighbour in index.map { neighbour.index == $0 } ?? true }

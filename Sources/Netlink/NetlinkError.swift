@@ -5,21 +5,21 @@ import Glibc
 /// Callers branch on `errno` (EEXIST on create, ENODEV/ENOENT/ESRCH on delete) to make
 /// their operations idempotent; `operation` and `kernelMessage` are for humans, so the
 /// error says both what we tried and why the kernel refused.
-public struct NetlinkError: Error, CustomStringConvertible, Sendable, Equatable {
+package struct NetlinkError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What we were doing, e.g. "create veth eth0/veth1a2b3c4d".
-    public let operation: String
+    package let operation: String
     /// The positive errno value (EEXIST, ENODEV, ...).
-    public let errno: Int32
+    package let errno: Int32
     /// The kernel's extended-ack text (NLMSGERR_ATTR_MSG), when it sent one.
-    public let kernelMessage: String?
+    package let kernelMessage: String?
 
-    public init(operation: String, errno: Int32, kernelMessage: String? = nil) {
+    package init(operation: String, errno: Int32, kernelMessage: String? = nil) {
         self.operation = operation
         self.errno = errno
         self.kernelMessage = kernelMessage.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    public var description: String {
+    package var description: String {
         let reason = String(cString: strerror(errno))
         guard let kernelMessage else { return "\(operation): \(reason)" }
         return "\(operation): \(reason) (kernel: \(kernelMessage))"

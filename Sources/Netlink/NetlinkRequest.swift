@@ -5,11 +5,11 @@ import CMnl
 /// Requests are plain values made by the static factories (`.createBridge`, `.addAddress`,
 /// ...), so a caller can collect several into one `RouteSocket.perform(_:)` batch, and tests
 /// can compare `encoded(sequence:)` to golden bytes without a socket.
-public struct NetlinkRequest: Sendable {
+package struct NetlinkRequest: Sendable {
     /// Human wording of the request, used as `NetlinkError.operation`. Worded only when
     /// asked for (an error, a log line): a batch of thousands of routes would otherwise format
     /// thousands of addresses nobody reads.
-    public var operation: String { wording() }
+    package var operation: String { wording() }
     private let wording: @Sendable () -> String
     let messageType: UInt16
     let flags: UInt16

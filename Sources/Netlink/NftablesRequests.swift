@@ -9,17 +9,17 @@ import CMnl
 extension NetlinkRequest {
     /// `create element`: fails with EEXIST when an element exists, ENOENT when the table or
     /// set does not.
-    public static func createSetElements(_ elements: [NftablesElement], in set: NftablesSet) -> NetlinkRequest {
+    package static func createSetElements(_ elements: [NftablesElement], in set: NftablesSet) -> NetlinkRequest {
         setElements(NFT_MSG_NEWSETELEM, "create", elements, set, extraFlags: Int32(NLM_F_CREATE | NLM_F_EXCL))
     }
 
     /// `add element`: an existing element is left as it is (comment included).
-    public static func addSetElements(_ elements: [NftablesElement], in set: NftablesSet) -> NetlinkRequest {
+    package static func addSetElements(_ elements: [NftablesElement], in set: NftablesSet) -> NetlinkRequest {
         setElements(NFT_MSG_NEWSETELEM, "add", elements, set, extraFlags: Int32(NLM_F_CREATE))
     }
 
     /// `delete element`: fails with ENOENT when one is missing. Only keys are sent.
-    public static func deleteSetElements(_ elements: [NftablesElement], in set: NftablesSet) -> NetlinkRequest {
+    package static func deleteSetElements(_ elements: [NftablesElement], in set: NftablesSet) -> NetlinkRequest {
         setElements(NFT_MSG_DELSETELEM, "delete", elements.map(\.withoutComment), set)
     }
 

@@ -11,11 +11,11 @@ import CMnl
 /// finishes the transactions it committed, which after a deletion means waiting for an RCU
 /// grace period (12–20 ms measured with nft). A socket closed at exit, after other slow work
 /// (the veth deletion) has let that period pass, costs nothing.
-public final class NftablesSocket: @unchecked Sendable {
+package final class NftablesSocket: @unchecked Sendable {
     let core: NetlinkSocket
 
     /// Opens the socket in the calling thread's network namespace.
-    public init() throws(NetlinkError) {
+    package init() throws(NetlinkError) {
         core = try NetlinkSocket(protocol: NETLINK_NETFILTER, name: "netfilter")
     }
 
@@ -25,7 +25,7 @@ public final class NftablesSocket: @unchecked Sendable {
     ///
     /// A list too large for one datagram (only GC of thousands of elements gets there) goes
     /// out as several transactions; earlier ones stay applied when a later one fails.
-    public func commit(_ changes: [NetlinkRequest]) throws(NetlinkError) {
+    package func commit(_ changes: [NetlinkRequest]) throws(NetlinkError) {
         for chunk in NetlinkSocket.datagramSizedChunks(changes) {
             let replies = try core.exchange(Self.transaction(chunk))
             if let failure = replies.lazy.compactMap(\.failure).first { throw failure }
@@ -38,12 +38,12 @@ public final class NftablesSocket: @unchecked Sendable {
     }
 
     /// Every element of `set`, with comments. Throws ENOENT when the table or set is missing.
-    public func elements(of set: NftablesSet) throws(NetlinkError) -> [NftablesElement] {
+    package func elements(of set: NftablesSet) throws(NetlinkError) -> [NftablesElement] {
         try core.dump(.dumpSetElements(in: set)).flatMap(NftablesElement.elements(in:))
     }
 
     /// How many rules `chain` holds. Throws ENOENT when the table or chain is missing.
-    public func ruleCount(family: NftablesFamily, table: String, chain: String) throws(NetlinkError) -> Int {
+    package func ruleCount(family: NftablesFamily, table: String, chain: String) throws(NetlinkError) -> Int {
         try core.dump(.dumpRules(family: family, table: table, chain: chain)).count
     }
 }

@@ -1,30 +1,30 @@
 import NetTypes
 
 /// A route, for adding, deleting and listing (RTM_*ROUTE).
-public struct Route: Hashable, Sendable {
-    public static let mainTable: UInt32 = 254
-    public static let localTable: UInt32 = 255
+package struct Route: Hashable, Sendable {
+    package static let mainTable: UInt32 = 254
+    package static let localTable: UInt32 = 255
 
-    public var destination: IPPrefix
-    public var gateway: IPAddress?
-    public var outputIndex: Int32?
-    public var table: UInt32
-    public var scope: Scope
-    public var routeProtocol: RouteProtocol
+    package var destination: IPPrefix
+    package var gateway: IPAddress?
+    package var outputIndex: Int32?
+    package var table: UInt32
+    package var scope: Scope
+    package var routeProtocol: RouteProtocol
     /// The metric: among routes to the same destination the lowest wins.
-    public var priority: UInt32?
-    public var preferredSource: IPAddress?
+    package var priority: UInt32?
+    package var preferredSource: IPAddress?
     /// Path MTU for this route (RTAX_MTU), e.g. to fit VXLAN encapsulation.
-    public var mtu: UInt32?
-    public var advmss: UInt32?
+    package var mtu: UInt32?
+    package var advmss: UInt32?
     /// RTNH_F_ONLINK: the gateway is reachable on `outputIndex` even though no address on
     /// that link covers it (flannel's `via peer-subnet.0 dev flannel.1 onlink`).
-    public var onlink: Bool
-    public var type: RouteType
+    package var onlink: Bool
+    package var type: RouteType
 
     /// `scope` defaults as iproute2 does: link for a unicast route without a gateway,
     /// host for local routes, universe otherwise.
-    public init(
+    package init(
         destination: IPPrefix, gateway: IPAddress? = nil, outputIndex: Int32? = nil,
         table: UInt32 = Route.mainTable, scope: Scope? = nil, routeProtocol: RouteProtocol = .boot,
         priority: UInt32? = nil, preferredSource: IPAddress? = nil, mtu: UInt32? = nil,
@@ -54,27 +54,27 @@ public struct Route: Hashable, Sendable {
 }
 
 /// Who installed a route (rtm_protocol); lets an agent find and clean up its own routes.
-public struct RouteProtocol: RawRepresentable, Hashable, Sendable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct RouteProtocol: RawRepresentable, Hashable, Sendable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let unspecified = RouteProtocol(rawValue: 0)
-    public static let kernel = RouteProtocol(rawValue: 2)
+    package static let unspecified = RouteProtocol(rawValue: 0)
+    package static let kernel = RouteProtocol(rawValue: 2)
     /// What `ip route add` uses by default.
-    public static let boot = RouteProtocol(rawValue: 3)
-    public static let `static` = RouteProtocol(rawValue: 4)
+    package static let boot = RouteProtocol(rawValue: 3)
+    package static let `static` = RouteProtocol(rawValue: 4)
 }
 
 /// What the kernel does with matching packets (rtm_type).
-public struct RouteType: RawRepresentable, Hashable, Sendable {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct RouteType: RawRepresentable, Hashable, Sendable {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let unicast = RouteType(rawValue: 1)
-    public static let local = RouteType(rawValue: 2)
-    public static let broadcast = RouteType(rawValue: 3)
-    public static let multicast = RouteType(rawValue: 5)
-    public static let blackhole = RouteType(rawValue: 6)
-    public static let unreachable = RouteType(rawValue: 7)
-    public static let prohibit = RouteType(rawValue: 8)
+    package static let unicast = RouteType(rawValue: 1)
+    package static let local = RouteType(rawValue: 2)
+    package static let broadcast = RouteType(rawValue: 3)
+    package static let multicast = RouteType(rawValue: 5)
+    package static let blackhole = RouteType(rawValue: 6)
+    package static let unreachable = RouteType(rawValue: 7)
+    package static let prohibit = RouteType(rawValue: 8)
 }

@@ -6,7 +6,7 @@ import NetTypes
 extension NetlinkRequest {
     /// Adds a route; with `replace` an existing route to the same destination (same table,
     /// metric) is overwritten instead of failing with EEXIST.
-    public static func addRoute(_ route: Route, replace: Bool = false) -> NetlinkRequest {
+    package static func addRoute(_ route: Route, replace: Bool = false) -> NetlinkRequest {
         let mode = replace ? NLM_F_REPLACE : NLM_F_EXCL
         return NetlinkRequest(operation: "add route \(describe(route))", messageType: RTM_NEWROUTE,
                               extraFlags: NLM_F_CREATE | mode,
@@ -17,7 +17,7 @@ extension NetlinkRequest {
     /// Deletes the route that matches `route`'s destination, table, type, metric, gateway and
     /// output link. Scope and protocol are left open, as `ip route del` does, so a route
     /// added by another tool still matches.
-    public static func deleteRoute(_ route: Route) -> NetlinkRequest {
+    package static func deleteRoute(_ route: Route) -> NetlinkRequest {
         NetlinkRequest(operation: "delete route \(describe(route))", messageType: RTM_DELROUTE,
                        header: routeHeader(route, scope: .nowhere, routeProtocol: .unspecified),
                        attributes: routeAttributes(route))

@@ -6,7 +6,7 @@ extension RouteSocket {
     /// Addresses of one family (nil: all), optionally only those on one link.
     /// The kernel filters by link (strict checking), so the cost does not grow with the
     /// addresses of other links; the filter here only restates it.
-    public func addresses(family: IPAddress.Family? = nil, index: Int32? = nil) throws(NetlinkError) -> [InterfaceAddress] {
+    package func addresses(family: IPAddress.Family? = nil, index: Int32? = nil) throws(NetlinkError) -> [InterfaceAddress] {
         let messages: [ReceivedMessage]
         do {
             messages = try dump(.dumpAddresses(family: family, index: index ?? 0))
@@ -18,11 +18,11 @@ extension RouteSocket {
             .filter { address in index.map { address.index == $0 } ?? true }
     }
 
-    public func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool = false) throws(NetlinkError) {
+    package func addAddress(_ prefix: IPPrefix, index: Int32, noDAD: Bool = false) throws(NetlinkError) {
         try perform(.addAddress(prefix, index: index, noDAD: noDAD))
     }
 
-    public func deleteAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
+    package func deleteAddress(_ prefix: IPPrefix, index: Int32) throws(NetlinkError) {
         try perform(.deleteAddress(prefix, index: index))
     }
 }

@@ -5,19 +5,19 @@ import NetTypes
 extension RouteSocket {
     /// Resolves a name in this socket's namespace (never `if_nametoindex`, which answers for
     /// the calling thread's). Nil when there is no such link.
-    public func link(named name: String) throws(NetlinkError) -> Link? {
+    package func link(named name: String) throws(NetlinkError) -> Link? {
         try singleLink(.getLink(named: name))
     }
 
-    public func link(index: Int32) throws(NetlinkError) -> Link? {
+    package func link(index: Int32) throws(NetlinkError) -> Link? {
         try singleLink(.getLink(index: index))
     }
 
-    public func links() throws(NetlinkError) -> [Link] {
+    package func links() throws(NetlinkError) -> [Link] {
         try dump(.dumpLinks()).compactMap(Link.init)
     }
 
-    public func createBridge(
+    package func createBridge(
         name: String, mtu: Int? = nil, mac: MACAddress? = nil,
         vlanFiltering: Bool = false, defaultPVID: UInt16? = nil
     ) throws(NetlinkError) {
@@ -29,7 +29,7 @@ extension RouteSocket {
     /// the caller needs no lookup: its `parentIndex` is the peer's index in the peer's
     /// namespace. Nil only from a kernel that does not echo link creation.
     @discardableResult
-    public func createVethPair(
+    package func createVethPair(
         name: String, peerName: String, peerNamespaceFD: Int32? = nil,
         mtu: Int? = nil, mac: MACAddress? = nil, peerMac: MACAddress? = nil
     ) throws(NetlinkError) -> Link? {
@@ -38,7 +38,7 @@ extension RouteSocket {
         return try query(request.echoing()).lazy.compactMap(Link.init).first { $0.name == name }
     }
 
-    public func setLink(
+    package func setLink(
         index: Int32, up: Bool? = nil, mtu: Int? = nil, masterIndex: Int32? = nil,
         mac: MACAddress? = nil, promiscuous: Bool? = nil
     ) throws(NetlinkError) {
@@ -46,7 +46,7 @@ extension RouteSocket {
                              mac: mac, promiscuous: promiscuous))
     }
 
-    public func deleteLink(index: Int32) throws(NetlinkError) {
+    package func deleteLink(index: Int32) throws(NetlinkError) {
         try perform(.deleteLink(index: index))
     }
 

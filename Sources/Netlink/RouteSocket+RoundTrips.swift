@@ -2,7 +2,7 @@
 extension RouteSocket {
     /// The number of datagrams (each one send and the reads for its acks) that
     /// `perform(_:)` uses for `requests`: large batches are split to fit the kernel's limit.
-    public static func roundTrips(for requests: [NetlinkRequest]) -> Int {
+    package static func roundTrips(for requests: [NetlinkRequest]) -> Int {
         NetlinkSocket.datagramSizedChunks(requests).count
     }
 }

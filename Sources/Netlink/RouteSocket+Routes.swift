@@ -3,17 +3,17 @@ import NetTypes
 
 /// Route convenience methods: one request each, errors thrown.
 extension RouteSocket {
-    public func addRoute(_ route: Route, replace: Bool = false) throws(NetlinkError) {
+    package func addRoute(_ route: Route, replace: Bool = false) throws(NetlinkError) {
         try perform(.addRoute(route, replace: replace))
     }
 
-    public func deleteRoute(_ route: Route) throws(NetlinkError) {
+    package func deleteRoute(_ route: Route) throws(NetlinkError) {
         try perform(.deleteRoute(route))
     }
 
     /// Routes of one family (nil: both) in one table (nil: every table).
     /// The kernel filters by table (strict checking); the filter here only restates it.
-    public func routes(family: IPAddress.Family? = nil, table: UInt32? = Route.mainTable) throws(NetlinkError) -> [Route] {
+    package func routes(family: IPAddress.Family? = nil, table: UInt32? = Route.mainTable) throws(NetlinkError) -> [Route] {
         let messages: [ReceivedMessage]
         do {
             messages = try dump(.dumpRoutes(family: family, table: table))

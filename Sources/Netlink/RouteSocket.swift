@@ -6,12 +6,12 @@ import CMnl
 /// It belongs to the network namespace of the thread that opened it, for its whole life:
 /// open it on a thread that entered (setns/unshare) the target namespace, then use it from
 /// any thread.
-public final class RouteSocket: @unchecked Sendable {
+package final class RouteSocket: @unchecked Sendable {
     let core: NetlinkSocket
 
     /// Opens the socket in the calling thread's network namespace, with extended acks and
     /// strict checking on: dumps filtered by link or table are filtered by the kernel.
-    public init() throws(NetlinkError) {
+    package init() throws(NetlinkError) {
         core = try NetlinkSocket(protocol: NETLINK_ROUTE, name: "route", strictChecking: true)
     }
 
@@ -19,18 +19,18 @@ public final class RouteSocket: @unchecked Sendable {
     ///
     /// Link, address and route changes are not atomic as a batch: earlier requests stay
     /// applied when a later one fails, so the caller decides what to roll back.
-    public func perform(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
+    package func perform(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
         try core.perform(requests)
     }
 
     /// The same for large batches of adds and deletes, with one ack per datagram instead of
     /// one per request (failures are still reported per request).
-    public func performAckingLast(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
+    package func performAckingLast(_ requests: [NetlinkRequest]) throws(NetlinkError) -> [Result<Void, NetlinkError>] {
         try core.performAckingLast(requests)
     }
 
     /// Sends one request and throws the kernel's refusal, if any.
-    public func perform(_ request: NetlinkRequest) throws(NetlinkError) {
+    package func perform(_ request: NetlinkRequest) throws(NetlinkError) {
         try core.perform(request)
     }
 

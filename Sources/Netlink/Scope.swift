@@ -1,16 +1,16 @@
 /// How far an address or route reaches (rt_scope_t), shared by addresses and routes.
-public struct Scope: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public let rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct Scope: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    package let rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let universe = Scope(rawValue: 0)
-    public static let site = Scope(rawValue: 200)
+    package static let universe = Scope(rawValue: 0)
+    package static let site = Scope(rawValue: 200)
     /// Directly attached: routes without a gateway, IPv6 fe80::/10 addresses.
-    public static let link = Scope(rawValue: 253)
-    public static let host = Scope(rawValue: 254)
-    public static let nowhere = Scope(rawValue: 255)
+    package static let link = Scope(rawValue: 253)
+    package static let host = Scope(rawValue: 254)
+    package static let nowhere = Scope(rawValue: 255)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .universe: return "global"
         case .site: return "site"

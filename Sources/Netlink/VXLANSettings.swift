@@ -5,17 +5,17 @@ import NetTypes
 ///
 /// Flannel-style overlays program every peer by hand (neighbour + FDB entries), so learning
 /// is off by default; GBP stays off because it is a presence flag we never send.
-public struct VXLANSettings: Hashable, Sendable {
-    public var vni: UInt32
+package struct VXLANSettings: Hashable, Sendable {
+    package var vni: UInt32
     /// The source address for encapsulated packets (the node's public IP).
-    public var local: IPAddress?
+    package var local: IPAddress?
     /// The underlay device the tunnel is bound to.
-    public var underlayIndex: Int32?
+    package var underlayIndex: Int32?
     /// UDP destination port; flannel uses 8472 (the Linux default), IANA says 4789.
-    public var port: UInt16
-    public var learning: Bool
+    package var port: UInt16
+    package var learning: Bool
 
-    public init(vni: UInt32, local: IPAddress? = nil, underlayIndex: Int32? = nil,
+    package init(vni: UInt32, local: IPAddress? = nil, underlayIndex: Int32? = nil,
                 port: UInt16 = 8472, learning: Bool = false) {
         self.vni = vni
         self.local = local
@@ -47,7 +47,7 @@ public struct VXLANSettings: Hashable, Sendable {
 
 extension NetlinkRequest {
     /// A new VXLAN device (NLM_F_EXCL: an existing one is EEXIST).
-    public static func createVXLAN(name: String, _ settings: VXLANSettings, mtu: Int? = nil,
+    package static func createVXLAN(name: String, _ settings: VXLANSettings, mtu: Int? = nil,
                                    mac: MACAddress? = nil) -> NetlinkRequest {
         createLink(kind: "vxlan", name: name, mtu: mtu, mac: mac,
                    operation: "create vxlan \(name) (vni \(settings.vni))") { settings.encode(into: &$0) }
@@ -55,7 +55,7 @@ extension NetlinkRequest {
 }
 
 extension RouteSocket {
-    public func createVXLAN(name: String, _ settings: VXLANSettings, mtu: Int? = nil,
+    package func createVXLAN(name: String, _ settings: VXLANSettings, mtu: Int? = nil,
                             mac: MACAddress? = nil) throws(NetlinkError) {
         try perform(.createVXLAN(name: name, settings, mtu: mtu, mac: mac))
     }

@@ -7,15 +7,15 @@ import Glibc
 /// Production runs nft directly in the calling process's network namespace; tests prefix
 /// `ip netns exec <ns>` so they never touch the machine's own ruleset. Public so the node
 /// agent's tables (Fabric's NodeMasquerade) run nft the same way.
-public struct NftCommand: Sendable {
-    public let argv: [String]
+package struct NftCommand: Sendable {
+    package let argv: [String]
 
-    public init(argv: [String]) {
+    package init(argv: [String]) {
         self.argv = argv
     }
 
     /// nft from PATH, else Debian's /usr/sbin/nft (PATH of a plugin is often minimal).
-    public static func located() -> NftCommand {
+    package static func located() -> NftCommand {
         let path = getenv("PATH").map { String(cString: $0) }
         return NftCommand(argv: [ChildProcess.locate("nft", searchPath: path, fallback: "/usr/sbin/nft") ?? "/usr/sbin/nft"])
     }
@@ -35,7 +35,7 @@ public struct NftCommand: Sendable {
     }
 
     /// `apply` for callers that have no fallback: a refusal becomes the `PluginError`.
-    public func commit(_ script: String, what: String) throws {
+    package func commit(_ script: String, what: String) throws {
         do {
             try apply(script, what: what)
         } catch let failure as NftFailure {
@@ -45,7 +45,7 @@ public struct NftCommand: Sendable {
 
     /// `nft -j list table <family> <name>`'s JSON, or nil when the table does not exist (nothing was
     /// set up in this namespace yet, which DEL, GC and CHECK treat as "no elements").
-    public func listTable(family: String, name: String) throws -> [UInt8]? {
+    package func listTable(family: String, name: String) throws -> [UInt8]? {
         do {
             return try run(["-j", "list", "table", family, name], what: "listing \(family) \(name)").stdout
         } catch let failure as NftFailure {

@@ -5,7 +5,7 @@ import CNI
 
 /// Creating, taking over and renewing lease files (see `DirectoryRegistry` for the rules).
 extension DirectoryRegistry {
-    public func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool {
+    package func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool {
         try Posix.makeDirectories(subnetsDirectory)
         let path = subnetsDirectory + "/" + lease.key
         let temp = try RegistryFiles.writeTemporary(
@@ -27,7 +27,7 @@ extension DirectoryRegistry {
         return false
     }
 
-    public func renewLease(_ lease: SubnetLease, ttl: Int) throws {
+    package func renewLease(_ lease: SubnetLease, ttl: Int) throws {
         try Posix.makeDirectories(subnetsDirectory)
         let path = subnetsDirectory + "/" + lease.key
         try RegistryFiles.withLock(lockPath) { () throws(PluginError) in

@@ -3,7 +3,7 @@ import CNI
 extension DirectoryRegistry {
     /// The leases whose files changed, read one by one: a burst of renames costs one read per
     /// renamed file instead of a listing of the whole directory per burst.
-    public func waitForChanges(timeout: Double) throws -> RegistryChanges {
+    package func waitForChanges(timeout: Double) throws -> RegistryChanges {
         guard let watcher else { return .relistNeeded(reason: "no listing to follow on from") }
         let start = registryNow()
         // Expiry makes no file event: list again when the first known lease lapses.

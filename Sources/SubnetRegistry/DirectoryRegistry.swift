@@ -19,9 +19,9 @@ import NetTypes
 /// see half-written leases and two creators cannot both win. Replacing an expired lease,
 /// renewing and deleting happen under the lock file, and creators never replace an existing
 /// file, so a lease nobody holds-the-lock for can only go from absent to present.
-public final class DirectoryRegistry: Registry {
-    public let root: String
-    public let prefix: String
+package final class DirectoryRegistry: Registry {
+    package let root: String
+    package let prefix: String
     let baseDirectory: String
     let subnetsDirectory: String
     let configPath: String
@@ -34,7 +34,7 @@ public final class DirectoryRegistry: Registry {
     /// Tests: use the polling fallback even when inotify works.
     var pollsForChanges = false
 
-    public init(root: String, prefix: String = RegistryDefaults.prefix) {
+    package init(root: String, prefix: String = RegistryDefaults.prefix) {
         self.root = root
         self.prefix = prefix
         var base = root.hasSuffix("/") ? String(root.dropLast()) : root
@@ -48,9 +48,9 @@ public final class DirectoryRegistry: Registry {
 
     deinit { watcher?.close() }
 
-    public var location: String { "directory \(baseDirectory)" }
+    package var location: String { "directory \(baseDirectory)" }
 
-    public func networkConfig() throws -> FlannelNetworkConfig {
+    package func networkConfig() throws -> FlannelNetworkConfig {
         guard let bytes = try RegistryFiles.readIfPresent(configPath) else {
             throw PluginError(.invalidConfig,
                 "network config \(configPath) does not exist; write flannel's config there, "
@@ -59,12 +59,12 @@ public final class DirectoryRegistry: Registry {
         return try FlannelNetworkConfig.parse(bytes, what: "network config \(configPath)")
     }
 
-    public func storeNetworkConfig(_ json: String) throws {
+    package func storeNetworkConfig(_ json: String) throws {
         try Posix.makeDirectories(baseDirectory)
         try Posix.writeAtomically(Array(json.utf8), to: configPath)
     }
 
-    public func leases() throws -> [SubnetLease] {
+    package func leases() throws -> [SubnetLease] {
         try ensureWatcher()?.drain()
         let now = registryNow()
         var result: [SubnetLease] = []
@@ -79,7 +79,7 @@ public final class DirectoryRegistry: Registry {
         return result
     }
 
-    public func deleteLease(subnet: IPPrefix) throws {
+    package func deleteLease(subnet: IPPrefix) throws {
         try Posix.makeDirectories(baseDirectory)
         try RegistryFiles.withLock(lockPath) { () throws(PluginError) in
             for name in try RegistryFiles.list(subnetsDirectory) where LeaseKey.parse(name)?.subnet == subnet.network {

@@ -3,15 +3,15 @@
 /// when none is named), with a client certificate when `certFile`/`keyFile` are set. With
 /// `username`/`password` the client authenticates (etcd's `/v3/auth/authenticate`) and sends
 /// the token it gets with every request.
-public struct EtcdClientSettings: Sendable, Equatable {
-    public var endpoints: [String]
-    public var caFile: String?
-    public var certFile: String?
-    public var keyFile: String?
-    public var username: String?
-    public var password: String?
+package struct EtcdClientSettings: Sendable, Equatable {
+    package var endpoints: [String]
+    package var caFile: String?
+    package var certFile: String?
+    package var keyFile: String?
+    package var username: String?
+    package var password: String?
 
-    public init(endpoints: [String], caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil,
+    package init(endpoints: [String], caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil,
                 username: String? = nil, password: String? = nil) {
         self.endpoints = endpoints
         self.caFile = caFile

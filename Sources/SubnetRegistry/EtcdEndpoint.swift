@@ -1,20 +1,20 @@
 /// One `--etcd-endpoints` entry: `http://` or `https://`, an IPv4 address, a bracketed IPv6
 /// address or a host name, and a port (2379 when omitted). Each endpoint keeps its own
 /// scheme, so a list may mix plain and TLS members.
-public struct EtcdEndpoint: Sendable, Equatable, Hashable, CustomStringConvertible {
-    public let isTLS: Bool
+package struct EtcdEndpoint: Sendable, Equatable, Hashable, CustomStringConvertible {
+    package let isTLS: Bool
     /// Without brackets.
-    public let host: String
-    public let port: UInt16
+    package let host: String
+    package let port: UInt16
 
-    public init(isTLS: Bool, host: String, port: UInt16) {
+    package init(isTLS: Bool, host: String, port: UInt16) {
         self.isTLS = isTLS
         self.host = host
         self.port = port
     }
 
     /// Parses `http[s]://host[:port][/]`; paths are refused (the gateway lives at the root).
-    public init?(url: String, defaultPort: UInt16 = 2379) {
+    package init?(url: String, defaultPort: UInt16 = 2379) {
         let rest: Substring
         if url.hasPrefix("https://") {
             isTLS = true
@@ -58,7 +58,7 @@ public struct EtcdEndpoint: Sendable, Equatable, Hashable, CustomStringConvertib
     /// `host:port`, bracketed for IPv6.
     var authority: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    public var description: String { (isTLS ? "https://" : "http://") + authority }
+    package var description: String { (isTLS ? "https://" : "http://") + authority }
 
     /// The URL of a gateway path on this endpoint.
     func url(_ path: String) -> String { description + path }

@@ -2,7 +2,7 @@ import CNI
 
 /// Lease creation and renewal with etcd transactions and etcd leases.
 extension EtcdRegistry {
-    public func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool {
+    package func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool {
         let key = leaseKey(lease.key)
         let etcdLease = try grant(ttl: ttl)
         let created = try putIf(key, value: LeaseJSON.encode(lease), lease: etcdLease,
@@ -14,7 +14,7 @@ extension EtcdRegistry {
     /// Keeps the etcd lease alive when the stored value is already ours; otherwise (attributes
     /// changed, the etcd lease lapsed, or the key is gone) writes the value with a fresh etcd
     /// lease in a transaction that fails if anyone changed the key since we read it.
-    public func renewLease(_ lease: SubnetLease, ttl: Int) throws {
+    package func renewLease(_ lease: SubnetLease, ttl: Int) throws {
         let key = leaseKey(lease.key)
         let value = LeaseJSON.encode(lease)
         for _ in 0..<5 {

@@ -4,7 +4,7 @@ import CNI
 /// and the events it carries (key, value, revision) are handed out as they are, so a change
 /// costs neither a new connection nor a listing.
 extension EtcdRegistry {
-    public func waitForChanges(timeout: Double) throws -> RegistryChanges {
+    package func waitForChanges(timeout: Double) throws -> RegistryChanges {
         guard revision != nil else { return .relistNeeded(reason: "no listing to follow on from") }
         let deadline = monotonicNow() + max(timeout, 0)
         // A stream that worked before and then broke (etcd restarted, a proxy timed it out)

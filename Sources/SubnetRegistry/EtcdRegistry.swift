@@ -12,12 +12,12 @@ import NetTypes
 /// the token with every request, authenticating again when etcd forgets it.
 ///
 /// Errors are `RegistryError`s (configuration parse errors stay `PluginError`s).
-public final class EtcdRegistry: Registry {
-    public let endpoints: [EtcdEndpoint]
-    public let prefix: String
+package final class EtcdRegistry: Registry {
+    package let endpoints: [EtcdEndpoint]
+    package let prefix: String
     let settings: EtcdClientSettings
-    public var connectTimeout: Double = 2
-    public var requestTimeout: Double = 10
+    package var connectTimeout: Double = 2
+    package var requestTimeout: Double = 10
     /// The endpoint that answered last.
     var current = 0
     /// The HTTP client, made on first use; nil again while its TLS files cannot be used
@@ -32,7 +32,7 @@ public final class EtcdRegistry: Registry {
     var watch: EtcdWatchStream?
 
     /// `settings.endpoints`: `http://host:port` or `https://host:port` URLs (port 2379 when omitted).
-    public init(settings: EtcdClientSettings, prefix: String = RegistryDefaults.prefix) throws(RegistryError) {
+    package init(settings: EtcdClientSettings, prefix: String = RegistryDefaults.prefix) throws(RegistryError) {
         guard !settings.endpoints.isEmpty else { throw RegistryError(.config, "no etcd endpoints given (--etcd-endpoints)") }
         var parsed: [EtcdEndpoint] = []
         for url in settings.endpoints {
@@ -52,17 +52,17 @@ public final class EtcdRegistry: Registry {
         self.prefix = p
     }
 
-    public convenience init(endpoints: [String], prefix: String = RegistryDefaults.prefix) throws(RegistryError) {
+    package convenience init(endpoints: [String], prefix: String = RegistryDefaults.prefix) throws(RegistryError) {
         try self.init(settings: EtcdClientSettings(endpoints: endpoints), prefix: prefix)
     }
 
-    public var location: String { "etcd " + endpoints.map(\.description).joined(separator: ",") }
+    package var location: String { "etcd " + endpoints.map(\.description).joined(separator: ",") }
 
     var configKey: String { prefix + "/config" }
     var subnetsPrefix: String { prefix + "/subnets/" }
     func leaseKey(_ name: String) -> String { subnetsPrefix + name }
 
-    public func networkConfig() throws -> FlannelNetworkConfig {
+    package func networkConfig() throws -> FlannelNetworkConfig {
         let reply = try call("/v3/kv/range", ["key": .string(EtcdJSON.base64(configKey))])
         guard let kv = EtcdKeyValue(reply["kvs"]?.arrayValue?.first) else {
             throw RegistryError(.notFound,
@@ -72,11 +72,11 @@ public final class EtcdRegistry: Registry {
         return try FlannelNetworkConfig.parse(kv.value, what: "network config \(configKey) in etcd")
     }
 
-    public func storeNetworkConfig(_ json: String) throws {
+    package func storeNetworkConfig(_ json: String) throws {
         _ = try call("/v3/kv/put", ["key": .string(EtcdJSON.base64(configKey)), "value": .string(EtcdJSON.base64(json))])
     }
 
-    public func leases() throws -> [SubnetLease] {
+    package func leases() throws -> [SubnetLease] {
         let reply = try call("/v3/kv/range", EtcdJSON.prefixRange(subnetsPrefix))
         revision = EtcdJSON.int64(reply["header"]?["revision"])
         var result: [SubnetLease] = []
@@ -87,7 +87,7 @@ public final class EtcdRegistry: Registry {
         return result.sorted { $0.subnet.address < $1.subnet.address }
     }
 
-    public func deleteLease(subnet: IPPrefix) throws {
+    package func deleteLease(subnet: IPPrefix) throws {
         let reply = try call("/v3/kv/range", EtcdJSON.prefixRange(subnetsPrefix).merging(["keys_only": .bool(true)]) { $1 })
         for entry in reply["kvs"]?.arrayValue ?? [] {
             guard let kv = EtcdKeyValue(entry), LeaseKey.parse(kv.key)?.subnet == subnet.network else { continue }

@@ -6,47 +6,47 @@ import NetTypes
 ///
 /// Defaults are resolved once at parse time (`subnetLen`, `subnetMin`, `subnetMax`): every
 /// consumer sees the same, already-validated numbers.
-public struct FlannelNetworkConfig: Sendable, Equatable {
-    public var enableIPv4: Bool
-    public var enableIPv6: Bool
+package struct FlannelNetworkConfig: Sendable, Equatable {
+    package var enableIPv4: Bool
+    package var enableIPv6: Bool
     /// The cluster's IPv4 network (host bits cleared); nil only when IPv4 is disabled.
-    public var network: IPPrefix?
+    package var network: IPPrefix?
     /// Prefix length of one node's subnet.
-    public var subnetLen: Int
+    package var subnetLen: Int
     /// Network address of the lowest and highest subnet the allocator may hand out.
-    public var subnetMin: IPAddress?
-    public var subnetMax: IPAddress?
-    public var ipv6Network: IPPrefix?
-    public var ipv6SubnetLen: Int
-    public var ipv6SubnetMin: IPAddress?
-    public var ipv6SubnetMax: IPAddress?
-    public var backend: Backend
+    package var subnetMin: IPAddress?
+    package var subnetMax: IPAddress?
+    package var ipv6Network: IPPrefix?
+    package var ipv6SubnetLen: Int
+    package var ipv6SubnetMin: IPAddress?
+    package var ipv6SubnetMax: IPAddress?
+    package var backend: Backend
 
     /// The `Backend` object. Only the two types this suite implements are accepted.
-    public struct Backend: Sendable, Equatable {
+    package struct Backend: Sendable, Equatable {
         /// "vxlan" or "host-gw".
-        public var type: String
+        package var type: String
         /// VXLAN network identifier (flannel default 1).
-        public var vni: Int
+        package var vni: Int
         /// VXLAN UDP destination port (flannel default 8472, the Linux kernel's).
-        public var port: Int
+        package var port: Int
         /// vxlan: route directly (like host-gw) to peers that share the underlay subnet.
-        public var directRouting: Bool
+        package var directRouting: Bool
         /// Overrides the device MTU (vxlan default: underlay MTU − 50).
-        public var mtu: Int?
+        package var mtu: Int?
         /// The whole object as written, for backend options this type does not model.
-        public var raw: JSONValue
+        package var raw: JSONValue
     }
 
-    public static let supportedBackendTypes = ["vxlan", "host-gw"]
+    package static let supportedBackendTypes = ["vxlan", "host-gw"]
 
     /// Parses and validates the config text (`what` names its origin in error messages).
-    public static func parse(_ bytes: [UInt8], what: String = "network config") throws(PluginError) -> FlannelNetworkConfig {
+    package static func parse(_ bytes: [UInt8], what: String = "network config") throws(PluginError) -> FlannelNetworkConfig {
         try FlannelNetworkConfig(json: JSONValue.parse(bytes, what: what), what: what)
     }
 
     /// Field names match case-insensitively, as Go's encoding/json does for flannel.
-    public init(json: JSONValue, what: String = "network config") throws(PluginError) {
+    package init(json: JSONValue, what: String = "network config") throws(PluginError) {
         guard let object = json.objectValue else {
             throw PluginError(.invalidConfig, "\(what) must be a JSON object")
         }

@@ -3,25 +3,25 @@ import NetTypes
 
 /// One node's claim on a subnet, as flannel stores it: the key names the subnet(s), the value
 /// says where the node is (`PublicIP`) and how to reach it (`BackendType`, `BackendData`).
-public struct SubnetLease: Sendable, Equatable {
+package struct SubnetLease: Sendable, Equatable {
     /// The node's IPv4 subnet (network address and SubnetLen).
-    public var subnet: IPPrefix
+    package var subnet: IPPrefix
     /// The node's IPv6 subnet in dual stack; part of the key as flannel writes it.
-    public var ipv6Subnet: IPPrefix?
+    package var ipv6Subnet: IPPrefix?
     /// The node's underlay address: where peers send encapsulated or routed traffic.
-    public var publicIP: IPAddress
-    public var publicIPv6: IPAddress?
+    package var publicIP: IPAddress
+    package var publicIPv6: IPAddress?
     /// "vxlan" or "host-gw".
-    public var backendType: String
+    package var backendType: String
     /// vxlan: `{"VNI":1,"VtepMAC":"aa:bb:cc:dd:ee:ff"}`; host-gw: nil.
-    public var backendData: JSONValue?
+    package var backendData: JSONValue?
     /// vxlan in dual stack: the IPv6 VTEP's data.
-    public var backendV6Data: JSONValue?
+    package var backendV6Data: JSONValue?
     /// When the lease lapses, in seconds since the epoch; nil when the registry does not say
     /// (etcd removes expired keys itself, so every listed etcd lease is live).
-    public var expiration: Double?
+    package var expiration: Double?
 
-    public init(subnet: IPPrefix, ipv6Subnet: IPPrefix? = nil, publicIP: IPAddress, publicIPv6: IPAddress? = nil,
+    package init(subnet: IPPrefix, ipv6Subnet: IPPrefix? = nil, publicIP: IPAddress, publicIPv6: IPAddress? = nil,
                 backendType: String, backendData: JSONValue? = nil, backendV6Data: JSONValue? = nil,
                 expiration: Double? = nil) {
         self.subnet = subnet.network
@@ -35,23 +35,23 @@ public struct SubnetLease: Sendable, Equatable {
     }
 
     /// The registry key below `<prefix>/subnets/`.
-    public var key: String { LeaseKey.make(subnet: subnet, ipv6Subnet: ipv6Subnet) }
+    package var key: String { LeaseKey.make(subnet: subnet, ipv6Subnet: ipv6Subnet) }
 
     /// vxlan's VTEP MAC from `BackendData`, if present and well-formed.
-    public var vtepMAC: MACAddress? {
+    package var vtepMAC: MACAddress? {
         backendData?["VtepMAC"]?.stringValue.flatMap { MACAddress($0) }
     }
 
     /// vxlan's VNI from `BackendData`.
-    public var vni: Int? { backendData?["VNI"]?.intValue }
+    package var vni: Int? { backendData?["VNI"]?.intValue }
 
     /// The `BackendData` flannel's vxlan backend publishes.
-    public static func vxlanBackendData(vni: Int, vtepMAC: MACAddress) -> JSONValue {
+    package static func vxlanBackendData(vni: Int, vtepMAC: MACAddress) -> JSONValue {
         .object(["VNI": .int(vni), "VtepMAC": .string(vtepMAC.description)])
     }
 
     /// Whether the lease has lapsed at `now` (seconds since the epoch).
-    public func isExpired(at now: Double) -> Bool {
+    package func isExpired(at now: Double) -> Bool {
         expiration.map { $0 <= now } ?? false
     }
 

@@ -3,8 +3,8 @@ import NetTypes
 
 /// flannel's subnet key: `10.244.1.0-24`, and in dual stack `10.244.1.0-24&fd00:0:0:1::-64`
 /// (a '-' where CIDR text has '/', so a key is a valid file name and etcd path segment).
-public enum LeaseKey {
-    public static func make(subnet: IPPrefix, ipv6Subnet: IPPrefix?) -> String {
+package enum LeaseKey {
+    package static func make(subnet: IPPrefix, ipv6Subnet: IPPrefix?) -> String {
         let v4 = "\(subnet.network.address)-\(subnet.length)"
         guard let v6 = ipv6Subnet?.network else { return v4 }
         return v4 + "&\(v6.address)-\(v6.length)"
@@ -12,7 +12,7 @@ public enum LeaseKey {
 
     /// The subnets a key names, or nil when it is not a lease key (temp files, strays). Works
     /// on UTF-8 bytes: the agent parses a key per lease event, thousands per burst.
-    public static func parse(_ key: some StringProtocol) -> (subnet: IPPrefix, ipv6Subnet: IPPrefix?)? {
+    package static func parse(_ key: some StringProtocol) -> (subnet: IPPrefix, ipv6Subnet: IPPrefix?)? {
         let text = Substring(key)
         let slash = text.utf8.lastIndex(of: UInt8(ascii: "/"))
         let name = slash.map { text[text.utf8.index(after: $0)...] } ?? text

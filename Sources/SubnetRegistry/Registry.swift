@@ -11,7 +11,7 @@ import NetTypes
 /// agent that wants a second thread opens a second instance. Errors name the registry and
 /// what failed: `RegistryError`s (by kind, with the fix in the message) for etcd, and
 /// `PluginError`s for files and config validation.
-public protocol Registry: AnyObject {
+package protocol Registry: AnyObject {
     /// Where the registry lives, for logs ("directory /var/lib/...", "etcd http://...").
     var location: String { get }
 
@@ -44,11 +44,11 @@ public protocol Registry: AnyObject {
 }
 
 /// Default registry settings shared by both implementations and the agent's flags.
-public enum RegistryDefaults {
+package enum RegistryDefaults {
     /// flannel's etcd prefix.
-    public static let prefix = "/coreos.com/network"
+    package static let prefix = "/coreos.com/network"
     /// flannel's lease TTL: 24 hours.
-    public static let leaseTTL = 24 * 3600
+    package static let leaseTTL = 24 * 3600
 }
 
 /// Wall-clock seconds since the epoch (lease expirations are absolute times shared between

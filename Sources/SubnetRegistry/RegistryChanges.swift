@@ -4,7 +4,7 @@ import NetTypes
 /// What `Registry.waitForChanges` saw: the changes themselves when the registry can say,
 /// so the agent touches only the peers that changed instead of re-reading every lease.
 /// Public because the `Registry` protocol is.
-public enum RegistryChanges: Equatable {
+package enum RegistryChanges: Equatable {
     /// Nothing changed before the timeout.
     case timeout
     /// These changes, oldest first; applying them in order to the last listing (plus the
@@ -17,7 +17,7 @@ public enum RegistryChanges: Equatable {
 }
 
 /// One lease change under `<prefix>/subnets`.
-public enum RegistryEvent: Equatable {
+package enum RegistryEvent: Equatable {
     /// The lease for `lease.subnet` is new or has new attributes (or was merely renewed).
     case put(SubnetLease)
     /// No valid lease holds `subnet` any more: deleted, expired, or unreadable.

@@ -2,8 +2,8 @@
 /// and says what to fix. The agent shows `description` as is (log line, /readyz), so the
 /// message carries everything; the kind drives decisions (fail-over, re-authentication)
 /// without reading the text.
-public struct RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable, CaseIterable {
+package struct RegistryError: Error, CustomStringConvertible, Sendable, Equatable {
+    package enum Kind: Sendable, Equatable, CaseIterable {
         /// No connection could be made: refused, no route, connect timeout, unresolvable host.
         case unreachable
         /// TLS could not be set up: certificate verification, a rejected client certificate,
@@ -27,13 +27,13 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable, Equatable
         case config
     }
 
-    public let kind: Kind
-    public let message: String
+    package let kind: Kind
+    package let message: String
 
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

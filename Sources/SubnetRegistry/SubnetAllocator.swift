@@ -9,17 +9,17 @@ import NetTypes
 ///     100 free ones so agents starting together rarely collide.
 /// Losing a creation race (`createLease` false) excludes that subnet and tries again, a
 /// bounded number of times. IPv4 only for now: the allocator refuses IPv6 configs.
-public struct SubnetAllocator {
-    public let config: FlannelNetworkConfig
-    public let publicIP: IPAddress
-    public let backendType: String
-    public let backendData: JSONValue?
+package struct SubnetAllocator {
+    package let config: FlannelNetworkConfig
+    package let publicIP: IPAddress
+    package let backendType: String
+    package let backendData: JSONValue?
     /// How many lost races to tolerate before giving up.
-    public var maxAttempts = 20
+    package var maxAttempts = 20
     /// How many free candidates to draw the random pick from (flannel: 100).
-    public var candidatePool = 100
+    package var candidatePool = 100
 
-    public init(config: FlannelNetworkConfig, publicIP: IPAddress, backendType: String, backendData: JSONValue?) {
+    package init(config: FlannelNetworkConfig, publicIP: IPAddress, backendType: String, backendData: JSONValue?) {
         self.config = config
         self.publicIP = publicIP
         self.backendType = backendType
@@ -27,7 +27,7 @@ public struct SubnetAllocator {
     }
 
     /// What to do with the registry.
-    public enum Choice: Equatable, Sendable {
+    package enum Choice: Equatable, Sendable {
         /// The subnet is ours already (or our previous one, now free): renew it.
         case renew(IPPrefix)
         /// Claim a new subnet with an atomic create.
@@ -35,7 +35,7 @@ public struct SubnetAllocator {
     }
 
     /// Pure decision from a listing (`excluded`: subnets we lost a race for).
-    public func choose(leases: [SubnetLease], previous: IPPrefix?, excluded: Set<IPPrefix> = [],
+    package func choose(leases: [SubnetLease], previous: IPPrefix?, excluded: Set<IPPrefix> = [],
                        using rng: inout some RandomNumberGenerator) throws(PluginError) -> Choice {
         let (network, min, max) = try ipv4Range()
         let held = Dictionary(leases.map { ($0.subnet, $0) }, uniquingKeysWith: { a, _ in a })
@@ -69,12 +69,12 @@ public struct SubnetAllocator {
     }
 
     /// Lists, chooses, and creates or renews until this node holds a lease; returns it.
-    public func acquire(from registry: any Registry, previous: IPPrefix?, ttl: Int) throws -> SubnetLease {
+    package func acquire(from registry: any Registry, previous: IPPrefix?, ttl: Int) throws -> SubnetLease {
         var rng = SystemRandomNumberGenerator()
         return try acquire(from: registry, previous: previous, ttl: ttl, using: &rng)
     }
 
-    public func acquire(from registry: any Registry, previous: IPPrefix?, ttl: Int,
+    package func acquire(from registry: any Registry, previous: IPPrefix?, ttl: Int,
                         using rng: inout some RandomNumberGenerator) throws -> SubnetLease {
         var excluded: Set<IPPrefix> = []
         for _ in 0..<maxAttempts {
@@ -100,7 +100,7 @@ public struct SubnetAllocator {
     }
 
     /// The lease this node publishes for `subnet`.
-    public func makeLease(_ subnet: IPPrefix) -> SubnetLease {
+    package func makeLease(_ subnet: IPPrefix) -> SubnetLease {
         SubnetLease(subnet: subnet, publicIP: publicIP, backendType: backendType, backendData: backendData)
     }
 
