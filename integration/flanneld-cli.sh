@@ -58,6 +58,10 @@ X
 grep -qi 'usage' <<'X'
 $out
 X"
+    out=$("$AGENT_BIN" -kube-subnet-mgr -iface=eth0 2>&1); rc=$?
+    assert_eq "flanneld's -kube-subnet-mgr exits 2" 2 "$rc"
+    check "-kube-subnet-mgr: the error says it is not supported and what to use" \
+        grep -q -- '--kube-subnet-mgr: flanneld.s flag is not supported.*--etcd-endpoints' <<<"$out"
     out=$("$AGENT_BIN" --subnet-lease-renew-margin 0 2>&1); rc=$?
     assert_eq "--subnet-lease-renew-margin 0 exits 2" 2 "$rc"
     check "the error gives the range" grep -q '1439' <<<"$out"
@@ -82,8 +86,8 @@ sc_environment() {
     # The command line wins over the environment (flanneld: variables fill unset flags only).
     rm -f "$d/subnet.env"
     # shellcheck disable=SC2046
-    agent_start_bare 1 FLANNELD_IP_MASQ=true FLANNELD_IFACE=nosuch0 -- $(paths 1) -iface=eth0 -ip-masq=false
-    if agent_wait_ready 1 15; then pass "Go-style -iface=eth0 -ip-masq=false over FLANNELD_*"; else fail "ready with Go-style flags" "$(agent_log_tail 1)"; fi
+    agent_start_bare 1 FLANNELD_IP_MASQ=true FLANNELD_IFACE=nosuch0 -- $(paths 1) -iface=eth0 -ip-masq=false -v=2
+    if agent_wait_ready 1 15; then pass "Go-style -iface=eth0 -ip-masq=false -v=2 over FLANNELD_*"; else fail "ready with Go-style flags" "$(agent_log_tail 1)"; fi
     assert_eq "-ip-masq=false beats FLANNELD_IP_MASQ=true" false "$(senv 1 FLANNEL_IPMASQ)"
     agent_stop 1
     cluster_end

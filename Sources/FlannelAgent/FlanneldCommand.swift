@@ -122,7 +122,10 @@ package struct FlanneldCommand: ParsableCommand {
         let arguments = given + GoFlagSyntax.fromEnvironment(ProcessEnvironment.variables, flags: flagNames, given: given)
         let command: FlanneldCommand
         do {
+            try FlanneldUnsupportedFlags.refuse(arguments)
             command = try parse(arguments)
+        } catch let error as UsageError {
+            exitWithUsage(error)
         } catch {
             let code = exitCode(for: error)
             if code == .success {
@@ -132,13 +135,18 @@ package struct FlanneldCommand: ParsableCommand {
             StandardIO.write(fullMessage(for: error) + "\n" + (code == .validationFailure ? usageString() + "\n" : ""), fd: 2)
             Glibc.exit(2)
         }
+        let options: AgentOptions
         do {
-            let options = try command.options()
-            Glibc.exit(await Agent(options: options).run())
+            options = try command.options()
         } catch {
-            StandardIO.write("swift-flanneld: \(error)\n\(usageString())\n", fd: 2)
-            Glibc.exit(2)
+            exitWithUsage(error)
         }
+        Glibc.exit(await Agent(options: options).run())
+    }
+
+    private static func exitWithUsage(_ error: UsageError) -> Never {
+        StandardIO.write("swift-flanneld: \(error)\n\(usageString())\n", fd: 2)
+        Glibc.exit(2)
     }
 
     /// The typed, checked options.

@@ -12,14 +12,25 @@ enum GoFlagSyntax {
 
     /// `arguments` without the program name. Single-dash long names become double-dash;
     /// `--bool=false` becomes `--no-bool`; unknown spellings are left for the parser to refuse.
+    /// klog's `-v N` (`-v=N`, `--v=N`) becomes `--log-level`: debug above 0, else info; put
+    /// first, so that an explicit `--log-level` anywhere wins.
     static func normalize(_ arguments: [String]) -> [String] {
         var out: [String] = []
+        var verbosity: String?
         var rest = arguments[...]
         while let arg = rest.popFirst() {
             if arg == "--" {
                 out.append(arg)
                 out += rest
                 break
+            }
+            if arg == "-v" || arg == "--v" {
+                verbosity = rest.popFirst() ?? ""
+                continue
+            }
+            if arg.hasPrefix("-v=") || arg.hasPrefix("--v=") {
+                verbosity = String(arg.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[1])
+                continue
             }
             var word = arg
             if word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 2 {
@@ -40,6 +51,11 @@ enum GoFlagSyntax {
             } else {
                 out.append(word)
             }
+        }
+        if let verbosity {
+            // Not a number: left for the parser to refuse, naming it.
+            let level = Int(verbosity).map { $0 > 0 ? "debug" : "info" } ?? verbosity
+            out.insert("--log-level=\(level)", at: 0)
         }
         return out
     }

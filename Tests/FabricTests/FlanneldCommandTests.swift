@@ -9,6 +9,7 @@ struct FlanneldCommandTests {
     func options(_ arguments: [String], environment: [String: String] = [:]) throws -> AgentOptions {
         let given = GoFlagSyntax.normalize(arguments)
         let all = given + GoFlagSyntax.fromEnvironment(environment, flags: FlanneldCommand.flagNames, given: given)
+        try FlanneldUnsupportedFlags.refuse(all)
         return try FlanneldCommand.parse(all).options()
     }
 
@@ -76,5 +77,29 @@ struct FlanneldCommandTests {
     @Test func unknownFlagsAreParseErrors() {
         #expect(throws: (any Error).self) { try FlanneldCommand.parse(["--no-such-flag"]) }
         #expect(throws: (any Error).self) { try FlanneldCommand.parse(GoFlagSyntax.normalize(["--ip-masq=maybe"])) }
+    }
+
+    @Test(arguments: ["--kube-subnet-mgr", "-kube-subnet-mgr=true", "--kubeconfig-file=/etc/k.conf", "-net-config-path=/x",
+                      "--public-ipv6=fc00::1", "-persistent-mac"])
+    func flanneldFlagsWeDoNotImplementAreRefusedByName(_ flag: String) {
+        let name = String(flag.drop { $0 == "-" }.split(separator: "=")[0])
+        #expect {
+            try options([flag])
+        } throws: { error in
+            "\(error)".contains("--\(name): flanneld's flag is not supported")
+        }
+    }
+
+    @Test func kubernetesFlagsSayWhatToUseInstead() {
+        #expect { try options(["--kube-subnet-mgr"]) } throws: { "\($0)".contains("--etcd-endpoints") }
+    }
+
+    @Test func klogVerbositySetsTheLogLevel() throws {
+        #expect(try options(["-v=2"]).logLevel == .debug)
+        #expect(try options(["--v", "3", "--iface", "eth0"]).logLevel == .debug)
+        #expect(try options(["-v", "0"]).logLevel == .info)
+        #expect(try options(["-v=4", "--log-level", "warning"]).logLevel == .warning)
+        #expect(try options(["--log-level", "error", "-v=4"]).logLevel == .error)
+        #expect(throws: (any Error).self) { try options(["-v=loud"]) }
     }
 }
