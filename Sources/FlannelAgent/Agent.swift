@@ -115,15 +115,21 @@ package final class Agent: Sendable {
                     pending = false
                 }
                 readiness.withLock { [unreachable = node.unreachableDescriptions] in $0.unreachable = unreachable }
-                try node.renewIfDue(registry: context.registry, ttl: options.leaseTTL, margin: options.renewMargin, metrics: metrics)
-                markReady(node)
+                if let conflict = node.conflictReason {
+                    // Another node holds our subnet: no renewal (it is not ours), not ready.
+                    metrics.recordRegistryUp(true)
+                    notReady(conflict, kind: nil)
+                } else {
+                    try node.renewIfDue(registry: context.registry, ttl: options.leaseTTL, margin: options.renewMargin, metrics: metrics)
+                    markReady(node)
+                }
                 backoff.reset()
                 let untilResync = max(0.05, options.resyncInterval - (monotonicSeconds() - lastResync))
                 switch try context.registry.waitForChanges(timeout: min(1.0, untilResync)) {
                 case .timeout:
                     break
                 case .events(let events):
-                    if !node.apply(events, metrics: metrics) { pending = true }
+                    if try !node.apply(events, registry: context.registry, metrics: metrics) { pending = true }
                 case .relistNeeded(let reason):
                     logger.info("listing the registry again", metadata: ["reason": "\(reason)"])
                     pending = true
@@ -146,14 +152,15 @@ package final class Agent: Sendable {
         if changed { logger.info("ready", metadata: ["subnet": "\(node.lease.subnet.description)"]) }
     }
 
-    func notReady(_ reason: String, kind errorKind: String) {
+    /// `kind`: the error counted in `swiftcni_errors_total`, nil when the caller counts it.
+    func notReady(_ reason: String, kind errorKind: String?) {
         let changed = readiness.withLock { r -> Bool in
             defer { r.ready = false; r.reason = reason }
             return r.ready || r.reason != reason
         }
         metrics.recordReady(false)
         if errorKind == "registry" { metrics.recordRegistryUp(false) }
-        metrics.recordError(errorKind)
+        if let errorKind { metrics.recordError(errorKind) }
         // Log each distinct problem once, not once per retry.
         if changed { logger.error("not ready", metadata: ["reason": "\(reason)"]) }
     }

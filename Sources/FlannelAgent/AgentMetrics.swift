@@ -19,7 +19,7 @@ final class AgentMetrics: Sendable {
     ]
     /// Error kinds the agent records, listed up front so `swiftcni_errors_total` shows them
     /// at 0 before the first error (a rate needs a starting point).
-    static let errorKinds = ["setup", "registry", "dataplane", "forward_rules"]
+    static let errorKinds = ["setup", "registry", "dataplane", "forward_rules", "lease_conflict"]
 
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
@@ -29,6 +29,8 @@ final class AgentMetrics: Sendable {
     let leaseExpiry: Meter
     let registryUp: Meter
     let ready: Meter
+    let leaseConflict: Meter
+    let leaseReacquired: CoreMetrics.Counter
     let reconcileDuration: CoreMetrics.Timer
     let reconcileTotal: CoreMetrics.Counter
     let entriesChanged: CoreMetrics.Counter
@@ -52,6 +54,7 @@ final class AgentMetrics: Sendable {
         leaseExpiry = meter(Self.name("lease_expiry", unit: "seconds", help: "Unix time at which this node's subnet lease expires."))
         registryUp = meter(Self.name("registry_up", help: "1 when the last registry operation succeeded."))
         ready = meter(Self.name("ready", help: "1 when the node is ready (lease, device, subnet file)."))
+        leaseConflict = meter(Self.name("lease_conflict", help: "1 while another node holds this node's subnet."))
         let duration = Self.name("reconcile_duration", unit: "seconds", help: "Time to bring the dataplane in line with the registry.")
         reconcileDuration = CoreMetrics.Timer(
             label: duration.name, dimensions: [],
@@ -59,7 +62,9 @@ final class AgentMetrics: Sendable {
         reconcileTotal = counter(Self.name("reconcile", unit: "total", help: "Reconcile passes (registry events and resync ticks)."))
         entriesChanged = counter(Self.name("reconcile_entries_changed", unit: "total",
                                            help: "Routes, neighbours and FDB entries added or removed."))
-        for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready] { m.set(0) }
+        leaseReacquired = counter(Self.name("lease_reacquired", unit: "total",
+                                            help: "Times this node's lease vanished from the registry and was re-acquired."))
+        for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready, leaseConflict] { m.set(0) }
         for kind in Self.errorKinds { _ = errorCounter(kind) }
     }
 
@@ -88,6 +93,14 @@ final class AgentMetrics: Sendable {
     func recordRegistryUp(_ up: Bool) { registryUp.set(up ? 1 : 0) }
 
     func recordError(_ kind: String) { errorCounter(kind).increment() }
+
+    func recordLeaseReacquired() { leaseReacquired.increment() }
+
+    /// The gauge follows the conflict; each conflict that begins counts one `lease_conflict` error.
+    func recordLeaseConflict(_ inConflict: Bool) {
+        leaseConflict.set(inConflict ? 1 : 0)
+        if inConflict { recordError("lease_conflict") }
+    }
 
     private func errorCounter(_ kind: String) -> CoreMetrics.Counter {
         errors.withLock { counters in

@@ -21,6 +21,11 @@ struct AgentNode {
     var unreachable: [UnreachablePeer] = []
     var lastUnreachable: [String] = []
     let logger: Logger
+    /// `--lease-ttl` and `--subnet-lease-renew-margin`, for renewing and re-acquiring.
+    let ttl: Int
+    let renewMargin: Int
+    /// The other node's PublicIP while it holds this node's subnet (AgentNode+OwnLease).
+    var conflict: IPAddress?
     /// `--iptables-forward-rules`: checked at set-up and every `--iptables-resync` seconds.
     var forwardRules: ForwardRulesKeeper?
 
@@ -69,7 +74,7 @@ struct AgentNode {
         }
         var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
                              renewAt: Self.renewalTime(expiry: registryNow() + Double(options.leaseTTL), ttl: options.leaseTTL, margin: options.renewMargin), peers: PeerSet(ownSubnet: lease.subnet),
-                             logger: logger)
+                             logger: logger, ttl: options.leaseTTL, renewMargin: options.renewMargin)
         node.forwardRules = ForwardRulesKeeper(clusterNetwork: network, enabled: options.forwardRules,
                                                interval: options.forwardRulesResync)
         node.keepForwardRules(metrics: metrics)
@@ -80,9 +85,14 @@ struct AgentNode {
     }
 
     /// Lists the registry and brings the dataplane in line with it (reading the kernel's
-    /// state, so anything changed behind the agent's back is repaired).
+    /// state, so anything changed behind the agent's back is repaired). The listing also
+    /// shows whether this node still holds its own lease (AgentNode+OwnLease): at the latest
+    /// here, every `--resync-interval`, a lost lease is noticed.
     mutating func reconcile(registry: any Registry, metrics: AgentMetrics) throws {
-        let report = dataplane.reconcile(peers.replace(with: try registry.leases()))
+        let leases = try registry.leases()
+        _ = try keepOwnLease(OwnLeaseStatus(listing: leases, own: lease), registry: registry, metrics: metrics)
+        if conflict != nil { return withdrawPeers(metrics: metrics) }  // and keep them withdrawn
+        let report = dataplane.reconcile(peers.replace(with: leases))
         programmed = Set(report.programmedPeers)
         unreachable = report.unreachablePeers
         record(report, via: "list", metrics: metrics)
@@ -91,7 +101,15 @@ struct AgentNode {
     /// Applies a batch of lease events to the known peers and hands the dataplane only the
     /// peers that changed. Returns false when the dataplane could not do all of it; the
     /// caller then reconciles in full, which reads the kernel and sorts out what went wrong.
-    mutating func apply(_ events: [RegistryEvent], metrics: AgentMetrics) -> Bool {
+    /// Events about this node's own subnet are acted on first (AgentNode+OwnLease); while
+    /// another node holds it, peer events change nothing (the full listing that ends the
+    /// conflict programs the peers as they are then).
+    mutating func apply(_ events: [RegistryEvent], registry: any Registry, metrics: AgentMetrics) throws -> Bool {
+        if let status = OwnLeaseStatus(events: events, own: lease),
+           try keepOwnLease(status, registry: registry, metrics: metrics) {
+            return false
+        }
+        if conflict != nil { return true }
         let changes = peers.apply(events)
         guard !changes.isEmpty else { return true }
         let report = dataplane.apply(changes)
@@ -120,7 +138,7 @@ struct AgentNode {
     var unreachableDescriptions: [String] { unreachable.map(\.description) }
 
     /// Metrics and log lines for one reconcile, full (`via` "list") or incremental ("events").
-    private mutating func record(_ report: ReconcileReport, via: String, metrics: AgentMetrics) {
+    mutating func record(_ report: ReconcileReport, via: String, metrics: AgentMetrics) {
         let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
         let changed = report.added + report.removed + report.repaired
         metrics.recordReconcile(duration: report.duration, changed: changed)

@@ -1,0 +1,91 @@
+import CNI
+import Dataplane
+import NetTypes
+import SubnetRegistry
+
+/// Keeping this node's own lease: re-acquiring it when it vanished, reporting a conflict
+/// when another node took the subnet meanwhile (see `OwnLeaseAction`).
+///
+/// In a conflict the node withdraws every peer route, neighbour and FDB entry and keeps them
+/// withdrawn until the conflict ends. The other node now owns the subnet: the cluster routes
+/// it there, so replies to this node's containers would reach the other node's containers
+/// (same addresses) instead; sending into the cluster from here would only inject traffic
+/// with the other node's addresses. What stays: the device, masquerade (outside traffic of
+/// the containers keeps working), subnet.env and the local bridge (containers on this node
+/// still reach each other). Nothing here points at the other node's subnet, so the other
+/// node is never black-holed by this one. The node is not ready until the conflict ends.
+extension AgentNode {
+    /// Acts on `status`; true when a full listing must follow (the peers have to be
+    /// programmed again, or the lease's state is still unclear). Registry errors propagate:
+    /// the loop retries with backoff.
+    mutating func keepOwnLease(_ status: OwnLeaseStatus, registry: any Registry, metrics: AgentMetrics) throws -> Bool {
+        switch OwnLeaseAction.decide(status, conflictWith: conflict) {
+        case .none:
+            return false
+        case .reacquire:
+            return try reacquire(registry: registry, metrics: metrics)
+        case .conflict(let other, let isNew):
+            if isNew { enterConflict(with: other, metrics: metrics) }
+            return false
+        case .resolved:
+            endConflict(how: "the lease with this node's PublicIP is back", metrics: metrics)
+            return true
+        }
+    }
+
+    /// Creates the same key with the same value (same subnet, same VTEP MAC): containers keep
+    /// their addresses, subnet.env stays as it is, peers program the node again from the event.
+    private mutating func reacquire(registry: any Registry, metrics: AgentMetrics) throws -> Bool {
+        var fresh = lease
+        fresh.expiration = nil
+        if try registry.createLease(fresh, ttl: ttl) {
+            let expiry = registryNow() + Double(ttl)
+            lease.expiration = expiry
+            renewAt = Self.renewalTime(expiry: expiry, ttl: ttl, margin: renewMargin)
+            metrics.recordLeaseExpiry(expiry)
+            metrics.recordLeaseReacquired()
+            logger.warning("own lease vanished from the registry; re-acquired the same subnet",
+                           metadata: ["subnet": "\(lease.subnet.description)", "key": "\(lease.key)"])
+            let wasInConflict = conflict != nil
+            if wasInConflict { endConflict(how: "the other node released the subnet", metrics: metrics) }
+            return wasInConflict
+        }
+        // Someone created the key between our look and our create: who?
+        let status = OwnLeaseStatus(listing: try registry.leases(), own: lease)
+        if case .missing = status { return true }  // gone again (expired): the next listing retries
+        return try keepOwnLease(status, registry: registry, metrics: metrics)
+    }
+
+    private mutating func enterConflict(with other: IPAddress, metrics: AgentMetrics) {
+        conflict = other
+        metrics.recordLeaseConflict(true)
+        logger.error("own subnet is leased to another node; not taking it back, peer routes withdrawn until it is released",
+                     metadata: ["subnet": "\(lease.subnet.description)", "otherNode": "\(other.description)",
+                                "publicIP": "\(lease.publicIP.description)"])
+        withdrawPeers(metrics: metrics)
+    }
+
+    private mutating func endConflict(how: String, metrics: AgentMetrics) {
+        logger.warning("subnet conflict over", metadata: ["subnet": "\(lease.subnet.description)",
+                                                          "otherNode": "\(conflict?.description ?? "")", "how": "\(how)"])
+        conflict = nil
+        metrics.recordLeaseConflict(false)
+    }
+
+    /// Every peer entry removed (a reconcile towards no peers, which also reads the kernel).
+    mutating func withdrawPeers(metrics: AgentMetrics) {
+        _ = peers.replace(with: [])
+        let report = dataplane.reconcile([])
+        programmed = []
+        unreachable = []
+        record(report, via: "conflict", metrics: metrics)
+    }
+
+    /// The /readyz reason while another node holds this node's subnet.
+    var conflictReason: String? {
+        conflict.map {
+            "subnet \(lease.subnet) is leased to another node (PublicIP \($0)); this node (\(lease.publicIP)) "
+                + "withdrew its peer routes and waits for the subnet to be released"
+        }
+    }
+}
