@@ -444,6 +444,16 @@ agent_log_tail() { tail -n "${2:-8}" "${NODE_DIR[$1]}/agent.log" 2>/dev/null; }
 senv() { sed -n "s/^$2=//p" "${NODE_DIR[$1]}/subnet.env" 2>/dev/null | tail -n1; }
 node_subnet() { local s; s=$(senv "$1" FLANNEL_SUBNET); [ -n "$s" ] && subnet_of "$s"; }
 
+# node_record <k>: node k's subnet, VTEP MAC (vxlan) and lease key into the caller's
+# associative arrays SUB, MAC and KEY (declare -A SUB=() MAC=() KEY=()).
+node_record() {
+    local k=$1
+    SUB[$k]=$(node_subnet "$k")
+    MAC[$k]=""
+    [ "$BACKEND" = vxlan ] && MAC[$k]=$(dev_mac "$k" flannel.1)
+    KEY[$k]=$(reg_lease_of "${NODE_IP[$k]}")
+}
+
 vtep_dev() { echo "flannel.1"; }
 dev_mac() { ip -n "${NODE_NS[$1]}" -o link show "$2" 2>/dev/null | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 has_link() { ip -n "${NODE_NS[$1]}" link show "$2" >/dev/null 2>&1; }
