@@ -48,7 +48,7 @@ extension HostLocalAllocator {
     /// Reserves the requested address of set `setIndex`, or the next free one round-robin,
     /// and moves the set's cursor to it. `reserved` gains the new address.
     func allocateOne(
-        setIndex: Int, requested: IPAddress?, for attachment: Attachment, reserved: inout Set<IPAddress>
+        setIndex: Int, requested: IPAddress?, staged: StagedReservation, reserved: inout Set<IPAddress>
     ) throws -> Allocation {
         let set = config.rangeSets[setIndex]
         var chosen: (AddressRange, IPAddress)
@@ -56,7 +56,7 @@ extension HostLocalAllocator {
             guard let range = set.range(containing: address) else {
                 throw PluginError(.invalidConfig, "requested IP \(address) is not in range set \(setIndex)")
             }
-            guard !reserved.contains(address), try store.reserve(address, for: attachment) else {
+            guard !reserved.contains(address), try staged.place(at: address) else {
                 let holder = store.holder(of: address)
                 throw PluginError(
                     .failed, "requested IP \(address) already allocated to \(holder?.description ?? "another container")")
@@ -68,7 +68,7 @@ extension HostLocalAllocator {
                     throw PluginError(.failed, "no free IP address in range set \(setIndex) (\(set))")
                 }
                 // Another writer that ignores the lock may have taken it: skip it and go on.
-                if try store.reserve(next.1, for: attachment) {
+                if try staged.place(at: next.1) {
                     chosen = next
                     break
                 }

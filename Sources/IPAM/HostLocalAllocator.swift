@@ -10,7 +10,8 @@ package struct HostLocalAllocator: Sendable {
 
     package init(config: HostLocalConfig) {
         self.config = config
-        self.store = HostLocalStore(dataDir: config.dataDir, network: config.networkName)
+        self.store = HostLocalStore(dataDir: config.dataDir, network: config.networkName,
+                                    sync: config.syncReservations)
     }
 
     /// The network's state directory, `<dataDir>/<network>`.
@@ -36,17 +37,22 @@ package struct HostLocalAllocator: Sendable {
             if knownNew {
                 reserved = try store.reservedAddresses()
             } else {
-                let reservations = try store.reservations()
+                let reservations = try store.reclaimHolderless(Posix.listDirectory(store.directory))
                 try refuseDuplicate(attachment, reservations)
                 reserved = Set(reservations.map(\.address))
             }
+            // One staged file for every set: each reservation is a link to it (see
+            // StagedReservation), so none is ever visible without its holder.
+            let staged = try StagedReservation(in: store, for: attachment, sync: store.sync)
+            defer { staged.discard() }
             var made: [Allocation] = []
             do {
                 for index in config.rangeSets.indices {
                     let allocation = try allocateOne(
-                        setIndex: index, requested: wanted[index], for: attachment, reserved: &reserved)
+                        setIndex: index, requested: wanted[index], staged: staged, reserved: &reserved)
                     made.append(allocation)
                 }
+                try store.syncDirectory()
             } catch {
                 for allocation in made {
                     try? Posix.removeFile(store.path(allocation.address.address.description))
@@ -64,7 +70,8 @@ package struct HostLocalAllocator: Sendable {
     package func release(containerID: String, ifname: String) throws -> [IPAddress] {
         let attachment = try validated(containerID, ifname)
         return try store.locked {
-            let reservations = try store.reservations()
+            // Residue of killed writers goes too: a DEL after a killed ADD leaves nothing.
+            let reservations = try store.reclaimHolderless(Posix.listDirectory(store.directory))
             var matches = reservations.filter { $0.holder == .attachment(attachment) }
             if matches.isEmpty {
                 matches = reservations.filter { $0.holder == .containerOnly(attachment.containerID) }
@@ -91,7 +98,9 @@ package struct HostLocalAllocator: Sendable {
     package func garbageCollect(keeping: Set<Attachment>) throws -> [IPAddress] {
         let keptContainers = Set(keeping.map(\.containerID))
         return try store.locked {
-            let stale = try store.reservations().filter { reservation in
+            let names = try Posix.listDirectory(store.directory)
+            try store.removeTemporaries(among: names)
+            let stale = try store.reservations(in: names).filter { reservation in
                 switch reservation.holder {
                 case .attachment(let a)?: return !keeping.contains(a)
                 case .containerOnly(let id)?: return !keptContainers.contains(id)

@@ -15,7 +15,8 @@ extension HostLocalConfig {
 
     /// Decodes and validates the `ipam` part of a whole network config, already parsed (the
     /// plugins pass `NetworkConfig.raw`, so stdin is parsed once per run): top-level `name`,
-    /// `ipam.{ranges, subnet, rangeStart, rangeEnd, gateway, routes, dataDir, resolvConf}` and
+    /// `ipam.{ranges, subnet, rangeStart, rangeEnd, gateway, routes, dataDir, resolvConf,
+    /// syncReservations}` and
     /// `runtimeConfig.ipRanges`. Unknown fields are ignored.
     ///
     /// Like the reference, the legacy single range (`ipam.subnet`...) is put in front of
@@ -50,7 +51,8 @@ extension HostLocalConfig {
         try self.init(
             networkName: name, rangeSets: sets, routes: routes,
             dataDir: fields.dataDir.flatMap { $0.isEmpty ? nil : $0 } ?? HostLocalConfig.defaultDataDir,
-            resolvConf: fields.resolvConf.flatMap { $0.isEmpty ? nil : $0 })
+            resolvConf: fields.resolvConf.flatMap { $0.isEmpty ? nil : $0 },
+            syncReservations: fields.syncReservations ?? false)
     }
 }
 
@@ -61,6 +63,7 @@ private struct IPAMWire {
     var routes: [RouteWire]
     var dataDir: String?
     var resolvConf: String?
+    var syncReservations: Bool?
 
     init(_ ipam: ConfigFields) throws {
         legacyRange = try ipam.string("subnet").map { subnet in
@@ -74,6 +77,7 @@ private struct IPAMWire {
         }
         dataDir = try ipam.string("dataDir")
         resolvConf = try ipam.string("resolvConf")
+        syncReservations = try ipam.bool("syncReservations")
     }
 }
 

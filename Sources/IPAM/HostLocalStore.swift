@@ -11,9 +11,17 @@ struct HostLocalStore: Sendable {
     let directory: String
     /// `write(2)`; tests replace it to simulate a failing disk.
     var write: @Sendable (Int32, UnsafeRawBufferPointer) -> Int = systemWrite
+    /// fsync new reservations and the directory before ADD returns (`ipam.syncReservations`;
+    /// off by default, see `docs/crash-safety.md` for why and what it costs).
+    var sync = false
 
-    init(dataDir: String, network: String) {
+    /// Names of the temporaries `StagedReservation` writes: ours, and unlike any name the
+    /// reference uses (an address, `lock`, `last_reserved_ip.N`).
+    static let temporaryPrefix = ".swift-cni-reserving."
+
+    init(dataDir: String, network: String, sync: Bool = false) {
         directory = (dataDir.hasSuffix("/") ? String(dataDir.dropLast()) : dataDir) + "/" + network
+        self.sync = sync
     }
 
     func path(_ name: String) -> String { directory + "/" + name }
@@ -31,10 +39,12 @@ struct HostLocalStore: Sendable {
         return try body()
     }
 
-    /// The addresses that have a reservation file: names only, one directory read, no file
-    /// opened (what allocation needs; holders are read only where they matter).
+    /// The addresses that have a reservation file, without opening any (what allocation
+    /// needs; holders are read only where they matter): one directory read and one `stat`
+    /// per address. Residue found on the way is reclaimed, see `reclaimCheaply`.
     func reservedAddresses() throws -> Set<IPAddress> {
-        Set(try Posix.listDirectory(directory).compactMap { IPAddress($0) })
+        let names = try Posix.listDirectory(directory)
+        return try reclaimCheaply(names)
     }
 
     /// Who holds `address`, for error messages; nil when unknown or gone.
@@ -47,35 +57,16 @@ struct HostLocalStore: Sendable {
     /// and results do not depend on directory order. Entries that vanish or are not
     /// readable files (a directory named like an address) are skipped.
     func reservations() throws -> [Reservation] {
-        try Posix.listDirectory(directory).compactMap { name -> Reservation? in
+        try reservations(in: Posix.listDirectory(directory))
+    }
+
+    /// `reservations()` of a listing the caller already has.
+    func reservations(in names: [String]) throws -> [Reservation] {
+        try names.compactMap { name -> Reservation? in
             guard let address = IPAddress(name) else { return nil }
             guard let content = try Posix.readFileIfPresent(path(name)) else { return nil }
             return Reservation(fileName: name, address: address, holder: ReservationHolder(fileContent: content))
         }.sorted { $0.address < $1.address }
-    }
-
-    /// Creates the reservation file for `address` exclusively; false if it already exists.
-    /// A failed write removes the file again: an empty file would block the address forever.
-    func reserve(_ address: IPAddress, for attachment: Attachment) throws -> Bool {
-        let filePath = path(address.description)
-        let fd = Glibc.open(filePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            if errno == EEXIST { return false }
-            throw Posix.ioError("create reservation file", filePath)
-        }
-        do {
-            try Posix.writeAll(fd, ReservationHolder.fileContent(for: attachment), path: filePath, using: write)
-        } catch {
-            close(fd)
-            unlink(filePath)
-            throw error
-        }
-        if close(fd) != 0 {
-            let error = Posix.ioError("close", filePath)
-            unlink(filePath)
-            throw error
-        }
-        return true
     }
 
     func remove(_ reservation: Reservation) throws {

@@ -13,9 +13,16 @@ enum ReservationHolder: Equatable, CustomStringConvertible {
         Array("\(attachment.containerID)\r\n\(attachment.ifname)".utf8)
     }
 
-    /// nil for an empty (or blank) file: nobody holds it, GC may remove it.
+    /// nil for a file no writer could have written whole: empty or blank (a writer killed
+    /// between create and write, a full disk), or holding bytes no container ID or interface
+    /// name has — control characters such as the NULs a power loss can leave, or invalid
+    /// UTF-8. Nobody holds such a file; whoever holds the store's lock may remove it.
     init?(fileContent: [UInt8]) {
+        guard !fileContent.contains(where: { ($0 < 0x20 && $0 != 0x0d && $0 != 0x0a && $0 != 0x09) || $0 == 0x7f }) else {
+            return nil
+        }
         let text = String(decoding: fileContent, as: UTF8.self)
+        if text.unicodeScalars.contains("\u{FFFD}") { return nil }
         let trimmed = text.trimmingWhitespace()
         if trimmed.isEmpty { return nil }
         // Swift treats "\r\n" as one Character, so split on it as a unit.

@@ -92,6 +92,7 @@ import TestSupport
                 "10.9.0.101": "gone",  // old format, container gone
                 "10.9.0.102": "",  // leftover empty file
                 "not-an-ip": "gone\r\neth0",  // foreign file
+                HostLocalStore.temporaryPrefix + "4242": "gone\r\neth0",  // a killed ADD's temporary
             ])
             let released = try a.garbageCollect(keeping: [Attachment(containerID: "keep", ifname: "eth0")])
             #expect(released == [ip("10.9.0.3"), ip("10.9.0.4"), ip("10.9.0.101"), ip("10.9.0.102"), ip("fd00::3"), ip("fd00::4")])
@@ -107,7 +108,7 @@ import TestSupport
             a.store.write = { _, _ in errno = ENOSPC; return -1 }
             let error = thrownError { _ = try a.allocate(containerID: "c1", ifname: "eth0") }
             #expect(error?.kind == .io)
-            #expect(error?.message == "cannot write \(a.directory)/10.9.0.2: \(String(cString: strerror(ENOSPC)))")
+            #expect(error?.message == "cannot write \(a.directory)/\(HostLocalStore.temporaryPrefix)\(getpid()): \(String(cString: strerror(ENOSPC)))")
             #expect(try sortedNames(a.directory) == ["lock"])
         }
     }
@@ -129,8 +130,8 @@ import TestSupport
             let calls = Slots<Int>(1)
             a.store.write = { fd, buffer in
                 calls[0] = (calls[0] ?? 0) + 1
-                // 1: 10.9.0.2, 2: its cursor, 3: fd00::2, 4: its cursor fails.
-                if calls[0] == 4 { errno = EIO; return -1 }
+                // 1: the staged holder line (linked to both addresses), 2: cursor 0, 3: cursor 1 fails.
+                if calls[0] == 3 { errno = EIO; return -1 }
                 return systemWrite(fd, buffer)
             }
             let error = thrownError { _ = try a.allocate(containerID: "c1", ifname: "eth0") }
