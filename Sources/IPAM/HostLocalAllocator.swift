@@ -26,8 +26,8 @@ package struct HostLocalAllocator: Sendable {
     ///
     /// `knownNew`: the caller guarantees the attachment holds nothing yet (the bridge plugin
     /// runs IPAM only after its veth create refused an existing CNI_IFNAME), so the
-    /// duplicate check, which must read every reservation file, is skipped: ADD then costs
-    /// the same with 250 containers as with one.
+    /// duplicate check, which must read every reservation file, is skipped: ADD then reads
+    /// no reservation file, only one `fstatat` each to reclaim empty ones (~1.5 µs apiece).
     package func allocate(containerID: String, ifname: String, requested: [IPAddress] = [],
                          knownNew: Bool = false) throws -> [Allocation] {
         let attachment = try validated(containerID, ifname)
