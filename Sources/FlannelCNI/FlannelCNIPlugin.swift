@@ -31,8 +31,12 @@ package struct FlannelCNIPlugin: Plugin {
 
     package func del(_ invocation: Invocation) throws {
         let store = try savedConfigs(invocation.config)
-        // Nothing saved: ADD never got that far, or DEL already ran. Either way, done.
-        guard let delegate = try store.load(containerID: invocation.environment.containerID) else { return }
+        // Nothing saved: ADD never got that far (a save killed midway may have left its
+        // temporary, which `remove` takes too), or DEL already ran. Either way, done.
+        guard let delegate = try store.load(containerID: invocation.environment.containerID) else {
+            store.remove(containerID: invocation.environment.containerID)
+            return
+        }
         try run(.del, delegate: delegate, invocation: invocation)
         store.remove(containerID: invocation.environment.containerID)
     }
@@ -59,6 +63,7 @@ package struct FlannelCNIPlugin: Plugin {
             try BridgePlugin().gc(inv)
         }
         for id in ids where !valid.contains(id) { store.remove(containerID: id) }
+        store.removeTemporaries(keeping: valid)
     }
 
     package func status(_ invocation: Invocation) throws {
