@@ -21,10 +21,12 @@ export PATH := $(PATH):/opt/swift/usr/bin
 # Build and runtime needs: libmnl's headers for netlink (nothing links the library), nft for masquerade, iproute2/ping for the
 # tests, Go + libcni source for the libcni driver, the reference plugins for side-by-side
 # tests, etcd for the cross-host registry tests, tcpdump/curl to observe the dataplane and
-# the agent's endpoints.
+# the agent's endpoints; dpkg-dev, lintian, systemd (systemd-analyze) and python3 (a
+# NOTIFY_SOCKET listener) to build and check the Debian package (mk/deb.mk).
 DEBIAN_PACKAGES := libmnl-dev pkg-config iproute2 nftables iptables iputils-ping jq \
                    golang-go golang-github-appc-cni-dev containernetworking-plugins \
-                   etcd-server etcd-client tcpdump curl openssl binutils
+                   etcd-server etcd-client tcpdump curl openssl binutils \
+                   dpkg-dev lintian systemd python3
 
 .PHONY: all deps build install test unit-test integration-test demo clean
 
@@ -111,3 +113,5 @@ clean:
 .PHONY: bench
 bench: build
 	BENCH_BIN=$(CURDIR)/$(BIN_DIR) bash bench/run.sh
+
+-include mk/deb.mk
