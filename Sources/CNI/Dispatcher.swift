@@ -6,11 +6,30 @@ import Glibc
 /// spec version, calls the plugin's verb and prints the result or the error in CNI form.
 package enum Dispatcher {
     package static func main(_ plugin: some Plugin) -> Never {
+        let environment = ProcessEnvironment.variables
+        if let (text, fd) = byHand(arguments: CommandLine.arguments, environment: environment) {
+            StandardIO.write(text, fd: fd)
+            exit(0)
+        }
         let stdin: [UInt8]
         do { stdin = try StandardIO.readAll() } catch { fail(error, version: .latest) }
-        let (output, status) = run(plugin, environment: ProcessEnvironment.variables, stdin: stdin)
+        let (output, status) = run(plugin, environment: environment, stdin: stdin)
         if let output { StandardIO.write(output + "\n", fd: 1) }
         exit(status)
+    }
+
+    /// A person, not a runtime: `--version` prints the suite's version on stdout; no
+    /// `CNI_COMMAND` at all prints the introduction on stderr, before stdin is read (so a
+    /// plugin started in a terminal does not wait for input), and exits 0, as the reference
+    /// plugins do. Nil when a runtime called: a runtime passes no arguments and always sets
+    /// `CNI_COMMAND` (an unknown one is still an error).
+    package static func byHand(arguments: [String], environment: [String: String]) -> (text: String, fd: Int32)? {
+        if arguments.count == 2 && arguments[1] == "--version" {
+            return (SuiteVersion.string + "\n", 1)
+        }
+        guard environment["CNI_COMMAND", default: ""].isEmpty else { return nil }
+        let name = arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? "unknown"
+        return (SuiteVersion.introduction(plugin: name), 2)
     }
 
     /// The whole dispatch as a function of its inputs, so tests can drive it in-process.
