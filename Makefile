@@ -115,3 +115,4 @@ bench: build
 	BENCH_BIN=$(CURDIR)/$(BIN_DIR) bash bench/run.sh
 
 -include mk/deb.mk
+-include mk/fuzz.mk

@@ -90,3 +90,27 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets (Fuzz/<Name>/main.swift), one per parser of untrusted bytes: they exist
+// only when SWIFT_CNI_FUZZ=1, so normal builds and `swift test` never see them. Built by
+// Fuzz/run.sh (fuzzer and AddressSanitizer instrumentation, debug so that testable imports
+// reach the internal parsers); docs/fuzzing.md.
+if Context.environment["SWIFT_CNI_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, directory: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-json", "JSON", ["CNI"]),
+        ("fuzz-cni-config", "CNIConfig", ["CNI", "NetTypes"]),
+        ("fuzz-cni-args", "CNIArgs", ["CNI"]),
+        ("fuzz-host-local-config", "HostLocalConfig", ["IPAM", "CNI"]),
+        ("fuzz-reservation", "Reservation", ["IPAM", "CNI", "NetTypes"]),
+        ("fuzz-netlink", "Netlink", ["Netlink", "NetTypes"]),
+        ("fuzz-etcd-watch", "EtcdWatch", ["SubnetRegistry", "CNI"]),
+        ("fuzz-etcd-reply", "EtcdReply", ["SubnetRegistry", "CNI"]),
+        ("fuzz-lease", "Lease", ["SubnetRegistry", "CNI", "NetTypes"]),
+        ("fuzz-flannel-config", "FlannelConfig", ["SubnetRegistry", "CNI"]),
+        ("fuzz-subnet-env", "SubnetEnv", ["FlannelCNI", "CNI"]),
+    ]
+    for t in fuzzTargets {
+        package.targets.append(.executableTarget(name: t.name, dependencies: t.dependencies, path: "Fuzz/\(t.directory)"))
+        package.products.append(.executable(name: t.name, targets: [t.name]))
+    }
+}

@@ -38,7 +38,9 @@ struct ReceivedMessage {
     /// attributes follow.
     func failure(operation: @autoclosure () -> String) -> NetlinkError? {
         guard let code = Int32(hostOrderBytes: payload), code != 0 else { return nil }
-        return NetlinkError(operation: operation(), errno: -code, kernelMessage: extendedAckMessage())
+        // Anything but a negative errno is a malformed reply (Int32.min has no negation).
+        let errno = code < 0 && code != .min ? -code : EPROTO
+        return NetlinkError(operation: operation(), errno: errno, kernelMessage: extendedAckMessage())
     }
 
     private func extendedAckMessage() -> String? {

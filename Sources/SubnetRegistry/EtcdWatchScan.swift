@@ -1,3 +1,5 @@
+import CNI
+
 /// The fast path of `EtcdWatchMessage.decode` for the one message that can be large: a
 /// watch response carrying events (a thousand leases written at once are one message of
 /// ~300 KB). It reads only the fields an event needs, straight from the bytes, where the
@@ -88,15 +90,19 @@ struct EtcdWatchScan {
         return true
     }
 
-    /// `{ "key": value, ... }`, `member` reading each value; false when malformed or refused.
+    /// `{ "key": value, ... }`, `member` reading each value; false when malformed or refused,
+    /// and when a key repeats (the full decoder keeps the first value, `member` the last).
     private mutating func object(_ member: (inout EtcdWatchScan, String) -> Bool) -> Bool {
         guard take(UInt8(ascii: "{")) else { return false }
         if take(UInt8(ascii: "}")) { return true }
+        var seen: [String] = []
         repeat {
             skipWhitespace()
             guard let range = string(), take(UInt8(ascii: ":")) else { return false }
             skipWhitespace()
             let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            guard !seen.contains(key) else { return false }
+            seen.append(key)
             guard member(&self, key) else { return false }
         } while take(UInt8(ascii: ","))
         return take(UInt8(ascii: "}"))
@@ -112,12 +118,15 @@ struct EtcdWatchScan {
         return take(UInt8(ascii: "]"))
     }
 
-    /// A string's contents (without quotes); nil if it is not a string or has an escape.
+    /// A string's contents (without quotes); nil if it is not a string, has an escape, or has
+    /// a byte outside ASCII (etcd's base64 and decimal strings never do; the full decoder
+    /// checks UTF-8, so such a line is left to it).
     private mutating func string() -> Range<Int>? {
         guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
         let start = position + 1
         var end = start
-        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"),
+              bytes[end] >= 0x20, bytes[end] < 0x80 { end += 1 }
         guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
         position = end + 1
         return start..<end
@@ -133,7 +142,9 @@ struct EtcdWatchScan {
         default:
             let start = position
             while position < bytes.count, Self.isScalarByte(bytes[position]) { position += 1 }
+            // Only what the full decoder reads as a number or literal ("tru" or "1.2.3" is not).
             return position > start
+                && (try? JSONValue.parse(Array(bytes[start..<position]), what: "etcd watch value")) != nil
         }
     }
 
