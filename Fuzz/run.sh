@@ -21,8 +21,8 @@ build() {
   # One product per invocation: SwiftPM builds only the last --product given.
   for p in "$@"; do
     SWIFT_CNI_FUZZ=1 swift build --scratch-path "$SCRATCH" --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address \
-      --product "fuzz-$p" 2>&1 | grep -v "Cannot export local symbol" | grep -E "error|warning: unre|Compiling fuzz|Build complete" || true
-    [ -x "$SCRATCH/debug/fuzz-$p" ] || { echo "FAIL build fuzz-$p" >&2; return 1; }
+      --product "fuzz-$p" >"$SCRATCH/build-fuzz-$p.log" 2>&1 \
+      || { grep -E "error:" "$SCRATCH/build-fuzz-$p.log" | head -5; echo "FAIL build fuzz-$p" >&2; return 1; }
   done
 }
 
