@@ -26,7 +26,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 DEBIAN_PACKAGES := libmnl-dev pkg-config iproute2 nftables iptables iputils-ping jq \
                    golang-go golang-github-appc-cni-dev containernetworking-plugins \
                    etcd-server etcd-client tcpdump curl openssl binutils \
-                   dpkg-dev lintian systemd python3
+                   dpkg-dev lintian systemd python3 gcc
 
 .PHONY: all deps build install test unit-test integration-test demo clean
 
@@ -97,7 +97,7 @@ unit-test: deps
 integration-test: build
 	PLUGINS_DIR=$(CURDIR)/$(BIN_DIR) bash integration/run.sh
 
-test: unit-test integration-test
+test: unit-test integration-test fuzz-smoke
 
 # One node with three containers on a bridge, then two nodes joined by the vxlan overlay
 # (embedded directory registry) with two containers each; each prints a ping matrix.
@@ -106,7 +106,7 @@ demo: build
 	PLUGINS_DIR=$(CURDIR)/$(BIN_DIR) bash integration/demo-cross.sh
 
 clean:
-	rm -rf .build integration/bin integration/.gopath
+	rm -rf .build .build-fuzz .build-asan .build-tsan integration/bin integration/.gopath
 
 # Benchmark against the reference plugins (not part of `make test`): writes bench/results.md
 # and bench/results.json. About 15 minutes.
@@ -114,5 +114,5 @@ clean:
 bench: build
 	BENCH_BIN=$(CURDIR)/$(BIN_DIR) bash bench/run.sh
 
--include mk/deb.mk
--include mk/fuzz.mk
+include mk/deb.mk
+include mk/fuzz.mk

@@ -36,15 +36,6 @@ want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 declare -A SUB=() MAC=() KEY=()
 
-# record <k>: the node's subnet, VTEP MAC and lease key
-record() {
-    local k=$1
-    SUB[$k]=$(node_subnet "$k")
-    MAC[$k]=""
-    [ "$BACKEND" = vxlan ] && MAC[$k]=$(dev_mac "$k" flannel.1)
-    KEY[$k]=$(reg_lease_of "${NODE_IP[$k]}")
-}
-
 # agent_for <k>: start node k's agent (node 3 keeps the default resync interval)
 agent_for() {
     local k=$1
@@ -63,7 +54,7 @@ cluster_up() {
     done
     for k in 1 2 3; do
         if agent_wait_ready "$k" 20; then
-            record "$k"
+            node_record "$k"
             pass "agent n$k ready: subnet ${SUB[$k]}${MAC[$k]:+, VTEP ${MAC[$k]}}"
         else
             fail "agent n$k ready within 20 s (readyz $(readyz "$k"))" "$(agent_log_tail "$k")"
@@ -291,7 +282,7 @@ restart_under_traffic() {
     RESTART_LOSS+="SIG$sig $l1 and $l2; "
     assert_eq "no ping lost n1c1 -> n2c1 during the SIG$sig restart (lost/sent $l1)" 0 "${l1%%/*}"
     assert_eq "no ping lost n2c2 -> n3c2 during the SIG$sig restart (lost/sent $l2)" 0 "${l2%%/*}"
-    record 2
+    node_record 2
     assert_eq "same subnet after restart" "$sub0" "${SUB[2]}"
     assert_eq "same lease key after restart" "$key0" "${KEY[2]}"
     if [ "$BACKEND" = vxlan ]; then
@@ -313,7 +304,7 @@ sc_mac_change() {
     ip -n "${NODE_NS[2]}" link del flannel.1
     agent_start 2
     if ! agent_wait_ready 2 15; then fail "n2 ready with a new MAC" "$(agent_log_tail 2)"; return; fi
-    record 2
+    node_record 2
     check "n2 has a new VTEP MAC (${MAC[2]}, was $old)" test "${MAC[2]}" != "$old" -a -n "${MAC[2]}"
     assert_eq "lease carries the new MAC" "${MAC[2]}" "$(reg_lease_json "${KEY[2]}" | jq -r .BackendData.VtepMAC 2>/dev/null)"
     local j
@@ -364,7 +355,7 @@ sc_expire() {
     node_new $k || return
     agent_start $k --lease-ttl 6
     if ! agent_wait_ready $k 15; then fail "n$k ready with --lease-ttl 6" "$(agent_log_tail $k)"; return; fi
-    record $k
+    node_record $k
     local j
     for j in 1 2 3; do
         check "n$j programs n$k" wait_for 2000 state_is "$j" "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}" "$(full_state)"
