@@ -19,6 +19,7 @@ TARGETS_ALL=(json cni-config cni-args host-local-config reservation netlink etcd
 
 build() {
   # One product per invocation: SwiftPM builds only the last --product given.
+  mkdir -p "$SCRATCH"  # a fresh clone has none yet: the build logs go there
   for p in "$@"; do
     SWIFT_CNI_FUZZ=1 swift build --scratch-path "$SCRATCH" --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address \
       --product "fuzz-$p" >"$SCRATCH/build-fuzz-$p.log" 2>&1 \
