@@ -27,8 +27,7 @@ enum FlanneldUnsupportedFlags {
     static func refuse(_ arguments: [String]) throws(UsageError) {
         for arg in arguments {
             if arg == "--" { return }
-            guard arg.hasPrefix("--") else { continue }
-            var name = String(arg.dropFirst(2).split(separator: "=", maxSplits: 1).first ?? "")
+            guard var name = GoFlagSyntax.longName(arg) else { continue }
             if name.hasPrefix("no-") { name.removeFirst(3) }
             if let reason = reasons[name] {
                 throw UsageError("--\(name): flanneld's flag is not supported by swift-flanneld: \(reason)")

@@ -73,8 +73,7 @@ enum GoFlagSyntax {
     /// any spelling) whose `FLANNELD_*` variable is set and not empty, `--flag=value`.
     static func fromEnvironment(_ environment: [String: String], flags: [String], given arguments: [String]) -> [String] {
         let present = Set(arguments.compactMap { arg -> String? in
-            guard arg.hasPrefix("--") else { return nil }
-            var name = String(arg.dropFirst(2).split(separator: "=", maxSplits: 1).first ?? "")
+            guard var name = longName(arg) else { return nil }
             if name.hasPrefix("no-"), booleans.contains(String(name.dropFirst(3))) { name.removeFirst(3) }
             return name
         })
@@ -92,6 +91,12 @@ enum GoFlagSyntax {
             }
         }
         return out
+    }
+
+    /// The flag a normalized argument names: `--iface=eth0` → `iface`; nil for a value.
+    static func longName(_ argument: String) -> String? {
+        guard argument.hasPrefix("--") else { return nil }
+        return String(argument.dropFirst(2).split(separator: "=", maxSplits: 1).first ?? "")
     }
 
     /// `etcd-endpoints` → `FLANNELD_ETCD_ENDPOINTS`.
