@@ -27,15 +27,20 @@ package struct ChildProcessOutput: Sendable {
 ///
 /// Plugins may only link FoundationEssentials, which has no `Process`; this is the one place
 /// that starts programs (IPAM delegates, `nft`). The child gets exactly three descriptors —
-/// the pipes on 0, 1 and 2 — and default signal dispositions, whatever the caller has open or
-/// ignored. Input and output are pumped together with `poll`, so a child that writes a lot
+/// the pipes on 0, 1 and 2 — plus, when asked, one more on 3 (`passing`), and default signal
+/// dispositions, whatever the caller has open or ignored. Input and output are pumped together with `poll`, so a child that writes a lot
 /// before reading all of its input cannot deadlock against us.
 package enum ChildProcess {
     /// Runs `executable` (a path; no PATH search) with `arguments` (argv without argv[0],
     /// which is the path) and exactly `environment` ("K=V"), feeds it `stdin`, and waits.
     /// A non-zero exit is a result, not an error: only failing to run the program throws.
+    ///
+    /// `passing` is a descriptor the child gets as its fd 3, sharing the open file description:
+    /// an flock held through it stays held until the child (and whatever inherits its fd 3)
+    /// has exited, even when this process dies first (see `NftablesLock`).
     package static func run(
-        _ executable: String, arguments: [String] = [], environment: [String] = [], stdin: [UInt8] = []
+        _ executable: String, arguments: [String] = [], environment: [String] = [], stdin: [UInt8] = [],
+        passing descriptor: Int32? = nil
     ) throws -> ChildProcessOutput {
         for text in [executable] + arguments + environment where text.utf8.contains(0) {
             throw PluginError(.io, "cannot run \(executable)", details: "an argument contains a NUL byte")
@@ -52,8 +57,19 @@ package enum ChildProcess {
         let childEnds = [input.read, output.write, errors.write]
         defer { for fd in [stdinFD, stdoutFD, stderrFD] where fd >= 0 { close(fd) } }
 
-        let spawned = spawn(executable, arguments, environment, stdio: childEnds)
-        for fd in childEnds { close(fd) }
+        // A copy above 3, so neither the dup2s onto 0-2 nor the one onto 3 can clobber it in
+        // the child, whatever number the caller's descriptor has; close-on-exec like the rest.
+        var extra: Int32 = -1
+        if let descriptor {
+            extra = fcntl(descriptor, F_DUPFD_CLOEXEC, 4)
+            guard extra >= 0 else {
+                let err = errno
+                for fd in childEnds { close(fd) }
+                throw PluginError(.io, "cannot run \(executable)", details: "cannot pass descriptor \(descriptor): \(errorText(err))")
+            }
+        }
+        let spawned = spawn(executable, arguments, environment, stdio: childEnds, extra: extra)
+        for fd in childEnds + (extra >= 0 ? [extra] : []) { close(fd) }
         let pid = try spawned.get()
 
         let streams: ([UInt8], [UInt8])
@@ -79,7 +95,7 @@ package enum ChildProcess {
     // MARK: - Spawning
 
     private static func spawn(
-        _ executable: String, _ arguments: [String], _ environment: [String], stdio: [Int32]
+        _ executable: String, _ arguments: [String], _ environment: [String], stdio: [Int32], extra: Int32
     ) -> Result<pid_t, PluginError> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -87,9 +103,10 @@ package enum ChildProcess {
         for (target, fd) in stdio.enumerated() {
             posix_spawn_file_actions_adddup2(&actions, fd, Int32(target))
         }
+        if extra >= 0 { posix_spawn_file_actions_adddup2(&actions, extra, 3) }
         // Descriptors the caller opened without O_CLOEXEC (netlink sockets, inherited fds)
         // must not reach the child either.
-        _ = cmnl_spawn_add_closefrom(&actions, 3)
+        _ = cmnl_spawn_add_closefrom(&actions, extra >= 0 ? 4 : 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
