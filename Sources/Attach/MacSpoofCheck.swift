@@ -10,17 +10,20 @@ import NetTypes
 /// Works in the calling process's network namespace (the node's, where the bridge is), and
 /// needs nothing from the container's, so DEL works after the container (and its veth) is
 /// gone. Costs: elements go over in-process nf_tables netlink, so ADD is one batch and DEL two
-/// dumps plus one batch, no process start; `nft -f` only creates or repairs the table. See
-/// `MacSpoofRuleset` for the table shape.
+/// dumps plus one batch, no process start; `nft -f` only creates or repairs the table, under
+/// `NftablesLock` (exclusive, held by nft itself until it exits), which tear-down and GC take
+/// shared before they list. See `MacSpoofRuleset` for the table shape.
 package struct MacSpoofCheck: Sendable {
     let nft: NftCommand
     let kernel: NftablesConnection
+    let lock: NftablesLock
 
-    package init() { self.init(nft: .located(), kernel: .node) }
+    package init() { self.init(nft: .located(), kernel: .node, lock: .node) }
 
-    init(nft: NftCommand, kernel: NftablesConnection) {
+    init(nft: NftCommand, kernel: NftablesConnection, lock: NftablesLock) {
         self.nft = nft
         self.kernel = kernel
+        self.lock = lock
     }
 
     /// Lets only `mac` in through the bridge port `port` (the host-side veth). Idempotent.
@@ -31,32 +34,40 @@ package struct MacSpoofCheck: Sendable {
     package func setUp(network: String, containerID: String, ifname: String, port: String, mac: MACAddress) throws {
         let owner = try Self.owner(network, containerID, ifname)
         try Self.checkPort(port)
-        var stale: [MacSpoofElement] = []
+        let tableMissing: Bool
         do {
             try kernel.open().commit(NftKernelChanges.create(MacSpoofRuleset.elements(port: port, mac: mac), comment: owner.comment))
             return
-        } catch let error as NetlinkError where error.errno != ENOENT {
+        } catch let error as NetlinkError {
+            tableMissing = error.errno == ENOENT
+        }
+        try lock.exclusive { fd in
             // An element exists: whatever holds this port (or is left of this attachment)
             // is stale, since the veth is ours now. A missing table has nothing to list.
-            stale = try list(rules: false)?.entries.filter { $0.element.port == port || $0.comment == owner.comment }.map(\.element) ?? []
-        } catch is NetlinkError {}
-        try nft.commit(MacSpoofRuleset.fullSetUpScript(owner, port: port, mac: mac, removing: stale),
-                       what: "MAC spoof check set-up for \(owner)")
+            let stale = tableMissing ? [] : try list(rules: false)?.entries
+                .filter { $0.element.port == port || $0.comment == owner.comment }.map(\.element) ?? []
+            try nft.commit(MacSpoofRuleset.fullSetUpScript(owner, port: port, mac: mac, removing: stale),
+                           what: "MAC spoof check set-up for \(owner)", holding: fd)
+        }
     }
 
     /// Removes every element owned by the attachment, found by comment — so it needs neither
     /// the veth's name nor the container namespace. A missing table or no elements is success.
     package func tearDown(network: String, containerID: String, ifname: String) throws {
         let owner = try Self.owner(network, containerID, ifname)
-        guard let owned = try list(rules: false)?.entries.owned(by: owner).map(\.element), !owned.isEmpty else { return }
-        try kernel.open().commit(NftKernelChanges.delete(owned), what: "MAC spoof check tear-down for \(owner)")
+        try lock.shared {
+            guard let owned = try list(rules: false)?.entries.owned(by: owner).map(\.element), !owned.isEmpty else { return }
+            try kernel.open().commit(NftKernelChanges.delete(owned), what: "MAC spoof check tear-down for \(owner)")
+        }
     }
 
     /// Removes the elements of `network` whose attachment is not in `valid` (CNI GC).
     /// Elements of other networks and elements with comments we did not write stay.
     package func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
-        guard let stale = try list(rules: false)?.entries.abandoned(in: network, keeping: valid), !stale.isEmpty else { return }
-        try kernel.open().commit(NftKernelChanges.delete(stale), what: "MAC spoof check garbage collection for \(network)")
+        try lock.shared {
+            guard let stale = try list(rules: false)?.entries.abandoned(in: network, keeping: valid), !stale.isEmpty else { return }
+            try kernel.open().commit(NftKernelChanges.delete(stale), what: "MAC spoof check garbage collection for \(network)")
+        }
     }
 
     /// CHECK: the rule is in place and the attachment owns the elements for `port` and `mac`.

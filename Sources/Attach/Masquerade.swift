@@ -9,17 +9,20 @@ import NetTypes
 /// needs nothing from the container's namespace, so DEL works after the container is gone.
 /// Costs: per-container elements go over in-process nf_tables netlink (`NftablesSocket`), so
 /// ADD is one batch and DEL one dump per set plus one batch, with no process start; `nft -f`
-/// only runs when the table must be created or repaired. See `MasqueradeRuleset` for the
-/// table shape.
+/// only runs when the table must be created or repaired, under `NftablesLock` (exclusive, held
+/// by nft itself until it exits), which tear-down and GC take shared before they list.
+/// See `MasqueradeRuleset` for the table shape.
 package struct Masquerade: Sendable {
     let nft: NftCommand
     let kernel: NftablesConnection
+    let lock: NftablesLock
 
-    package init() { self.init(nft: .located(), kernel: .node) }
+    package init() { self.init(nft: .located(), kernel: .node, lock: .node) }
 
-    init(nft: NftCommand, kernel: NftablesConnection) {
+    init(nft: NftCommand, kernel: NftablesConnection, lock: NftablesLock) {
         self.nft = nft
         self.kernel = kernel
+        self.lock = lock
     }
 
     /// Masquerades traffic from each of `addresses` (interface address with its IPAM subnet)
@@ -39,8 +42,11 @@ package struct Masquerade: Sendable {
         }
         // A stale exemption pairing one of our addresses with another subnet would overlap
         // ours in the interval set (or wrongly exempt traffic); the address is ours now.
-        let stale = try staleExemptions(for: addresses)
-        try apply(MasqueradeRuleset.fullSetUpScript(owner, addresses, removing: stale), what: "masquerade set-up for \(owner)")
+        try lock.exclusive { fd in
+            let stale = try staleExemptions(for: addresses)
+            try nft.commit(MasqueradeRuleset.fullSetUpScript(owner, addresses, removing: stale),
+                           what: "masquerade set-up for \(owner)", holding: fd)
+        }
     }
 
     /// Removes every element owned by the attachment, found by comment — so it needs no
@@ -50,19 +56,23 @@ package struct Masquerade: Sendable {
     /// is removed: the comment is the only ownership record that survives crashes.
     package func tearDown(network: String, containerID: String, ifname: String, addresses: [IPPrefix]? = nil) throws {
         let owner = try MasqueradeOwner(network: network, containerID: containerID, ifname: ifname)
-        guard let listing = try list(rules: false) else { return }
-        let owned = listing.entries(of: owner).map(\.element)
-        guard !owned.isEmpty else { return }
-        try kernel.open().commit(NftKernelChanges.delete(owned), what: "masquerade tear-down for \(owner)")
+        try lock.shared {
+            guard let listing = try list(rules: false) else { return }
+            let owned = listing.entries(of: owner).map(\.element)
+            guard !owned.isEmpty else { return }
+            try kernel.open().commit(NftKernelChanges.delete(owned), what: "masquerade tear-down for \(owner)")
+        }
     }
 
     /// Removes the elements of `network` whose attachment is not in `valid` (CNI GC).
     /// Elements of other networks and elements with comments we did not write stay.
     package func garbageCollect(network: String, keeping valid: Set<Attachment>) throws {
-        guard let listing = try list(rules: false) else { return }
-        let stale = listing.entries.abandoned(in: network, keeping: valid)
-        guard !stale.isEmpty else { return }
-        try kernel.open().commit(NftKernelChanges.delete(stale), what: "masquerade garbage collection for \(network)")
+        try lock.shared {
+            guard let listing = try list(rules: false) else { return }
+            let stale = listing.entries.abandoned(in: network, keeping: valid)
+            guard !stale.isEmpty else { return }
+            try kernel.open().commit(NftKernelChanges.delete(stale), what: "masquerade garbage collection for \(network)")
+        }
     }
 
     /// CHECK: the rules are in place and every element of the attachment exists.
@@ -93,10 +103,6 @@ package struct Masquerade: Sendable {
         } catch let error as NetlinkError {
             throw PluginError(.failed, "cannot list \(MasqueradeRuleset.table)", details: error.description)
         }
-    }
-
-    private func apply(_ script: String, what: String) throws {
-        try nft.commit(script, what: what)
     }
 
     /// Exemptions of `addresses` paired with a subnet other than the one we are adding.

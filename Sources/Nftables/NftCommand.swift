@@ -21,23 +21,24 @@ package struct NftCommand: Sendable {
     }
 
     /// Runs nft with `arguments` and `script` on stdin. An empty environment keeps nft's
-    /// messages in the C locale, so `isMissingTable` can read them.
-    func run(_ arguments: [String], script: String = "", what: String) throws -> ChildProcessOutput {
+    /// messages in the C locale, so `isMissingTable` can read them. `lock` (a locked
+    /// `NftablesLock` descriptor) goes to nft as its fd 3, so the lock lasts as long as nft.
+    func run(_ arguments: [String], script: String = "", what: String, holding lock: Int32? = nil) throws -> ChildProcessOutput {
         let output = try ChildProcess.run(argv[0], arguments: Array(argv.dropFirst()) + arguments,
-                                          environment: [], stdin: Array(script.utf8))
+                                          environment: [], stdin: Array(script.utf8), passing: lock)
         guard output.succeeded else { throw NftFailure(what: what, output: output) }
         return output
     }
 
     /// Applies `script` as one atomic transaction.
-    package func apply(_ script: String, what: String) throws {
-        _ = try run(["-f", "-"], script: script, what: what)
+    package func apply(_ script: String, what: String, holding lock: Int32? = nil) throws {
+        _ = try run(["-f", "-"], script: script, what: what, holding: lock)
     }
 
     /// `apply` for callers that have no fallback: a refusal becomes the `PluginError`.
-    package func commit(_ script: String, what: String) throws {
+    package func commit(_ script: String, what: String, holding lock: Int32? = nil) throws {
         do {
-            try apply(script, what: what)
+            try apply(script, what: what, holding: lock)
         } catch let failure as NftFailure {
             throw failure.pluginError
         }

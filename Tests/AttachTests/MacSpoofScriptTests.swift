@@ -78,7 +78,7 @@ import Netlink
 
     @Test(arguments: ["", "a b", "a\"b", "a;b", "a/b", "a}b", "ä"])
     func unsafeNamesAreRefusedBeforeAnyNftRuns(_ text: String) {
-        let check = MacSpoofCheck(nft: NftCommand(argv: ["/nonexistent/nft"]), kernel: Self.noKernel)
+        let check = MacSpoofCheck(nft: NftCommand(argv: ["/nonexistent/nft"]), kernel: Self.noKernel, lock: Self.noLock)
         #expect(throws: PluginError.self) { try check.setUp(network: "n", containerID: "c", ifname: "eth0", port: text, mac: mac) }
         #expect(throws: PluginError.self) { try check.setUp(network: "n", containerID: text, ifname: "eth0", port: "v", mac: mac) }
         #expect(throws: PluginError.self) { try check.tearDown(network: text, containerID: "c", ifname: "eth0") }
@@ -86,10 +86,11 @@ import Netlink
 
     /// Neither nft nor the kernel may be reached by these tests (the machine's own ruleset).
     static let noKernel = NftablesConnection { throw PluginError(.failed, "this test must not reach nf_tables") }
+    static let noLock = NftablesLock.namespace(path: "/nonexistent/netns")
 
     @Test func ownerErrorsNameTheMacSpoofCheck() {
         do {
-            try MacSpoofCheck(nft: NftCommand(argv: ["/nonexistent/nft"]), kernel: Self.noKernel).tearDown(network: "n", containerID: "c;", ifname: "eth0")
+            try MacSpoofCheck(nft: NftCommand(argv: ["/nonexistent/nft"]), kernel: Self.noKernel, lock: Self.noLock).tearDown(network: "n", containerID: "c;", ifname: "eth0")
             Issue.record("expected a refusal")
         } catch let error as PluginError {
             #expect(error.kind == .invalidEnvironment)

@@ -17,7 +17,13 @@ enum MasqueradeFixture {
     /// `body` throws. The prefix tells whose tests left a namespace behind after a crash.
     static func withNamespaces<R>(_ count: Int = 1, prefix: String = "msq", _ body: ([String]) throws -> R) throws -> R {
         var created: [String] = []
-        defer { for ns in created { _ = try? ChildProcess.run(ip, arguments: ["netns", "del", ns]) } }
+        defer {
+            for ns in created {
+                // The nftables lock file the plugins' code made for it (NftablesLock).
+                if let lock = try? NftablesLock.namespace(path: "/run/netns/\(ns)").path() { unlink(lock) }
+                _ = try? ChildProcess.run(ip, arguments: ["netns", "del", ns])
+            }
+        }
         for _ in 0..<count {
             let ns = "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             try run(ip, ["netns", "add", ns])
@@ -30,11 +36,13 @@ enum MasqueradeFixture {
     static let environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
 
     static func masquerade(in ns: String) -> Masquerade {
-        Masquerade(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]), kernel: .namespace(path: "/run/netns/\(ns)"))
+        Masquerade(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]), kernel: .namespace(path: "/run/netns/\(ns)"),
+                   lock: .namespace(path: "/run/netns/\(ns)"))
     }
 
     static func macSpoofCheck(in ns: String) -> MacSpoofCheck {
-        MacSpoofCheck(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]), kernel: .namespace(path: "/run/netns/\(ns)"))
+        MacSpoofCheck(nft: NftCommand(argv: [ip, "netns", "exec", ns, nft!]), kernel: .namespace(path: "/run/netns/\(ns)"),
+                   lock: .namespace(path: "/run/netns/\(ns)"))
     }
 
     /// Runs a command that must succeed; returns its stdout.
