@@ -8,6 +8,8 @@
 #   second DEL; for `bridge` and the flannel CNI face (`flannel-vxlan` with a subnet.env
 #   written here, no agent). After each batch: zero residue (reservation files and
 #   temporaries, veths, container links and addresses, nftables elements, saved configs).
+# - SIGKILL while the plugin's `nft -f` child runs (a wrapper nft that waits first), then DEL
+#   at once: the orphaned nft's elements are removed too (DEL waits for the nftables lock).
 # - The data directory on a tiny full tmpfs and read-only (in a private mount namespace):
 #   a clear I/O error and nothing left.
 # - The nftables tables or the bridge deleted by hand with containers attached: CHECK
@@ -66,7 +68,9 @@ static pid_t start(const char *command, const char *cid) {
         snprintf(id, sizeof id, "CNI_CONTAINERID=%s", cid);
         snprintf(ns, sizeof ns, "CNI_NETNS=%s", netns);
         snprintf(p, sizeof p, "CNI_PATH=%s", cnipath);
-        char *env[] = {c, id, ns, p, "CNI_IFNAME=eth0", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+        char path[2048];
+        snprintf(path, sizeof path, "PATH=%s", getenv("KILL_PATH") ? getenv("KILL_PATH") : "/usr/sbin:/usr/bin:/sbin:/bin");
+        char *env[] = {c, id, ns, p, "CNI_IFNAME=eth0", path, NULL};
         char *argv[] = {(char *)plugin, NULL};
         execve(plugin, argv, env);
         _exit(127);
@@ -113,8 +117,10 @@ static int cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* killer add|del|time <plugin> <conf> <netns> <cni-path> <out> <id-prefix> <n> <max-delay-us> <seed>
+/* killer add|addat|del|time <plugin> <conf> <netns> <cni-path> <out> <id-prefix> <n> <max-delay-us> <seed>
  *   add:  per container: ADD killed at a random moment, then DEL (must succeed)
+ *   addat: as add, killed exactly <max-delay-us> after the fork
+ * The plugin's PATH is $KILL_PATH when set.
  *   del:  per container: ADD (must succeed), DEL killed at a random moment, DEL (must succeed)
  *   time: n ADD + DEL pairs to completion; prints the median ADD and DEL in µs
  * add/del print "<kills that hit a running plugin> <failures>". */
@@ -131,11 +137,11 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         char cid[128];
         snprintf(cid, sizeof cid, "%s-%d", prefix, i);
-        long delay = maxDelay > 0 ? random() % maxDelay : 0;
+        long delay = !strcmp(mode, "addat") ? maxDelay : maxDelay > 0 ? random() % maxDelay : 0;
         if (!strcmp(mode, "time")) {
             if (run("ADD", cid, &adds[i]) != 0) { show("ADD", cid); failures++; }
             if (run("DEL", cid, &dels[i]) != 0) { show("DEL", cid); failures++; }
-        } else if (!strcmp(mode, "add")) {
+        } else if (!strcmp(mode, "add") || !strcmp(mode, "addat")) {
             hits += run_killed("ADD", cid, delay);
             if (run("DEL", cid, NULL) != 0) { show("DEL after killed ADD", cid); failures++; }
         } else {
@@ -282,6 +288,43 @@ scenario_kill_bridge() {
     done
     check "first ADD (tables created) killed, then DEL: DEL succeeds ($hits kills hit)" test "$failures" = 0
     assert_no_residue "first ADD killed: nothing left" "$ctr"
+    scenario_end
+}
+
+# The `nft -f` child outliving its killed plugin, made deterministic: a wrapper `nft`, first
+# in the plugin's PATH, waits 0.5 s before it runs the real one. A node's first ADD runs it
+# twice (the MAC spoof table, then the masquerade table); the plugin is SIGKILLed inside the
+# first, then inside the second, and the runtime's DEL follows at once. The orphaned nft still
+# commits the dead container's elements; DEL must wait for it (the child holds the plugin's
+# nftables lock) and remove them. Without that lock, the elements stay.
+scenario_kill_nft_child() {
+    scenario_begin kill-nft-child
+    local ctr conf wrap real at runs out h f started took
+    ctr=$(ctr_new c)
+    conf="$SCEN/orphan.json"
+    bridge_conf "$conf" kcorph
+    real=$(command -v nft)
+    wrap="$SCEN/wrap"
+    mkdir -p "$wrap"
+    printf '#!/bin/sh\necho $$ >>"%s"\nsleep 0.5\nexec %s "$@"\n' "$SCEN/wrapper.runs" "$real" >"$wrap/nft"
+    chmod +x "$wrap/nft"
+    for at in 250000:1 750000:2; do
+        runs=${at#*:} at=${at%:*}
+        ip netns exec "$NODE" nft delete table inet swift_cni 2>/dev/null
+        ip netns exec "$NODE" nft delete table bridge swift_cni_macspoof 2>/dev/null
+        rm -f "$SCEN/wrapper.runs"
+        started=$(date +%s%N)
+        out=$(KILL_PATH="$wrap:/usr/sbin:/usr/bin:/sbin:/bin" killer addat bridge "$conf" "$ctr" "korph$runs" 1 "$at")
+        took=$((($(date +%s%N) - started) / 1000000))
+        read -r h f <<<"$out"
+        log "  killed at $((at / 1000)) ms, in wrapper run $runs; kill and DEL took ${took} ms"
+        check "kill at $((at / 1000)) ms hit the plugin inside its nft run $runs" \
+            test "${h:-0}:$(wc -l <"$SCEN/wrapper.runs" 2>/dev/null)" = "1:$runs"
+        check "kill at $((at / 1000)) ms: DEL succeeds" test "${f:-1}" = 0
+        # Any orphaned nft has committed by now (it started at most 0.5 s before the kill).
+        sleep 0.6
+        assert_no_residue "kill in nft run $runs: nothing left after DEL, also once the orphaned nft committed" "$ctr"
+    done
     scenario_end
 }
 
@@ -453,11 +496,34 @@ scenario_fsync_cost() {
     scenario_end
 }
 
+# Not in the default run (SCENARIOS=lock_cost BEFORE_DIR=<plugins built without the lock>):
+# the cost of the nftables lock, docs/crash-safety.md. Bridge ADD and DEL medians (10 of each
+# per round) of the plugins under test and of BEFORE_DIR, rounds interleaved.
+scenario_lock_cost() {
+    scenario_begin lock-cost
+    [ -x "${BEFORE_DIR:-}/bridge" ] || { fail "BEFORE_DIR has a bridge plugin" "${BEFORE_DIR:-unset}"; scenario_end; return; }
+    local ctr conf r t add del rounds=${ROUNDS:-20} a=() b=() c=() d=()
+    ctr=$(ctr_new c)
+    conf="$SCEN/cost.json"
+    bridge_conf "$conf" kccost
+    for r in $(seq 1 "$rounds"); do
+        t=$(PLUGINS_DIR=$BEFORE_DIR killer time bridge "$conf" "$ctr" "kb$r" 10 0) && read -r add del <<<"$t" && a+=("$add") c+=("$del")
+        t=$(killer time bridge "$conf" "$ctr" "kn$r" 10 0) && read -r add del <<<"$t" && b+=("$add") d+=("$del")
+    done
+    med() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+    log "  ADD medians per round (µs): before ${a[*]} | now ${b[*]}"
+    log "  DEL medians per round (µs): before ${c[*]} | now ${d[*]}"
+    log "  median of medians: ADD before $(med "${a[@]}") µs, now $(med "${b[@]}") µs; DEL before $(med "${c[@]}") µs, now $(med "${d[@]}") µs"
+    check "both ran every round" test "${#a[@]}${#b[@]}" = "$rounds$rounds"
+    assert_no_residue "nothing left" "$ctr"
+    scenario_end
+}
+
 # ------------------------------------------------------------------ main
 
 init_run
 build_killer
-ALL="kill_bridge kill_flannel datadir_full datadir_readonly table_deleted bridge_deleted"
+ALL="kill_bridge kill_nft_child kill_flannel datadir_full datadir_readonly table_deleted bridge_deleted"
 for s in ${SCENARIOS:-$ALL}; do
     "scenario_$s"
 done
