@@ -66,4 +66,80 @@ static inline int cmnl_spawn_add_closefrom(posix_spawn_file_actions_t *actions, 
 /// `open(2)` is variadic in C; this fixed-arity form is callable from Swift.
 static inline int cmnl_open(const char *path, int flags, unsigned mode) { return open(path, flags, mode); }
 
+
+// --- The UDP backend's TUN device and UDP socket (Sources/UDPTunnel) ---
+// if_tun.h's ioctl numbers are _IOW macros and Debian 12's uapi headers (6.1) predate USO;
+// virtio_net.h gives the header TUN prepends with IFF_VNET_HDR; glibc's <netinet/udp.h> has
+// UDP_SEGMENT/UDP_GRO. recvmmsg/sendmmsg and struct mmsghdr are GNU-only (see the rule
+// above), so they are reached through syscall(2) with a struct of the same layout.
+#include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <netinet/udp.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+
+/// TUN_F_USO4/6 (Linux 6.2) and VIRTIO_NET_HDR_GSO_UDP_L4 (5.x), absent from these headers.
+static inline unsigned cmnl_tun_f_uso4(void) { return 0x20; }
+static inline unsigned cmnl_tun_f_uso6(void) { return 0x40; }
+static inline unsigned char cmnl_virtio_gso_udp_l4(void) { return 5; }
+
+/// TUNSETIFF: attaches `fd` to the TUN device `name` (creating it), with `flags`
+/// (IFF_TUN|IFF_NO_PI|...). The kernel's name for the device is copied to `out` (IFNAMSIZ).
+static inline int cmnl_tun_set_iff(int fd, const char *name, short flags, char *out) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    ifr.ifr_flags = flags;
+    int rc = ioctl(fd, TUNSETIFF, &ifr);
+    if (rc == 0 && out) memcpy(out, ifr.ifr_name, IFNAMSIZ);
+    return rc;
+}
+/// TUNGETFEATURES: the IFF_* flags this kernel's tun driver supports.
+static inline int cmnl_tun_get_features(int fd, unsigned *features) { return ioctl(fd, TUNGETFEATURES, features); }
+static inline int cmnl_tun_set_persist(int fd, int on) { return ioctl(fd, TUNSETPERSIST, (unsigned long)on); }
+/// TUNSETOFFLOAD takes the TUN_F_* bits by value.
+static inline int cmnl_tun_set_offload(int fd, unsigned flags) { return ioctl(fd, TUNSETOFFLOAD, (unsigned long)flags); }
+static inline int cmnl_tun_set_vnet_hdr_size(int fd, int size) { return ioctl(fd, TUNSETVNETHDRSZ, &size); }
+
+/// struct mmsghdr's layout (GNU-only in glibc).
+struct cmnl_mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; };
+static inline int cmnl_recvmmsg(int fd, struct cmnl_mmsghdr *vec, unsigned n, int flags) {
+    return (int)syscall(SYS_recvmmsg, fd, vec, n, flags, (void *)0);
+}
+static inline int cmnl_sendmmsg(int fd, struct cmnl_mmsghdr *vec, unsigned n, int flags) {
+    return (int)syscall(SYS_sendmmsg, fd, vec, n, flags);
+}
+/// Room for one UDP_SEGMENT or UDP_GRO control message.
+static inline size_t cmnl_udp_cmsg_space(void) { return CMSG_SPACE(sizeof(int)); }
+/// Puts a UDP_SEGMENT control message (segment size) into `m`'s control buffer, which must
+/// hold cmnl_udp_cmsg_space() bytes.
+static inline void cmnl_put_udp_segment(struct msghdr *m, unsigned short size) {
+    m->msg_controllen = CMSG_SPACE(sizeof(unsigned short));
+    struct cmsghdr *c = CMSG_FIRSTHDR(m);
+    c->cmsg_level = SOL_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(unsigned short));
+    memcpy(CMSG_DATA(c), &size, sizeof(size));
+}
+/// The UDP_GRO segment size the kernel reported for a received message, 0 if none.
+static inline int cmnl_udp_gro_size(struct msghdr *m) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+            int size = 0;
+            memcpy(&size, CMSG_DATA(c), sizeof(size));
+            return size;
+        }
+    }
+    return 0;
+}
+
+/// SIOCGIFMTU: the MTU of interface `name` (asked on any socket), -1 on error.
+static inline int cmnl_interface_mtu(int fd, const char *name) {
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    return ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : -1;
+}
+
 #endif
