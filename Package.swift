@@ -71,6 +71,10 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // flannel's UDP backend: the packet engine between the TUN device and the UDP socket
+        // (offloads, batching, the ingress check). Daemon-side, but no package dependency:
+        // its threads are plain pthreads with blocking system calls.
+        .target(name: "UDPTunnel", dependencies: ["CMnl", "NetTypes"]),
         .executableTarget(name: "bridge", dependencies: ["Attach", "CNI"]),
         .executableTarget(name: "flannel-vxlan", dependencies: ["FlannelCNI", "CNI"]),
         .executableTarget(name: "host-gw", dependencies: ["FlannelCNI", "CNI"]),
@@ -83,6 +87,7 @@ let package = Package(
         .testTarget(name: "CNITests", dependencies: ["CNI", "NetTypes"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes", "TestSupport"]),
         .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes", "Nftables"]),
+        .testTarget(name: "UDPTunnelTests", dependencies: ["UDPTunnel", "CNI", "NetNS", "NetTypes"]),
         .testTarget(name: "FabricTests", dependencies: [
             "SubnetRegistry", "Dataplane", "FlannelCNI", "FlannelAgent", "Attach", "CNI", "Netlink", "NetNS",
             "NetTypes", "Nftables", "TestSupport",
@@ -108,6 +113,7 @@ if Context.environment["SWIFT_CNI_FUZZ"] == "1" {
         ("fuzz-lease", "Lease", ["SubnetRegistry", "CNI", "NetTypes"]),
         ("fuzz-flannel-config", "FlannelConfig", ["SubnetRegistry", "CNI"]),
         ("fuzz-subnet-env", "SubnetEnv", ["FlannelCNI", "CNI"]),
+        ("fuzz-udp-packet", "UDPPacket", ["UDPTunnel", "NetTypes"]),
     ]
     for t in fuzzTargets {
         package.targets.append(.executableTarget(name: t.name, dependencies: t.dependencies, path: "Fuzz/\(t.directory)"))
