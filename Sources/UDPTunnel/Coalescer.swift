@@ -10,9 +10,13 @@ struct PacketRef {
 /// addresses, ports, TOS, TTL, IP flags, TCP header length, options bytes and ack number;
 /// in-order sequence numbers; every segment but the last of the full size; flags ACK only
 /// (PSH allowed on the last, which closes the run). No IP options, no fragments, no
-/// SYN/FIN/RST/URG/ECE/CWR: those packets go on alone, unchanged.
+/// SYN/FIN/RST/URG/ECE/CWR: those packets go on alone, unchanged. At most 64 segments and
+/// 65,535 bytes per super-packet.
 enum Coalescer {
     static let maximumIPLength = 65535
+    /// Segments per super-packet, as the kernel's UDP GSO: it also bounds the iovecs of the
+    /// one writev (IOV_MAX is 1024) when payloads are tiny.
+    static let maximumSegments = 64
 
     /// Whether `p` may be part of a run at all.
     @inline(__always) static func isCandidate(_ p: PacketRef) -> Bool {
@@ -62,7 +66,7 @@ enum Coalescer {
             var end = start + 1
             if isCandidate(packets[start]) {
                 var total = packets[start].count
-                while end < packets.count,
+                while end < packets.count, end - start < maximumSegments,
                       continues(head: packets[start], last: packets[end - 1], next: packets[end], total: total) {
                     total += payload(packets[end])
                     end += 1
@@ -82,17 +86,26 @@ enum Coalescer {
     /// (GSO TCPv4, NEEDS_CSUM: the kernel finishes the checksum when it resegments or
     /// delivers); returns the bytes written (`builtLength`).
     static func build(_ run: ArraySlice<PacketRef>, into out: UnsafeMutableRawPointer) -> Int {
+        var length = buildHeader(run, into: out)
+        for packet in run {
+            let headers = packet.count - payload(packet)
+            (out + length).copyMemory(from: packet.pointer + headers, byteCount: packet.count - headers)
+            length += packet.count - headers
+        }
+        return length
+    }
+
+    /// The virtio-net header and the super-packet's IP and TCP headers (the head's, with
+    /// the run's total length, the last segment's PSH and window, the pseudo-header sum in
+    /// the checksum field); returns their length. The payloads follow in run order: the
+    /// ingress thread hands them to writev where they lie instead of copying them.
+    static func buildHeader(_ run: ArraySlice<PacketRef>, into out: UnsafeMutableRawPointer) -> Int {
         let head = run.first!, last = run.last!
         let tcpLength = TCPHeader.headerLength(head.pointer + 20)
         let headers = 20 + tcpLength
+        let length = headers + run.reduce(0) { $0 + payload($1) }
         let p = out + VirtioNetHeader.size
-        p.copyMemory(from: head.pointer, byteCount: head.count)
-        var length = head.count
-        for packet in run.dropFirst() {
-            let size = payload(packet)
-            (p + length).copyMemory(from: packet.pointer + headers, byteCount: size)
-            length += size
-        }
+        p.copyMemory(from: head.pointer, byteCount: headers)
         p.setBE16(2, UInt16(length))
         IPv4Header.updateChecksum(p)
         let t = p + 20
@@ -105,6 +118,6 @@ enum Coalescer {
         VirtioNetHeader(flags: VirtioNetHeader.needsChecksum, gsoType: VirtioNetHeader.gsoTCPv4, headerLength: UInt16(headers),
                         gsoSize: UInt16(payload(head)), checksumStart: 20, checksumOffset: UInt16(TCPHeader.checksumOffset))
             .write(to: out)
-        return VirtioNetHeader.size + length
+        return VirtioNetHeader.size + headers
     }
 }

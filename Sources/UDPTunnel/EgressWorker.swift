@@ -5,7 +5,8 @@ import Glibc
 /// peer by inner destination, and sends. On the offload path a read may be a TCP/UDP
 /// super-packet, cut by `Segmenter` and sent with one UDP_SEGMENT sendmsg per up to 64
 /// segments (the kernel sends them as separate datagrams, each an ordinary packet); without
-/// working UDP GSO the segments go with one sendmmsg. Owned by its thread.
+/// working UDP GSO the segments go with one sendmmsg. Only the headers are written anew:
+/// payloads are sent from where the read put them. Owned by its thread.
 final class EgressWorker: @unchecked Sendable {
     /// Segments per UDP_SEGMENT send (the kernel's UDP_MAX_SEGMENTS was 64 before 6.x).
     static let segmentsPerSend = 64
@@ -21,11 +22,12 @@ final class EgressWorker: @unchecked Sendable {
 
     private let readBuffer: UnsafeMutableRawPointer
     private let readCapacity = 65536 + VirtioNetHeader.size
-    private let segmentBuffer: UnsafeMutableRawPointer
-    private let segmentCapacity = maximumSendBytes
+    /// Room for one send's segment headers (IP and TCP headers of at most 60 bytes each).
+    static let maximumHeaderLength = 120
+    private let headerBuffer: UnsafeMutableRawPointer
     private let icmpBuffer: UnsafeMutableRawPointer
-    private var messages: [cmnl_mmsghdr]
-    private var iovecs: [iovec]
+    private let messages: UnsafeMutablePointer<cmnl_mmsghdr>
+    private let iovecs: UnsafeMutablePointer<iovec>
     private let control: UnsafeMutableRawPointer
 
     init(tun: Int32, socket: Int32, virtioHeader: Bool, gso: Bool, shared: TunnelShared, counters: WorkerCounters) {
@@ -35,16 +37,18 @@ final class EgressWorker: @unchecked Sendable {
         self.gso = gso
         state = WorkerState(shared: shared, counters: counters)
         readBuffer = .allocate(byteCount: readCapacity, alignment: 16)
-        segmentBuffer = .allocate(byteCount: segmentCapacity, alignment: 16)
+        headerBuffer = .allocate(byteCount: Self.segmentsPerSend * Self.maximumHeaderLength, alignment: 16)
         icmpBuffer = .allocate(byteCount: VirtioNetHeader.size + NetUnreachable.maximumLength, alignment: 16)
         control = .allocate(byteCount: cmnl_udp_cmsg_space(), alignment: 16)
-        messages = Array(repeating: cmnl_mmsghdr(), count: Self.segmentsPerSend)
-        iovecs = Array(repeating: iovec(), count: Self.segmentsPerSend)
+        messages = .allocate(capacity: Self.segmentsPerSend)
+        iovecs = .allocate(capacity: 2 * Self.segmentsPerSend)
     }
 
     deinit {
         readBuffer.deallocate()
-        segmentBuffer.deallocate()
+        headerBuffer.deallocate()
+        messages.deallocate()
+        iovecs.deallocate()
         icmpBuffer.deallocate()
         control.deallocate()
     }
@@ -103,13 +107,23 @@ final class EgressWorker: @unchecked Sendable {
     }
 
     private func sendSegments(_ plan: Segmenter.SegmentPlan, packet: UnsafeRawPointer, peer: Int) {
-        let perSend = max(1, min(Self.segmentsPerSend, segmentCapacity / plan.segmentLength))
+        let perSend = max(1, min(Self.segmentsPerSend, Self.maximumSendBytes / plan.segmentLength))
         var to = destination(peer)
         var first = 0
         while first < plan.count {
             let n = min(perSend, plan.count - first)
-            let bytes = Segmenter.write(plan, packet: packet, first: first, count: n, into: segmentBuffer)
-            if sendBatch(n: n, bytes: bytes, segmentLength: plan.segmentLength, to: &to) {
+            // Headers into the header buffer, payloads left where they are: each segment is
+            // two iovecs, and the kernel cuts the stream at segment boundaries.
+            var bytes = 0
+            for k in 0..<n {
+                let header = headerBuffer + k * Self.maximumHeaderLength
+                let length = Segmenter.writeHeader(plan, packet: packet, segment: first + k, into: header)
+                iovecs[2 * k] = iovec(iov_base: header, iov_len: plan.headerLength)
+                iovecs[2 * k + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: packet + plan.headerLength + (first + k) * plan.payloadPerSegment),
+                                          iov_len: length)
+                bytes += plan.headerLength + length
+            }
+            if sendBatch(n: n, segmentLength: plan.segmentLength, to: &to) {
                 state.local.sent(peer: peer, packets: n, bytes: bytes)
             } else {
                 state.local.drop(.sendFailed, n)
@@ -118,21 +132,18 @@ final class EgressWorker: @unchecked Sendable {
         }
     }
 
-    /// Sends `n` segments lying back to back in the segment buffer.
-    private func sendBatch(n: Int, bytes: Int, segmentLength: Int, to: inout sockaddr_in) -> Bool {
-        if n == 1 || !gso { return sendEach(n: n, bytes: bytes, segmentLength: segmentLength, to: &to) }
-        var iov = iovec(iov_base: segmentBuffer, iov_len: bytes)
+    /// Sends the `n` segments described by the first 2n iovecs.
+    private func sendBatch(n: Int, segmentLength: Int, to: inout sockaddr_in) -> Bool {
+        if n == 1 || !gso { return sendEach(n: n, to: &to) }
         let rc = withUnsafeMutablePointer(to: &to) { name in
-            withUnsafeMutablePointer(to: &iov) { iovp in
-                var message = msghdr()
-                message.msg_name = UnsafeMutableRawPointer(name)
-                message.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
-                message.msg_iov = iovp
-                message.msg_iovlen = 1
-                message.msg_control = control
-                cmnl_put_udp_segment(&message, UInt16(segmentLength))
-                return sendmsg(socket, &message, 0)
-            }
+            var message = msghdr()
+            message.msg_name = UnsafeMutableRawPointer(name)
+            message.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+            message.msg_iov = iovecs
+            message.msg_iovlen = 2 * n
+            message.msg_control = control
+            cmnl_put_udp_segment(&message, UInt16(segmentLength))
+            return sendmsg(socket, &message, 0)
         }
         if rc >= 0 { return true }
         let e = errno
@@ -140,31 +151,26 @@ final class EgressWorker: @unchecked Sendable {
         // size. Either way GSO is off for this socket from now on.
         guard e == EIO || e == EINVAL else { return false }
         gso = false
-        return sendEach(n: n, bytes: bytes, segmentLength: segmentLength, to: &to)
+        return sendEach(n: n, to: &to)
     }
 
-    private func sendEach(n: Int, bytes: Int, segmentLength: Int, to: inout sockaddr_in) -> Bool {
+    /// One datagram per segment, in one sendmmsg.
+    private func sendEach(n: Int, to: inout sockaddr_in) -> Bool {
         withUnsafeMutablePointer(to: &to) { name in
-            iovecs.withUnsafeMutableBufferPointer { iov in
-                messages.withUnsafeMutableBufferPointer { vec in
-                    for i in 0..<n {
-                        iov[i] = iovec(iov_base: segmentBuffer + i * segmentLength,
-                                       iov_len: i == n - 1 ? bytes - i * segmentLength : segmentLength)
-                        vec[i] = cmnl_mmsghdr()
-                        vec[i].msg_hdr.msg_name = UnsafeMutableRawPointer(name)
-                        vec[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
-                        vec[i].msg_hdr.msg_iov = iov.baseAddress! + i
-                        vec[i].msg_hdr.msg_iovlen = 1
-                    }
-                    var sent = 0
-                    while sent < n {
-                        let rc = cmnl_sendmmsg(socket, vec.baseAddress! + sent, UInt32(n - sent), 0)
-                        if rc <= 0 { return false }
-                        sent += Int(rc)
-                    }
-                    return true
-                }
+            for i in 0..<n {
+                messages[i] = cmnl_mmsghdr()
+                messages[i].msg_hdr.msg_name = UnsafeMutableRawPointer(name)
+                messages[i].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
+                messages[i].msg_hdr.msg_iov = iovecs + 2 * i
+                messages[i].msg_hdr.msg_iovlen = 2
             }
+            var sent = 0
+            while sent < n {
+                let rc = cmnl_sendmmsg(socket, messages + sent, UInt32(n - sent), 0)
+                if rc <= 0 { return false }
+                sent += Int(rc)
+            }
+            return true
         }
     }
 

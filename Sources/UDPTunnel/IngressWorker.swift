@@ -27,7 +27,10 @@ final class IngressWorker: @unchecked Sendable {
     private let controlSize = cmnl_udp_cmsg_space()
     private let iovecs: UnsafeMutablePointer<iovec>
     private let messages: UnsafeMutablePointer<cmnl_mmsghdr>
+    /// The rebuilt headers of one super-packet.
     private let outBuffer: UnsafeMutableRawPointer
+    /// Headers + one payload per packet of a run.
+    private let writeIovecs: UnsafeMutablePointer<iovec>
     private var packets: [PacketRef] = []
     private var runs: [Range<Int>] = []
     private var zeroHeader = [UInt8](repeating: 0, count: VirtioNetHeader.size)
@@ -45,7 +48,8 @@ final class IngressWorker: @unchecked Sendable {
         controls = .allocate(byteCount: batch * controlSize, alignment: 16)
         iovecs = .allocate(capacity: batch)
         messages = .allocate(capacity: batch)
-        outBuffer = .allocate(byteCount: VirtioNetHeader.size + 65536, alignment: 16)
+        outBuffer = .allocate(byteCount: VirtioNetHeader.size + 120, alignment: 16)
+        writeIovecs = .allocate(capacity: Coalescer.maximumSegments + 1)
         packets.reserveCapacity(batch * 64)
     }
 
@@ -56,6 +60,7 @@ final class IngressWorker: @unchecked Sendable {
         iovecs.deallocate()
         messages.deallocate()
         outBuffer.deallocate()
+        writeIovecs.deallocate()
     }
 
     func run() {
@@ -140,8 +145,15 @@ final class IngressWorker: @unchecked Sendable {
                 }
                 if rc < 0 { state.local.drop(.tunWriteFailed) }
             } else {
-                let length = Coalescer.build(packets[run], into: outBuffer)
-                if write(tun, outBuffer, length) < 0 { state.local.drop(.tunWriteFailed, run.count) }
+                // One write per run: the rebuilt headers, then every payload where it lies.
+                let slice = packets[run]
+                let headerLength = Coalescer.buildHeader(slice, into: outBuffer)
+                writeIovecs[0] = iovec(iov_base: outBuffer, iov_len: headerLength)
+                for (k, packet) in slice.enumerated() {
+                    let size = Coalescer.payload(packet)
+                    writeIovecs[k + 1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: packet.pointer + packet.count - size), iov_len: size)
+                }
+                if writev(tun, writeIovecs, Int32(run.count + 1)) < 0 { state.local.drop(.tunWriteFailed, run.count) }
             }
         }
     }

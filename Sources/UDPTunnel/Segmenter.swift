@@ -76,45 +76,57 @@ enum Segmenter {
     /// Writes segments [first, first + n) of the super-packet `p` to `out` (room for
     /// `plan.bytes(first:count:)`), back to back; returns the bytes written.
     static func write(_ plan: SegmentPlan, packet p: UnsafeRawPointer, first: Int, count n: Int, into out: UnsafeMutableRawPointer) -> Int {
-        let ip = plan.ipHeaderLength, headers = plan.headerLength
-        let lastIndex = plan.count - 1
-        let source = IPv4Header.source(p), destination = IPv4Header.destination(p)
-        let id0 = IPv4Header.identification(p)
-        let sequence0 = plan.isTCP ? TCPHeader.sequence(p + ip) : 0
         var written = 0
         for i in first..<(first + n) {
-            let offset = i * plan.payloadPerSegment
-            let length = min(plan.payloadPerSegment, plan.payloadTotal - offset)
-            let s = out + written
-            s.copyMemory(from: p, byteCount: headers)
-            (s + headers).copyMemory(from: p + headers + offset, byteCount: length)
-            s.setBE16(2, UInt16(headers + length))
-            s.setBE16(4, id0 &+ UInt16(truncatingIfNeeded: i))
-            IPv4Header.updateChecksum(s)
-            let t = s + ip
-            let transportLength = headers - ip + length
-            if plan.isTCP {
-                t.setBE32(4, sequence0 &+ UInt32(truncatingIfNeeded: offset))
-                var flags = t.load(fromByteOffset: 13, as: UInt8.self)
-                if i != lastIndex { flags &= ~(TCPHeader.fin | TCPHeader.psh) }
-                if i != 0 { flags &= ~TCPHeader.cwr }
-                t.setByte(13, flags)
-                t.setBE16(TCPHeader.checksumOffset, 0)
-                let sum = InternetChecksum.combine(
-                    InternetChecksum.pseudoHeader(source: source, destination: destination, protocol: IPv4Header.tcp, length: transportLength),
-                    InternetChecksum.sum(UnsafeRawPointer(t), transportLength))
-                t.setBE16(TCPHeader.checksumOffset, InternetChecksum.finish(sum))
-            } else {
-                t.setBE16(4, UInt16(transportLength))
-                t.setBE16(6, 0)
-                let sum = InternetChecksum.combine(
-                    InternetChecksum.pseudoHeader(source: source, destination: destination, protocol: IPv4Header.udp, length: transportLength),
-                    InternetChecksum.sum(UnsafeRawPointer(t), transportLength))
-                let checksum = InternetChecksum.finish(sum)
-                t.setBE16(6, checksum == 0 ? 0xffff : checksum)
-            }
-            written += headers + length
+            let length = writeHeader(plan, packet: p, segment: i, into: out + written)
+            (out + written + plan.headerLength).copyMemory(from: p + plan.headerLength + i * plan.payloadPerSegment, byteCount: length)
+            written += plan.headerLength + length
         }
         return written
+    }
+
+    /// The payload bytes of segment `i`; they lie in the super-packet at
+    /// `headerLength + i * payloadPerSegment`, where the send path points at them instead of
+    /// copying (one iovec for the header, one for the payload).
+    static func payloadLength(_ plan: SegmentPlan, segment i: Int) -> Int {
+        min(plan.payloadPerSegment, plan.payloadTotal - i * plan.payloadPerSegment)
+    }
+
+    /// Writes segment `i`'s headers (`plan.headerLength` bytes) to `s`, its checksums
+    /// computed over the payload where it lies in `p`; returns the payload length.
+    @discardableResult
+    static func writeHeader(_ plan: SegmentPlan, packet p: UnsafeRawPointer, segment i: Int, into s: UnsafeMutableRawPointer) -> Int {
+        let ip = plan.ipHeaderLength, headers = plan.headerLength
+        let offset = i * plan.payloadPerSegment
+        let length = payloadLength(plan, segment: i)
+        s.copyMemory(from: p, byteCount: headers)
+        s.setBE16(2, UInt16(headers + length))
+        s.setBE16(4, IPv4Header.identification(p) &+ UInt16(truncatingIfNeeded: i))
+        IPv4Header.updateChecksum(s)
+        let t = s + ip
+        let transportHeader = headers - ip
+        let proto = plan.isTCP ? IPv4Header.tcp : IPv4Header.udp
+        let checksumField = plan.isTCP ? TCPHeader.checksumOffset : 6
+        if plan.isTCP {
+            t.setBE32(4, TCPHeader.sequence(p + ip) &+ UInt32(truncatingIfNeeded: offset))
+            var flags = t.load(fromByteOffset: 13, as: UInt8.self)
+            if i != plan.count - 1 { flags &= ~(TCPHeader.fin | TCPHeader.psh) }
+            if i != 0 { flags &= ~TCPHeader.cwr }
+            t.setByte(13, flags)
+        } else {
+            t.setBE16(4, UInt16(transportHeader + length))
+        }
+        t.setBE16(checksumField, 0)
+        // The transport header's length is a multiple of 4, so the payload's partial sum
+        // (in place in the super-packet) adds on without realignment.
+        let sum = InternetChecksum.combine(
+            InternetChecksum.combine(
+                InternetChecksum.pseudoHeader(source: IPv4Header.source(p), destination: IPv4Header.destination(p), protocol: proto,
+                                              length: transportHeader + length),
+                InternetChecksum.sum(UnsafeRawPointer(t), transportHeader)),
+            InternetChecksum.sum(p + headers + offset, length))
+        let checksum = InternetChecksum.finish(sum)
+        t.setBE16(checksumField, !plan.isTCP && checksum == 0 ? 0xffff : checksum)
+        return length
     }
 }

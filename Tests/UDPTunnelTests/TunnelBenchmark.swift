@@ -7,7 +7,8 @@ import Testing
 /// Single-stream TCP through the tunnel between the testbed's two namespaces, per path and
 /// technique, next to a kernel VXLAN device over the same veth (docs/udp-tunnel.md has the
 /// figures). Runs only with UDPTUNNEL_BENCH=1 (seconds per run in UDPTUNNEL_BENCH_SECONDS,
-/// default 5): it takes minutes and measures, it does not judge.
+/// default 5; UDPTUNNEL_BENCH_ONLY=<part of a name> runs only matching ones): it takes
+/// minutes and measures, it does not judge.
 @Suite(.enabled(if: TunnelTestbed.isAvailable && getenv("UDPTUNNEL_BENCH") != nil, "UDPTUNNEL_BENCH=1 and root"), .serialized)
 struct TunnelBenchmark {
     static let seconds = getenv("UDPTUNNEL_BENCH_SECONDS").flatMap { Int(String(cString: $0)) } ?? 5
@@ -28,7 +29,7 @@ struct TunnelBenchmark {
         guard let sum = find(Array("\"sum_received\"".utf8), in: bytes, from: 0),
               let key = find(Array("\"bits_per_second\":".utf8), in: bytes, from: sum) else { return 0 }
         var i = key
-        while i < bytes.count, bytes[i] == UInt8(ascii: " ") { i += 1 }
+        while i < bytes.count, bytes[i] == UInt8(ascii: " ") || bytes[i] == UInt8(ascii: "\t") { i += 1 }
         var j = i
         let numeric = Set("0123456789.e+".utf8)
         while j < bytes.count, numeric.contains(bytes[j]) { j += 1 }
@@ -64,6 +65,7 @@ struct TunnelBenchmark {
         ("automatic, 2 workers", .automatic, 2, .all),
     ] as [(String, UDPTunnelPath, Int, UDPTunnelOffloads)])
     func tunnelThroughput(name: String, path: UDPTunnelPath, workers: Int, offloads: UDPTunnelOffloads) throws {
+        if let only = getenv("UDPTUNNEL_BENCH_ONLY").map({ String(cString: $0) }), !Self.matches(name, only) { return }
         let bed = try TunnelTestbed()
         let a = try bed.startTunnel(0, path: path, workers: workers, offloads: offloads)
         try bed.startTunnel(1, path: path, workers: workers, offloads: offloads)
@@ -73,7 +75,13 @@ struct TunnelBenchmark {
         #expect(values.allSatisfy { $0 > 0 })
     }
 
+    /// Whether `name` contains `fragment` (UDPTUNNEL_BENCH_ONLY picks configurations).
+    static func matches(_ name: String, _ fragment: String) -> Bool {
+        find(Array(fragment.utf8), in: Array(name.utf8), from: 0) != nil
+    }
+
     @Test func vxlanThroughput() throws {
+        if let only = getenv("UDPTUNNEL_BENCH_ONLY").map({ String(cString: $0) }), !Self.matches("vxlan", only) { return }
         let bed = try TunnelTestbed()
         for i in 0..<2 {
             try bed.node(i, ["link", "add", "vx0", "type", "vxlan", "id", "42", "local", "\(bed.underlay(i))",
