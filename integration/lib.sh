@@ -85,11 +85,11 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     for ns in "${CREATED_NETNS[@]}"; do
-        ip netns del "$ns" 2>/dev/null || true
+        netns_del "$ns"
     done
     # Safety net: anything else carrying this run's prefix.
     for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${PFX}" || true); do
-        ip netns del "$ns" 2>/dev/null || true
+        netns_del "$ns"
     done
     if [ -n "$RUN_DIR" ] && [ -d "$RUN_DIR" ]; then
         if [ "${KEEP_TMP:-0}" = 1 ]; then
@@ -124,7 +124,11 @@ netns_add() {
     ip -n "$name" link set lo up
 }
 
+# netns_del <name>: deletes a namespace and the nftables lock file the plugins keep for its
+# ruleset (/run/swift-cni/nftables.<netns inode>.lock, Sources/Nftables/NftablesLock.swift).
 netns_del() {
+    local ino
+    ino=$(stat -L -c %i "/run/netns/$1" 2>/dev/null) && rm -f "/run/swift-cni/nftables.$ino.lock"
     ip netns del "$1" 2>/dev/null || true
 }
 
