@@ -8,7 +8,7 @@ DESTDIR     ?=
 SWIFT       ?= swift
 # CNI plugins: static executables (no shared library at all, like the reference Go plugins),
 # stdlib only: no Foundation, no package dependency.
-PLUGINS     := bridge host-local loopback flannel-vxlan host-gw
+PLUGINS     := bridge host-local loopback flannel-vxlan host-gw flannel-udp
 # The node daemon: the Swift stdlib linked statically, glibc dynamic (it resolves etcd host
 # names through glibc's NSS, which a static glibc cannot load reliably).
 DAEMON      := swift-flanneld

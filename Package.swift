@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Two kinds of executables live here:
-// - CNI plugins (bridge, host-local, loopback, flannel-vxlan, host-gw) are short-lived
+// - CNI plugins (bridge, host-local, loopback, flannel-vxlan, host-gw, flannel-udp) are short-lived
 //   processes started once per container: they depend on nothing but the Swift stdlib and
 //   libc (libmnl's headers only, at build time), and `make build` links them as static
 //   executables. No package dependency may reach them.
@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "loopback", targets: ["loopback"]),
         .executable(name: "flannel-vxlan", targets: ["flannel-vxlan"]),
         .executable(name: "host-gw", targets: ["host-gw"]),
+        .executable(name: "flannel-udp", targets: ["flannel-udp"]),
         .executable(name: "swift-flanneld", targets: ["swift-flanneld"]),
     ],
     dependencies: [
@@ -42,7 +43,7 @@ let package = Package(
         .target(name: "IPAM", dependencies: ["CNI", "NetTypes"]),
         .target(name: "Attach", dependencies: ["CNI", "IPAM", "Netlink", "NetNS", "NetTypes", "Nftables"]),
         // The flannel CNI face: subnet.env -> bridge + host-local, shared by the three
-        // cross-host plugins. Plugin-side: stdlib only.
+        // cross-host plugins (flannel-vxlan, host-gw, flannel-udp). Plugin-side: stdlib only.
         .target(name: "FlannelCNI", dependencies: ["Attach", "CNI", "IPAM", "NetTypes"]),
         // Cross-host registry: network config, leases, subnet allocation; directory and etcd
         // (etcd over async-http-client, TLS by swift-nio-ssl). Daemon-side only.
@@ -78,6 +79,7 @@ let package = Package(
         .executableTarget(name: "bridge", dependencies: ["Attach", "CNI"]),
         .executableTarget(name: "flannel-vxlan", dependencies: ["FlannelCNI", "CNI"]),
         .executableTarget(name: "host-gw", dependencies: ["FlannelCNI", "CNI"]),
+        .executableTarget(name: "flannel-udp", dependencies: ["FlannelCNI", "CNI"]),
         .executableTarget(name: "host-local", dependencies: ["IPAM", "CNI"]),
         .executableTarget(name: "loopback", dependencies: ["Attach", "CNI"]),
         .executableTarget(name: "swift-flanneld", dependencies: ["FlannelAgent"]),

@@ -17,7 +17,7 @@ NETNS_PREFIX=${NETNS_PREFIX:-pk}
 # shellcheck source=lib.sh
 . "$INTEG_DIR/lib.sh"
 
-PLUGINS=(bridge host-local loopback flannel-vxlan host-gw)
+PLUGINS=(bridge host-local loopback flannel-vxlan host-gw flannel-udp)
 DAEMON=swift-flanneld
 VERSION=$(sed -n 's/^ *package static let string = "\([^"]*\)"$/\1/p' "$REPO_DIR/Sources/CNI/SuiteVersion.swift")
 ARCH=$(dpkg --print-architecture)
@@ -39,12 +39,14 @@ KEPT_LINTIAN=(
 OVERRIDDEN_LINTIAN="dir-or-file-in-opt [opt/cni/]
 dir-or-file-in-opt [opt/cni/bin/]
 dir-or-file-in-opt [opt/cni/bin/bridge]
+dir-or-file-in-opt [opt/cni/bin/flannel-udp]
 dir-or-file-in-opt [opt/cni/bin/flannel-vxlan]
 dir-or-file-in-opt [opt/cni/bin/host-gw]
 dir-or-file-in-opt [opt/cni/bin/host-local]
 dir-or-file-in-opt [opt/cni/bin/loopback]
 embedded-library zlib [usr/bin/swift-flanneld]
 statically-linked-binary [opt/cni/bin/bridge]
+statically-linked-binary [opt/cni/bin/flannel-udp]
 statically-linked-binary [opt/cni/bin/flannel-vxlan]
 statically-linked-binary [opt/cni/bin/host-gw]
 statically-linked-binary [opt/cni/bin/host-local]

@@ -13,7 +13,7 @@ set -euo pipefail
 
 PKG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$PKG_DIR/.." && pwd)
-PLUGINS=(bridge host-local loopback flannel-vxlan host-gw)
+PLUGINS=(bridge host-local loopback flannel-vxlan host-gw flannel-udp)
 DAEMON=swift-flanneld
 NAME=swift-cni
 
