@@ -58,11 +58,12 @@ let package = Package(
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Cross-host dataplane: vxlan and host-gw entries, plans, reconcile, node masquerade.
-        .target(name: "Dataplane", dependencies: ["CNI", "Netlink", "NetTypes", "Nftables", "SubnetRegistry"]),
+        // Cross-host dataplane: vxlan and host-gw entries, the udp backend's device and peer
+        // table, plans, reconcile, node masquerade.
+        .target(name: "Dataplane", dependencies: ["CNI", "Netlink", "NetNS", "NetTypes", "Nftables", "SubnetRegistry", "UDPTunnel"]),
         // The node daemon's logic: options, start-up, main loop, health, metrics, forward rules.
         .target(name: "FlannelAgent", dependencies: [
-            "CNI", "Dataplane", "FlannelCNI", "Netlink", "NetTypes", "Nftables", "SubnetRegistry",
+            "CNI", "Dataplane", "FlannelCNI", "Netlink", "NetTypes", "Nftables", "SubnetRegistry", "UDPTunnel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -4,7 +4,8 @@ import Glibc
 import NetTypes
 import Netlink
 
-/// Makes `flannel.<VNI>` exist exactly as configured: settings, MTU, MAC, one IPv4 address, up.
+/// Makes `flannel.<VNI>` exist exactly as configured: settings and MAC here, MTU, one IPv4
+/// address and up by `OverlayDeviceSettings`.
 struct VXLANDevice {
     let configuration: VXLANConfiguration
     let underlay: Underlay
@@ -36,31 +37,12 @@ struct VXLANDevice {
                 link = try socket.link(named: name)
                 roundTrips += 2
             }
-            guard var device = link else {
+            guard let device = link else {
                 throw NetlinkError(operation: "get link \(name) after creating it", errno: ENODEV)
             }
-            if device.mtu != mtu {
-                try socket.setLink(index: device.index, mtu: mtu)
-                roundTrips += 1
-            }
-            let addresses = try socket.addresses(family: .v4)
-            roundTrips += 1
-            let wanted = configuration.deviceAddress
-            let onDevice = addresses.filter { $0.index == device.index }
-            for stale in onDevice where stale.prefix != wanted {
-                try socket.deleteAddress(stale.prefix, index: device.index)
-                roundTrips += 1
-            }
-            if !onDevice.contains(where: { $0.prefix == wanted }) {
-                try socket.addAddress(wanted, index: device.index)
-                roundTrips += 1
-            }
-            if !device.isUp {
-                try socket.setLink(index: device.index, up: true)
-                device = try socket.link(index: device.index) ?? device
-                roundTrips += 2
-            }
-            return (device, addresses, roundTrips)
+            let fixed = try OverlayDeviceSettings(mtu: mtu, address: configuration.deviceAddress)
+                .apply(to: device, socket: socket, roundTrips: &roundTrips)
+            return (fixed.link, fixed.addresses, roundTrips)
         } catch {
             throw DataplaneError("cannot set up \(name) on \(underlay.name)", error)
         }

@@ -15,6 +15,7 @@ import Glibc
 package enum BackendKind: String, Sendable, CaseIterable {
     case vxlan
     case hostGW = "host-gw"
+    case udp
 }
 
 /// The node agent: leases this node's subnet, programs the dataplane for every other node,

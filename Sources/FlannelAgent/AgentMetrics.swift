@@ -35,12 +35,15 @@ final class AgentMetrics: Sendable {
     let reconcileTotal: CoreMetrics.Counter
     let entriesChanged: CoreMetrics.Counter
     let errors = Mutex([String: CoreMetrics.Counter]())
+    /// The udp backend's forwarding counters (zero families until a udp node follows a tunnel).
+    let udp: UDPTunnelMetrics
 
     init() {
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         self.registry = registry
         self.factory = factory
+        udp = UDPTunnelMetrics(registry: registry, factory: factory)
         func meter(_ name: MetricNameDescriptor, _ labels: [(String, String)] = []) -> Meter {
             Meter(label: name.name, dimensions: labels, handler: registry.makeGauge(descriptor: name, labels: labels), factory: factory)
         }
@@ -115,5 +118,8 @@ final class AgentMetrics: Sendable {
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
-    func exposition() -> [UInt8] { registry.emitToBuffer() }
+    func exposition() -> [UInt8] {
+        udp.refresh()
+        return registry.emitToBuffer()
+    }
 }

@@ -5,6 +5,7 @@ import FlannelCNI
 import SubnetRegistry
 import Netlink
 import NetTypes
+import UDPTunnel
 
 /// This node once set up: its lease, its dataplane, the peers it knows and what it last
 /// reported.
@@ -66,6 +67,18 @@ struct AgentNode {
         case .hostGW:
             dataplane = HostGWDataplane(underlay: context.underlay, localSubnet: lease.subnet, socket: context.socket)
             mtu = config.backend.mtu ?? context.underlay.mtu
+        case .udp:
+            // Bound to the interface's address: behind NAT (--public-ip) peers send to the
+            // public one and the NAT delivers here.
+            var udp = try UDPDataplane(
+                configuration: UDPTunnelConfiguration(publicAddress: context.underlay.localAddress, port: UInt16(config.backend.port),
+                                                      network: network, ownSubnet: lease.subnet, path: options.udpPath),
+                underlay: context.underlay, mtu: config.backend.mtu, socket: context.socket)
+            mtu = try udp.ensureDevice().mtu
+            logger.info("udp tunnel", metadata: ["device": "\(udp.configuration.deviceName)", "port": "\(config.backend.port)",
+                                                 "path": "\(udp.tunnel.pathDescription)"])
+            metrics.udp.follow(udp.tunnel)
+            dataplane = udp
         }
         if options.ipMasq {
             try NodeMasquerade().install(clusterNetwork: network, nodeSubnet: lease.subnet)
@@ -93,6 +106,8 @@ struct AgentNode {
         _ = try keepOwnLease(OwnLeaseStatus(listing: leases, own: lease), registry: registry, metrics: metrics)
         if conflict != nil { return withdrawPeers(metrics: metrics) }  // and keep them withdrawn
         let report = dataplane.reconcile(peers.replace(with: leases))
+        // A re-opened tunnel (its device was deleted by hand) is counted from now on.
+        if let udp = dataplane as? UDPDataplane { metrics.udp.follow(udp.tunnel) }
         programmed = Set(report.programmedPeers)
         unreachable = report.unreachablePeers
         record(report, via: "list", metrics: metrics)

@@ -4,6 +4,7 @@ import CNI
 import Dataplane
 import NetTypes
 import SubnetRegistry
+import UDPTunnel
 
 /// Everything the daemon was told, validated and typed (`FlanneldCommand` builds it from
 /// the command line and `FLANNELD_*`; tests build it directly).
@@ -33,6 +34,8 @@ package struct AgentOptions: Sendable, Equatable {
     /// Seconds between checks of the FORWARD accept rules (flanneld's `--iptables-resync`).
     package var forwardRulesResync = 5.0
     package var logLevel = AgentLogLevel.info
+    /// `--udp-path`: the udp backend's forwarding path (plain forces flannel's).
+    package var udpPath = UDPTunnelPath.automatic
 
     package init() {}
 }

@@ -14,7 +14,7 @@ import Glibc
 package struct FlanneldCommand: ParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "swift-flanneld",
-        abstract: "Node daemon of swift-cni: leases this node's subnet and keeps the overlay (vxlan, host-gw) in line with every other node.",
+        abstract: "Node daemon of swift-cni: leases this node's subnet and keeps the overlay (vxlan, host-gw, udp) in line with every other node.",
         discussion: """
             A drop-in for flannel's flanneld: the same flags, FLANNELD_* environment variables, \
             etcd keys, lease format and subnet.env. The backend comes from Backend.Type in \
@@ -105,6 +105,9 @@ package struct FlanneldCommand: ParsableCommand {
     @Option(help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("udp backend: 'automatic' (TUN and UDP offloads, batches, when the kernel has them) or 'plain' (flannel's one packet per system call).", valueName: "path"))
+    var udpPath: String = "automatic"
+
     package init() {}
 
     /// Every flag by its long name, for `FLANNELD_*` (help and version are not settings).
@@ -113,6 +116,7 @@ package struct FlanneldCommand: ParsableCommand {
         "etcd-password", "iface", "iface-regex", "iface-can-reach", "public-ip", "subnet-file",
         "subnet-lease-renew-margin", "ip-masq", "healthz-ip", "healthz-port", "iptables-forward-rules",
         "iptables-resync", "registry-dir", "state-dir", "listen", "lease-ttl", "resync-interval", "log-level",
+        "udp-path",
     ]
 
     /// Go-style spellings translated and `FLANNELD_*` added, then ArgumentParser; a usage
@@ -205,6 +209,11 @@ package struct FlanneldCommand: ParsableCommand {
             throw UsageError("--log-level \(logLevel): one of \(AgentLogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         o.logLevel = level
+        switch udpPath {
+        case "automatic": o.udpPath = .automatic
+        case "plain": o.udpPath = .plain
+        default: throw UsageError("--udp-path \(udpPath): automatic or plain")
+        }
         return o
     }
 }

@@ -22,13 +22,14 @@ package struct FlannelNetworkConfig: Sendable, Equatable {
     package var ipv6SubnetMax: IPAddress?
     package var backend: Backend
 
-    /// The `Backend` object. Only the two types this suite implements are accepted.
+    /// The `Backend` object. Only the types this suite implements are accepted.
     package struct Backend: Sendable, Equatable {
-        /// "vxlan" or "host-gw".
+        /// "vxlan", "host-gw" or "udp".
         package var type: String
         /// VXLAN network identifier (flannel default 1).
         package var vni: Int
-        /// VXLAN UDP destination port (flannel default 8472, the Linux kernel's).
+        /// The UDP port of the tunnel: vxlan's destination port (flannel default 8472, the
+        /// Linux kernel's), udp's listening port (flannel default 8285).
         package var port: Int
         /// vxlan: route directly (like host-gw) to peers that share the underlay subnet.
         package var directRouting: Bool
@@ -38,7 +39,7 @@ package struct FlannelNetworkConfig: Sendable, Equatable {
         package var raw: JSONValue
     }
 
-    package static let supportedBackendTypes = ["vxlan", "host-gw"]
+    package static let supportedBackendTypes = ["vxlan", "host-gw", "udp"]
 
     /// Parses and validates the config text (`what` names its origin in error messages).
     package static func parse(_ bytes: [UInt8], what: String = "network config") throws(PluginError) -> FlannelNetworkConfig {
@@ -68,25 +69,22 @@ package struct FlannelNetworkConfig: Sendable, Equatable {
 
 extension FlannelNetworkConfig.Backend {
     init(_ value: JSONValue?, what: String) throws(PluginError) {
-        // flannel falls back to "udp" when Backend is absent; we name that in the error.
-        guard let value, value != .null else {
-            throw PluginError(.invalidConfig,
-                "\(what): Backend is missing, so flannel's default type \"udp\" would apply; "
-                + "set Backend.Type to \"vxlan\" or \"host-gw\"")
-        }
-        guard let object = value.objectValue else {
+        // flannel's defaults: no Backend, or no Type in it, means "udp".
+        let value = value ?? .null
+        guard let object = value == .null ? [:] : value.objectValue else {
             throw PluginError(.invalidConfig, "\(what): Backend must be a JSON object")
         }
         let fields = FlannelConfigFields(object, what: "\(what) Backend")
         let type = try fields.string("Type") ?? "udp"
         guard FlannelNetworkConfig.supportedBackendTypes.contains(type) else {
             throw PluginError(.invalidConfig,
-                "\(what): unknown backend type \"\(type)\"; supported: vxlan, host-gw")
+                "\(what): unknown backend type \"\(type)\"; supported: "
+                + FlannelNetworkConfig.supportedBackendTypes.joined(separator: ", "))
         }
         self.type = type
         vni = try fields.int("VNI") ?? 1
         port = try fields.int("Port") ?? 0
-        if port == 0 { port = 8472 }
+        if port == 0 { port = type == "udp" ? 8285 : 8472 }
         directRouting = try fields.bool("DirectRouting") ?? false
         mtu = try fields.int("MTU")
         raw = value

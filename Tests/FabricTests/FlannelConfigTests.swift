@@ -32,6 +32,16 @@ import Testing
         #expect(c.backend.vni == 1 && c.backend.port == 8472 && !c.backend.directRouting && c.backend.mtu == nil)
     }
 
+    @Test func udpIsFlannelsDefaultBackendWithItsOwnPort() throws {
+        for text in [#"{"Network":"10.244.0.0/16"}"#, #"{"Network":"10.244.0.0/16","Backend":{}}"#,
+                     #"{"Network":"10.244.0.0/16","Backend":{"Type":"udp"}}"#] {
+            let c = try parse(text)
+            #expect(c.backend.type == "udp" && c.backend.port == 8285, "\(text)")
+        }
+        #expect(try parse(#"{"Network":"10.244.0.0/16","Backend":{"Type":"udp","Port":9000}}"#).backend.port == 9000)
+        #expect(message(#"{"Network":"10.244.0.0/16","Backend":{"Type":"udp","Port":70000}}"#).contains("out of range"))
+    }
+
     @Test func smallNetworksGetAQuarter() throws {
         // flannel: /24 when the network holds four of them, otherwise network length + 2.
         #expect(try parse(#"{"Network":"10.0.0.0/22","Backend":{"Type":"host-gw"}}"#).subnetLen == 24)
@@ -61,7 +71,6 @@ import Testing
 
     @Test func validationMessages() {
         #expect(message(#"{"Backend":{"Type":"vxlan"}}"#).contains("Network is missing"))
-        #expect(message(#"{"Network":"10.244.0.0/16"}"#).contains("\"udp\""))
         #expect(message(#"{"Network":"10.244.0.0/16","Backend":{"Type":"ipip"}}"#).contains("unknown backend type \"ipip\""))
         #expect(message(#"{"Network":"10.244.0.0/16","SubnetLen":31,"Backend":{"Type":"vxlan"}}"#).contains("too long"))
         #expect(message(#"{"Network":"10.244.0.0/16","SubnetLen":17,"Backend":{"Type":"vxlan"}}"#).contains("at least four subnets"))
