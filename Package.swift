@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "Dataplane", dependencies: ["CNI", "Netlink", "NetNS", "NetTypes", "Nftables", "SubnetRegistry", "UDPTunnel"]),
         // The node daemon's logic: options, start-up, main loop, health, metrics, forward rules.
         .target(name: "FlannelAgent", dependencies: [
-            "CNI", "Dataplane", "FlannelCNI", "Netlink", "NetTypes", "Nftables", "SubnetRegistry", "UDPTunnel",
+            "CNI", "Dataplane", "FlannelCNI", "Netlink", "NetNS", "NetTypes", "Nftables", "SubnetRegistry", "UDPTunnel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -76,7 +76,7 @@ let package = Package(
         // flannel's UDP backend: the packet engine between the TUN device and the UDP socket
         // (offloads, batching, the ingress check). Daemon-side, but no package dependency:
         // its threads are plain pthreads with blocking system calls.
-        .target(name: "UDPTunnel", dependencies: ["CMnl", "NetTypes"]),
+        .target(name: "UDPTunnel", dependencies: ["CMnl", "NetNS", "NetTypes"]),
         .executableTarget(name: "bridge", dependencies: ["Attach", "CNI"]),
         .executableTarget(name: "flannel-vxlan", dependencies: ["FlannelCNI", "CNI"]),
         .executableTarget(name: "host-gw", dependencies: ["FlannelCNI", "CNI"]),

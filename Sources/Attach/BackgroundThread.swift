@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import NetNS
 
 /// Runs one blocking job on its own OS thread while the caller does other work, then
 /// `join()`s it. Plugins use no Swift concurrency; this is what lets DEL wait for two slow
@@ -16,13 +17,10 @@ final class BackgroundThread: @unchecked Sendable {
     /// Starts `body`; when no thread can be started it runs at `join()` instead.
     init(_ body: @escaping @Sendable () throws -> Void) {
         self.body = body
-        let context = Unmanaged.passRetained(self).toOpaque()
-        started = pthread_create(&thread, nil, { raw in
-            let work = Unmanaged<BackgroundThread>.fromOpaque(raw!).takeRetainedValue()
-            work.outcome = Result { try work.body() }
-            return nil
-        }, context) == 0
-        if !started { Unmanaged<BackgroundThread>.fromOpaque(context).release() }
+        if case .success(let thread) = PlainThread.start({ [self] in outcome = Result { try body() } }) {
+            self.thread = thread
+            started = true
+        }
     }
 
     /// Waits for the job and rethrows its error.

@@ -81,20 +81,17 @@ final class NamespaceThreadWork: @unchecked Sendable {
     }
 
     func runOnNewThread(path: String) throws {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            let work = Unmanaged<NamespaceThreadWork>.fromOpaque(raw!).takeRetainedValue()
-            if cmnl_setns(work.fd, cmnl_clone_newnet()) != 0 {
-                work.setnsErrno = errno
-                return nil
+        let started = PlainThread.start { [self] in
+            if cmnl_setns(fd, cmnl_clone_newnet()) != 0 {
+                setnsErrno = errno
+                return
             }
-            work.result = Result { try work.body() }
-            return nil
-        }, context)
-        guard rc == 0 else {
-            Unmanaged<NamespaceThreadWork>.fromOpaque(context).release()
-            throw NamespaceError(path: path, operation: "start thread for netns", reason: .system(rc))
+            result = Result { try body() }
+        }
+        let thread: pthread_t
+        switch started {
+        case .success(let running): thread = running
+        case .failure(let error): throw NamespaceError(path: path, operation: "start thread for netns", reason: .system(error.errno))
         }
         pthread_join(thread, nil)
         if setnsErrno != 0 {

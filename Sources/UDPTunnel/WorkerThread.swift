@@ -1,23 +1,10 @@
 import Glibc
+import NetNS
 
 /// Starts `body` on a plain pthread: the forwarding loops block in system calls and must
 /// not hold a Swift concurrency executor thread.
 func startThread(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { raw in
-        Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-        return nil
-    }, box)
-    guard rc == 0 else {
-        Unmanaged<Box>.fromOpaque(box).release()
-        return nil
-    }
-    return thread
+    try? PlainThread.start(body).get()
 }
 
 /// Waits until `fd` is readable or the tunnel stops; false when it stops.
