@@ -36,48 +36,6 @@ want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 
 declare -A SUB=() MAC=() KEY=()
 
-# agent_for <k>: start node k's agent (node 3 keeps the default resync interval)
-agent_for() {
-    local k=$1
-    if [ "$k" = 3 ]; then RESYNC=10 agent_start "$k"; else agent_start "$k"; fi
-}
-
-# ------------------------------------------------------------------ cluster
-
-cluster_up() {
-    cluster_begin "three nodes, two containers per node"
-    reg_put_config "$(net_config)"
-    local k ok=1
-    for k in 1 2 3; do
-        node_new "$k" || return 1
-        agent_for "$k"
-    done
-    for k in 1 2 3; do
-        if agent_wait_ready "$k" 20; then
-            node_record "$k"
-            pass "agent n$k ready: subnet ${SUB[$k]}${MAC[$k]:+, VTEP ${MAC[$k]}}"
-        else
-            fail "agent n$k ready within 20 s (readyz $(readyz "$k"))" "$(agent_log_tail "$k")"
-            ok=0
-        fi
-    done
-    [ $ok = 1 ] || return 1
-    for k in 1 2 3; do
-        local c
-        for c in c1 c2; do
-            if ctr_attach "$k" "$c"; then
-                pass "ADD n$k$c -> ${CTR_IP[$CTR]}"
-            else
-                fail "ADD n$k$c" "$(last_output)"
-                ok=0
-            fi
-        done
-    done
-    [ $ok = 1 ]
-}
-
-ctr() { echo "${CLP}n$1c$2"; }   # ctr <node> <n>: container netns name
-
 # ------------------------------------------------------------------ scenarios
 
 sc_matrix() {
@@ -141,23 +99,6 @@ sc_dataplane() {
         check "n1 /metrics has $r" grep -qE "^(# TYPE )?$r" "$m"
     done
 }
-
-# capture_start <ns> <iface> <filter...>: tcpdump in the background; CAP_PID, CAP_FILE
-capture_start() {
-    local ns=$1 ifc=$2 i
-    shift 2
-    CAP_FILE=$(mktemp "$CLDIR/cap.XXXX")
-    ip netns exec "$ns" tcpdump -i "$ifc" -n -l -T vxlan "$@" >"$CAP_FILE" 2>"$CAP_FILE.err" &
-    CAP_PID=$!
-    BG_PIDS+=("$CAP_PID")
-    for ((i = 0; i < 60; i++)); do
-        grep -q 'listening on' "$CAP_FILE.err" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    log "tcpdump did not start: $(cat "$CAP_FILE.err")"
-    return 1
-}
-capture_stop() { sleep 0.2; stop_pid "$CAP_PID" INT 3; }
 
 sc_traffic() {
     log "--- what crosses the underlay"
@@ -386,13 +327,9 @@ join_node() {
     agent_start "$k"
     while :; do
         now=$(now_ms)
-        if [ -z "$tl" ]; then
-            KEY[$k]=$(reg_lease_of "${NODE_IP[$k]}")
-            if [ -n "${KEY[$k]}" ]; then
-                tl=$now
-                SUB[$k]=${KEY[$k]%-*}/${KEY[$k]##*-}
-                MAC[$k]=$(reg_lease_json "${KEY[$k]}" | jq -r '.BackendData.VtepMAC // empty' 2>/dev/null)
-            fi
+        if [ -z "$tl" ] && lease_poll "$k"; then
+            tl=$now
+            MAC[$k]=$(reg_lease_json "${KEY[$k]}" | jq -r '.BackendData.VtepMAC // empty' 2>/dev/null)
         fi
         if [ -n "$tl" ]; then
             done_all=1

@@ -29,7 +29,7 @@ CLDIR=""         # files of the current cluster
 CL_NODES=()      # node indexes of the current cluster
 CL_CTRS=()       # container netns names of the current cluster, in order
 REGISTRY=dir     # dir | etcd
-BACKEND=vxlan    # vxlan | host-gw
+BACKEND=vxlan    # vxlan | host-gw | udp
 AGENT_BIN="$PLUGINS_DIR/swift-flanneld"  # the node daemon; the backend comes from the registry config
 REG_DIR=""
 ETCD_NS="" ETCD_PID="" ETCD_EP="" ETCD_DATA="" ETCD_IP=""
@@ -329,6 +329,7 @@ cluster_begin() {
     case $BACKEND in
     vxlan) NET_NAME=cbr0 CONFLIST=30-flannel-vxlan.conflist ;;
     host-gw) NET_NAME=cbr0-hostgw CONFLIST=31-host-gw.conflist ;;
+    udp) NET_NAME=cbr0-udp CONFLIST=32-flannel-udp.conflist ;;
     esac
     CURRENT_SCENARIO="$REGISTRY/$BACKEND: $1"
     log ""
@@ -377,7 +378,9 @@ reg_flags() {
     esac
 }
 
-# agent_start <k> [extra flags...]: the agent in node k, logs appended to agent.log
+# agent_start <k> [extra flags...]: the agent in node k, logs appended to agent.log;
+# AGENT_EXTRA (array) holds flags for every start (e.g. --udp-path plain)
+AGENT_EXTRA=()
 agent_start() {
     local k=$1
     shift
@@ -386,7 +389,7 @@ agent_start() {
     printf '%s --- start %s\n' "$(date +%T.%N)" "$*" >>"$d/agent.log"
     ip netns exec "${NODE_NS[$k]}" "$AGENT_BIN" $(reg_flags) --iface "$AGENT_IFACE" --ip-masq \
         --subnet-file "$d/subnet.env" --state-dir "$d/state" \
-        --listen "127.0.0.1:$AGENT_PORT" --resync-interval "$RESYNC" "$@" >>"$d/agent.log" 2>&1 &
+        --listen "127.0.0.1:$AGENT_PORT" --resync-interval "$RESYNC" "${AGENT_EXTRA[@]}" "$@" >>"$d/agent.log" 2>&1 &
     AGENT_PID[$k]=$!
     BG_PIDS+=("${AGENT_PID[$k]}")
 }
@@ -438,6 +441,17 @@ agent_wait_ready() {
     return 1
 }
 
+# metric <k> <name> [label-text...]: sum of the series of <name> in node k's /metrics
+# whose labels contain every label-text (e.g. 'reason="unknown_sender"'); 0 if none
+metric() {
+    local k=$1 name=$2 l lines
+    shift 2
+    http_code "$k" /metrics >/dev/null
+    lines=$(grep -E "^$name(\{| )" "${NODE_DIR[$k]}/http.body" 2>/dev/null || true)
+    for l in "$@"; do lines=$(grep -F -- "$l" <<<"$lines" || true); done
+    awk 'NF { s += $NF } END { printf "%d\n", s }' <<<"$lines"
+}
+
 agent_log_tail() { tail -n "${2:-8}" "${NODE_DIR[$1]}/agent.log" 2>/dev/null; }
 
 # senv <k> <VAR>: a value from node k's subnet.env
@@ -458,10 +472,63 @@ vtep_dev() { echo "flannel.1"; }
 dev_mac() { ip -n "${NODE_NS[$1]}" -o link show "$2" 2>/dev/null | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p'; }
 has_link() { ip -n "${NODE_NS[$1]}" link show "$2" >/dev/null 2>&1; }
 
+# agent_for <k>: start node k's agent (node 3 keeps the default resync interval)
+agent_for() {
+    local k=$1
+    if [ "$k" = 3 ]; then RESYNC=10 agent_start "$k"; else agent_start "$k"; fi
+}
+
+# cluster_up: three nodes (agents ready, recorded in SUB/MAC/KEY), two containers each
+cluster_up() {
+    cluster_begin "three nodes, two containers per node"
+    reg_put_config "$(net_config)"
+    local k ok=1
+    for k in 1 2 3; do
+        node_new "$k" || return 1
+        agent_for "$k"
+    done
+    for k in 1 2 3; do
+        if agent_wait_ready "$k" 20; then
+            node_record "$k"
+            pass "agent n$k ready: subnet ${SUB[$k]}${MAC[$k]:+, VTEP ${MAC[$k]}}"
+        else
+            fail "agent n$k ready within 20 s (readyz $(readyz "$k"))" "$(agent_log_tail "$k")"
+            ok=0
+        fi
+    done
+    [ $ok = 1 ] || return 1
+    for k in 1 2 3; do
+        local c
+        for c in c1 c2; do
+            if ctr_attach "$k" "$c"; then
+                pass "ADD n$k$c -> ${CTR_IP[$CTR]}"
+            else
+                fail "ADD n$k$c" "$(last_output)"
+                ok=0
+            fi
+        done
+    done
+    [ $ok = 1 ]
+}
+
+ctr() { echo "${CLP}n$1c$2"; }   # ctr <node> <n>: container netns name
+
+# lease_poll <k>: node k's lease is in the registry; records KEY[k] and SUB[k]
+lease_poll() {
+    KEY[$1]=$(reg_lease_of "${NODE_IP[$1]}")
+    [ -n "${KEY[$1]}" ] || return 1
+    SUB[$1]=${KEY[$1]%-*}/${KEY[$1]##*-}
+}
+
 # ---------------------------------------------------------------- dataplane probes
 
+# cluster_net: the Network of the current cluster (net_config's default)
+cluster_net() { echo "10.$CLUSTER_NET_A.0.0/16"; }
+
 # peer_state <j> <subnet> <peer-ip> <mac>: prints what node j has for that peer:
-# "route neigh fdb" words for the entries present (vxlan), "route" (host-gw).
+# "route neigh fdb" words for the entries present (vxlan), "route" (host-gw);
+# udp: "route" if the Network's one route through flannel0 is there (the
+# per-peer state lives in the agent, not in the kernel).
 peer_state() {
     local ns=${NODE_NS[$1]} sub=$2 pip=$3 mac=$4 out=""
     local net=${sub%/*}
@@ -473,6 +540,9 @@ peer_state() {
         ;;
     host-gw)
         out_has "via $pip dev eth0" ip -n "$ns" route show "$sub" && out+="route "
+        ;;
+    udp)
+        out_has "dev flannel0 proto (92|0x5c)" ip -n "$ns" route show "$(cluster_net)" && out+="route "
         ;;
     esac
     echo "${out% }"
@@ -491,6 +561,25 @@ any_peer_trace() {
     fi
     echo "${out% }"
 }
+
+# capture_start <ns> <iface> <filter...>: tcpdump in the background; CAP_PID, CAP_FILE
+# (its text output). CAP_OPTS replaces the decoding options (default: VXLAN on
+# 8472), e.g. CAP_OPTS="-w <file.pcap> -U" for a packet file.
+capture_start() {
+    local ns=$1 ifc=$2 i
+    shift 2
+    CAP_FILE=$(mktemp "$CLDIR/cap.XXXX")
+    ip netns exec "$ns" tcpdump -i "$ifc" -n -l ${CAP_OPTS:--T vxlan} "$@" >"$CAP_FILE" 2>"$CAP_FILE.err" &
+    CAP_PID=$!
+    BG_PIDS+=("$CAP_PID")
+    for ((i = 0; i < 60; i++)); do
+        grep -q 'listening on' "$CAP_FILE.err" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    log "tcpdump did not start: $(cat "$CAP_FILE.err")"
+    return 1
+}
+capture_stop() { sleep 0.2; stop_pid "$CAP_PID" INT 3; }
 
 # ---------------------------------------------------------------- containers
 
@@ -574,9 +663,9 @@ reach_matrix() {
     return $bad
 }
 
-# ping_bg <ns> <addr> <file>: ping -i 0.2 in the background; PING_PID
+# ping_bg <ns> <addr> <file> [interval-s]: ping (-i 0.2) in the background; PING_PID
 ping_bg() {
-    ip netns exec "$1" ping -4 -n -i 0.2 -W 2 "$2" >"$3" 2>&1 &
+    ip netns exec "$1" ping -4 -n -i "${4:-0.2}" -W 2 "$2" >"$3" 2>&1 &
     PING_PID=$!
     BG_PIDS+=("$PING_PID")
 }
@@ -622,11 +711,12 @@ assert_log() {
     return 1
 }
 
-# nothing_programmed <k>: no flannel.1, no subnet.env, no lease for the node,
+# nothing_programmed <k>: no flannel.1 or flannel0, no subnet.env, no lease for the node,
 # no route installed by the agent. Prints what is there; true if nothing.
 nothing_programmed() {
     local k=$1 out=""
     has_link "$k" flannel.1 && out+="flannel.1 exists; "
+    has_link "$k" flannel0 && out+="flannel0 exists; "
     [ -e "${NODE_DIR[$k]}/subnet.env" ] && out+="subnet.env written; "
     [ -n "$(reg_lease_of "${NODE_IP[$k]}" 2>/dev/null)" ] && out+="lease for ${NODE_IP[$k]} in the registry; "
     local r
