@@ -441,9 +441,9 @@ agent_wait_ready() {
     return 1
 }
 
-# metric <k> <name> [label-text...]: sum of the series of <name> in node k's /metrics
+# metric_sum <k> <name> [label-text...]: sum of the series of <name> in node k's /metrics
 # whose labels contain every label-text (e.g. 'reason="unknown_sender"'); 0 if none
-metric() {
+metric_sum() {
     local k=$1 name=$2 l lines
     shift 2
     http_code "$k" /metrics >/dev/null

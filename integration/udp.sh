@@ -115,11 +115,11 @@ sc_device() {
         for j in 1 2 3; do
             [ "$j" = "$k" ] && continue
             check "n$k /metrics: packets out and in for peer n$j (${SUB[$j]}) after the matrix" \
-                test "$(metric "$k" swiftcni_udp_packets_total "peer=\"${SUB[$j]}\"" 'direction="out"')" -gt 0 -a \
-                "$(metric "$k" swiftcni_udp_packets_total "peer=\"${SUB[$j]}\"" 'direction="in"')" -gt 0
+                test "$(metric_sum "$k" swiftcni_udp_packets_total "peer=\"${SUB[$j]}\"" 'direction="out"')" -gt 0 -a \
+                "$(metric_sum "$k" swiftcni_udp_packets_total "peer=\"${SUB[$j]}\"" 'direction="in"')" -gt 0
         done
     done
-    check "n1 /metrics has swiftcni_udp_bytes_total" test "$(metric 1 swiftcni_udp_bytes_total 'direction="out"')" -gt 0
+    check "n1 /metrics has swiftcni_udp_bytes_total" test "$(metric_sum 1 swiftcni_udp_bytes_total 'direction="out"')" -gt 0
     check "three distinct subnets" test "$(printf '%s\n' "${SUB[1]}" "${SUB[2]}" "${SUB[3]}" | sort -u | wc -l)" = 3
 }
 
@@ -129,7 +129,7 @@ sc_wire() {
     a=$(ctr 1 1) b=$(ctr 2 1)
     ia=${CTR_IP[$a]} ib=${CTR_IP[$b]}
     pc="$CLDIR/wire.pcap"
-    CAP_OPTS="-w $pc -U" capture_start "${NODE_NS[1]}" eth0 "udp or icmp" || { fail "tcpdump on n1 eth0"; return; }
+    CAP_OPTS="-w $pc -U --immediate-mode" capture_start "${NODE_NS[1]}" eth0 "udp or icmp" || { fail "tcpdump on n1 eth0"; return; }
     ip netns exec "$a" ping -c 3 -i 0.2 -W 1 -q "$ib" >/dev/null 2>&1
     capture_stop
     local tun v4 m
@@ -160,15 +160,15 @@ sc_crafted() {
     local t=$(ctr 1 1) s2=$(ctr 2 1) s3=$(ctr 3 1) caps=() f c i
     local it=${CTR_IP[$(ctr 1 1)]} i2=${CTR_IP[$(ctr 2 1)]} i3=${CTR_IP[$(ctr 3 1)]}
     for c in "$t" "$s2" "$s3"; do
-        capture_start "$c" eth0 icmp || { fail "tcpdump in $(ctr_label "$c")"; return; }
+        CAP_OPTS=--immediate-mode capture_start "$c" eth0 icmp || { fail "tcpdump in $(ctr_label "$c")"; return; }
         caps+=("$CAP_PID:$CAP_FILE")
     done
     local base=$((RANDOM % 20000 + 10000))
     local ok_id=$base unk_id=$((base + 1)) port_id=$((base + 2)) src_id=$((base + 3)) dst_id=$((base + 4))
     local u0 p0 s0 d0
-    u0=$(metric 1 swiftcni_udp_drops_total 'reason="unknown_sender"')
-    s0=$(metric 1 swiftcni_udp_drops_total 'reason="foreign_inner_source"')
-    d0=$(metric 1 swiftcni_udp_drops_total 'reason="foreign_inner_destination"')
+    u0=$(metric_sum 1 swiftcni_udp_drops_total 'reason="unknown_sender"')
+    s0=$(metric_sum 1 swiftcni_udp_drops_total 'reason="foreign_inner_source"')
+    d0=$(metric_sum 1 swiftcni_udp_drops_total 'reason="foreign_inner_destination"')
     # control: from n3's address and port, inner source in n3's subnet -> delivered
     crafted_send "${NODE_NS[3]}" "$i3" "$it" $ok_id "${NODE_IP[3]}" $UDP_PORT
     # from the outside host (no node), inner source n2c1
@@ -194,26 +194,26 @@ sc_crafted() {
             sh -c "! grep -q 'id $id,' '$ft' '$f2' '$f3'"
     done
     check "n1 /metrics: drops{reason=unknown_sender} +2 (outside host, wrong port)" \
-        test "$(metric 1 swiftcni_udp_drops_total 'reason="unknown_sender"')" -ge $((u0 + 2))
+        test "$(metric_sum 1 swiftcni_udp_drops_total 'reason="unknown_sender"')" -ge $((u0 + 2))
     check "n1 /metrics: drops{reason=foreign_inner_source} +1" \
-        test "$(metric 1 swiftcni_udp_drops_total 'reason="foreign_inner_source"')" -ge $((s0 + 1))
+        test "$(metric_sum 1 swiftcni_udp_drops_total 'reason="foreign_inner_source"')" -ge $((s0 + 1))
     check "n1 /metrics: drops{reason=foreign_inner_destination} +1" \
-        test "$(metric 1 swiftcni_udp_drops_total 'reason="foreign_inner_destination"')" -ge $((d0 + 1))
-    log "          | n1 drops: $(metric 1 swiftcni_udp_drops_total 'reason="unknown_sender"') unknown_sender, $(metric 1 swiftcni_udp_drops_total 'reason="foreign_inner_source"') foreign_inner_source, $(metric 1 swiftcni_udp_drops_total 'reason="foreign_inner_destination"') foreign_inner_destination"
+        test "$(metric_sum 1 swiftcni_udp_drops_total 'reason="foreign_inner_destination"')" -ge $((d0 + 1))
+    log "          | n1 drops: $(metric_sum 1 swiftcni_udp_drops_total 'reason="unknown_sender"') unknown_sender, $(metric_sum 1 swiftcni_udp_drops_total 'reason="foreign_inner_source"') foreign_inner_source, $(metric_sum 1 swiftcni_udp_drops_total 'reason="foreign_inner_destination"') foreign_inner_destination"
 }
 
 sc_unreachable() {
     log "--- an address in the Network that no node owns"
     local n=250 u0 u1 s
     while printf '%s\n' "${SUB[@]}" | grep -q "^10\.$CLUSTER_NET_A\.$n\.0/"; do n=$((n - 1)); done
-    u0=$(metric 1 swiftcni_udp_unreachables_sent_total)
+    u0=$(metric_sum 1 swiftcni_udp_unreachables_sent_total)
     if unreachable_from "$(ctr 1 1)" "10.$CLUSTER_NET_A.$n.7"; then
         pass "n1c1 ping 10.$CLUSTER_NET_A.$n.7: Destination Net Unreachable after $PING_MS ms"
     else
         fail "n1c1 ping 10.$CLUSTER_NET_A.$n.7: Destination Net Unreachable (took $PING_MS ms)"
     fi
     check "... at once, not a timeout ($PING_MS ms < 1000)" test "$PING_MS" -lt 1000
-    u1=$(metric 1 swiftcni_udp_unreachables_sent_total)
+    u1=$(metric_sum 1 swiftcni_udp_unreachables_sent_total)
     check "n1 /metrics: swiftcni_udp_unreachables_sent_total rises ($u0 -> $u1)" test "$u1" -gt "$u0"
 }
 
@@ -253,7 +253,9 @@ sc_join() {
     for j in 1 2 3; do
         tj=never
         [ -s "$dir/$j" ] && tj=$(($(cat "$dir/$j") - tr)) && [ "$tj" -lt 0 ] && tj=0
-        msg+="n${j}c1 $tj ms; "
+        msg+="n${j}c1 $tj ms"
+        [ -s "$dir/$j" ] && msg+=" ($(($(cat "$dir/$j") - tl)) from the lease)"
+        msg+="; "
         [ "$tj" != never ] && [ "$tj" -le "$JOIN_BUDGET_MS" ] || ok=0
     done
     JOIN_TIMES="from ready: $msg"
@@ -280,12 +282,12 @@ sc_leave() {
     done
     LEAVE_TIMES=$msg
     check "n4c1 $dst: Destination Net Unreachable from n1c1, n2c1, n3c1 within $LEAVE_BUDGET_MS ms ($msg)" test $ok = 1
-    o0=$(metric 1 swiftcni_udp_packets_total "peer=\"${SUB[4]}\"" 'direction="out"')
+    o0=$(metric_sum 1 swiftcni_udp_packets_total "peer=\"${SUB[4]}\"" 'direction="out"')
     ip netns exec "$(ctr 1 1)" ping -4 -c3 -i 0.2 -W1 -q "$dst" >/dev/null 2>&1
-    o1=$(metric 1 swiftcni_udp_packets_total "peer=\"${SUB[4]}\"" 'direction="out"')
+    o1=$(metric_sum 1 swiftcni_udp_packets_total "peer=\"${SUB[4]}\"" 'direction="out"')
     assert_eq "n1 sends nothing more to n4 (packets out for ${SUB[4]})" "$o0" "$o1"
     check "n1 /metrics: swiftcni_peers{state=\"programmed\"} back to 2" \
-        test "$(metric 1 swiftcni_peers 'state="programmed"')" = 2
+        test "$(metric_sum 1 swiftcni_peers 'state="programmed"')" = 2
     check "n1c1 still reaches n3c1" ping_quick "$(ctr 1 1)" "${CTR_IP[$(ctr 3 1)]}"
 }
 
@@ -333,6 +335,8 @@ sc_kill() {
 transfer() {
     local label=$1 src=$(ctr 1 2) dst=$(ctr 2 2) res="$CLDIR/sink.$1" out pid i
     rm -f "$res"
+    local b0 b1
+    b0=$(metric_sum 1 swiftcni_udp_bytes_total "peer=\"${SUB[2]}\"" 'direction="out"')
     ip netns exec "$dst" timeout 120 "$PY" "$TCPSHA" sink 5201 "$res" >"$res.log" 2>&1 &
     pid=$!
     BG_PIDS+=("$pid")
@@ -351,27 +355,35 @@ transfer() {
     else
         fail "$label: ${TRANSFER_MIB} MiB n1c2 -> n2c2, sha256 equal" "sent: $want"$'\n'"received: ${got:-nothing}"$'\n'"source: $out"$'\n'"$(cat "$res.log")"
     fi
+    b1=$(metric_sum 1 swiftcni_udp_bytes_total "peer=\"${SUB[2]}\"" 'direction="out"')
+    check "$label: n1's tunnel carried it (bytes out to ${SUB[2]} +$((b1 - b0)) >= ${TRANSFER_MIB} MiB)" \
+        test $((b1 - b0)) -ge $((TRANSFER_MIB << 20))
 }
 
 sc_transfer() {
-    log "--- ${TRANSFER_MIB} MiB TCP across nodes, offload path, then every agent on --udp-path plain"
+    log "--- ${TRANSFER_MIB} MiB TCP across nodes, offload path, then every agent on the plain path"
     PAYLOAD="$RUN_DIR/payload"
     [ -s "$PAYLOAD" ] || head -c "$((TRANSFER_MIB << 20))" /dev/urandom >"$PAYLOAD"
     PAYLOAD_SHA=$(sha256sum "$PAYLOAD" | cut -d' ' -f1)
     transfer automatic
     local k line ok=1
-    AGENT_EXTRA=(--udp-path plain)
+    # n1 and n2 get the flag, n3 the environment variable
     for k in 1 2 3; do
         agent_running "$k" || continue
         agent_stop "$k"
-        agent_for "$k"
+        if [ "$k" = 3 ]; then
+            FLANNELD_UDP_PATH=plain agent_for "$k"
+        else
+            AGENT_EXTRA=(--udp-path plain)
+            agent_for "$k"
+            AGENT_EXTRA=()
+        fi
     done
     for k in 1 2 3; do agent_wait_ready "$k" 15 || { ok=0; fail "n$k ready with --udp-path plain" "$(agent_log_tail "$k")"; }; done
-    AGENT_EXTRA=()
     [ $ok = 1 ] || return
     for k in 1 2 3; do
         line=$(tunnel_line "$k")
-        check "n$k logs the plain path: ${line:-no 'udp tunnel ... path=' line}" grep -q 'path=.*plain, 1 queue' <<<"$line"
+        check "n$k logs the plain path ($([ "$k" = 3 ] && echo FLANNELD_UDP_PATH=plain || echo --udp-path plain)): ${line:-no 'udp tunnel ... path=' line}" grep -q 'path=.*plain, 1 queue' <<<"$line"
     done
     check "n1c2 -> n2c2 on the plain path" wait_for 3000 ping_quick "$(ctr 1 2)" "${CTR_IP[$(ctr 2 2)]}"
     transfer plain
