@@ -219,7 +219,7 @@ sc_unreachable() {
 
 sc_join() {
     log "--- a fourth node joins"
-    local k=4 t0 tl="" tr="" now j dir
+    local k=4 t0 tl="" tr="" now j dir p jp=()
     node_new $k || return
     t0=$(now_ms)
     agent_start $k
@@ -235,6 +235,8 @@ sc_join() {
                     sleep 0.02
                 done
                 now_ms >"$dir/$j") &
+                jp+=($!)
+                BG_PIDS+=($!)
             done
         fi
         if [ -n "$tl" ] && [ -z "$tr" ] && [ "$(readyz $k)" = 200 ]; then tr=$(now_ms); fi
@@ -244,6 +246,7 @@ sc_join() {
         sleep 0.01
     done
     wait_for 3000 sh -c "[ -s '$dir/1' ] && [ -s '$dir/2' ] && [ -s '$dir/3' ]"
+    for p in "${jp[@]}"; do stop_pid "$p" TERM 1; done
     if [ -z "$tl" ] || [ -z "$tr" ]; then
         fail "n$k: lease and /readyz 200 within 15 s" "$(agent_log_tail $k)"
         return
