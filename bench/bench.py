@@ -20,6 +20,8 @@ Environment (all optional):
   BENCH_XPREFIX   namespace prefix of the cross-host section (default bx<pid>; see bench/cross.py
                   for its own knobs, BENCH_X_*)
   BENCH_OUT       output directory (default bench/)
+  BENCH_MERGE     1: merge this run's sections into the existing $BENCH_OUT/results.json instead of
+                  replacing it (bench/merge.py; e.g. BENCH_ONLY=cross BENCH_X_ONLY=dataplane)
 
 Statistics: median and p90 (nearest rank) of each series; ratio = ours median / reference
 median.
@@ -53,6 +55,7 @@ PAR_ROUNDS = int(os.environ.get("BENCH_PAR_ROUNDS", "7"))
 DP_ROUNDS = int(os.environ.get("BENCH_DP_ROUNDS", "5"))
 DP_SECS = int(os.environ.get("BENCH_DP_SECS", "3"))
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+MERGE = os.environ.get("BENCH_MERGE") == "1"
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 GROWTH_EDGE = 20
 
@@ -702,14 +705,19 @@ def main():
     finally:
         cleanup()
     os.makedirs(OUT_DIR, exist_ok=True)
+    sys.path.insert(0, BENCH_DIR)
+    dur = R["machine"]["duration_s"]
+    if MERGE and os.path.exists(os.path.join(OUT_DIR, "results.json")):
+        import merge
+        with open(os.path.join(OUT_DIR, "results.json")) as f:
+            R = merge.merge(json.load(f), R)
     with open(os.path.join(OUT_DIR, "results.json"), "w") as f:
         json.dump(R, f, indent=1)
         f.write("\n")
-    sys.path.insert(0, BENCH_DIR)
     import report
     with open(os.path.join(OUT_DIR, "results.md"), "w") as f:
         f.write(report.render(R))
-    log(f"bench: wrote {OUT_DIR}/results.md and results.json in {R['machine']['duration_s']} s")
+    log(f"bench: wrote {OUT_DIR}/results.md and results.json in {dur} s" + (" (merged)" if MERGE else ""))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ host-gw node agents, with the directory registry and with etcd, in network names
       the same entries into an identical fresh node netns, in the same rounds.
   6x. dataplane across nodes: two real nodes per backend with a container each (attached by
       our CNI face through libcni), iperf3 and ping container to container, next to the
-      bare underlay (node eth0 to node eth0) as the ceiling.
+      bare underlay (node eth0 to node eth0) as the ceiling. Backends: vxlan, host-gw, udp
+      (the agent's default `--udp-path automatic`: TUN vnet_hdr + TSO/USO + UDP GSO/GRO) and
+      udp-plain (`--udp-path plain`: one packet per syscall, as flannel's proxy).
 
 Kernel-side times come from an rtnetlink multicast listener (bench/nlmon.c: RTMGRP_IPV4_ROUTE
 | RTMGRP_NEIGH) running inside each observer node: every notification is stamped with
@@ -23,7 +25,9 @@ the namespaces are deleted, also on failure or interrupt (cleanup()).
 
 Environment (optional): BENCH_X_JOINS (20), BENCH_X_PEERS (1000), BENCH_X_ROUNDS (5,
 reconcile rounds), BENCH_X_DP_ROUNDS (4), BENCH_DP_SECS (3, shared with section 6),
-BENCH_X_TIMEOUT (60 s per bulk wait).
+BENCH_X_TIMEOUT (60 s per bulk wait), BENCH_X_ONLY (comma list of parts to run:
+convergence,reconcile,dataplane; default all), BENCH_X_DP_BACKENDS (vxlan,host-gw,udp,udp-plain;
+the udp ones are skipped, with the reason in results.json, when flannel-udp is missing).
 """
 
 import base64
@@ -48,6 +52,9 @@ ROUNDS = int(os.environ.get("BENCH_X_ROUNDS", "5"))
 DP_ROUNDS = int(os.environ.get("BENCH_X_DP_ROUNDS", "4"))
 DP_SECS = int(os.environ.get("BENCH_DP_SECS", "3"))
 BULK_TIMEOUT = float(os.environ.get("BENCH_X_TIMEOUT", "60"))
+PARTS = ("convergence", "reconcile", "dataplane")
+X_ONLY = [x for x in os.environ.get("BENCH_X_ONLY", "").split(",") if x] or list(PARTS)
+DP_BACKENDS = [x for x in os.environ.get("BENCH_X_DP_BACKENDS", "vxlan,host-gw,udp,udp-plain").split(",") if x]
 PROTO = 92  # rtm_protocol of the agents' routes (0x5c)
 VNI = 1
 DEV = f"flannel.{VNI}"
@@ -435,7 +442,7 @@ class Node:
         self.listener = Listener(self.ns) if listen else None
         self.agent = None
 
-    def start_agent(self):
+    def start_agent(self, *extra):
         exe = os.path.join(B.OURS_DIR, "swift-flanneld")
         for _ in range(60):  # another engineer may be rebuilding .build
             if os.access(exe, os.X_OK):
@@ -445,7 +452,7 @@ class Node:
         self.agent = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, exe, *self.registry.flags(), "--iface", "eth0", "--ip-masq",
              "--subnet-file", self.subnet_file, "--state-dir", os.path.join(self.dir, "state"),
-             "--listen", "127.0.0.1:9102"], stdout=self.logf, stderr=self.logf)
+             "--listen", "127.0.0.1:9102", *extra], stdout=self.logf, stderr=self.logf)
         PROCS.append(self.agent)
 
     def wait_ready(self, timeout=30):
@@ -461,6 +468,11 @@ class Node:
                 break
             time.sleep(0.05)
         raise RuntimeError(f"agent in {self.ns} not ready: {B.read(self.log_path)[-800:]}")
+
+    def udp_tunnel_line(self):
+        """The agent's `udp tunnel ... path=...` log line (udp backend), or None."""
+        lines = [ln for ln in B.read(self.log_path).splitlines() if "udp tunnel" in ln]
+        return lines[-1] if lines else None
 
     def log_offset(self):
         return os.path.getsize(self.log_path)
@@ -713,27 +725,63 @@ def attach_ctr(node, conflist_src, netname, tag):
     return ctr, ip
 
 
-def bench_dataplane(addr, etcd, R):
-    log(f"== 6x. dataplane across nodes: iperf3 ({DP_SECS}s, 1 and 4 streams) + ping, {DP_ROUNDS} rounds")
+# backend key -> (registry type, first node index, conflist, network name, CNI plugin, agent flags)
+DP = {
+    "vxlan": ("vxlan", 11, "30-flannel-vxlan.conflist", "cbr0", "flannel-vxlan", ()),
+    "host-gw": ("host-gw", 13, "31-host-gw.conflist", "cbr0-hostgw", "host-gw", ()),
+    "udp": ("udp", 15, "32-flannel-udp.conflist", "cbr0-udp", "flannel-udp", ()),  # default: --udp-path automatic
+    "udp-plain": ("udp", 17, "32-flannel-udp.conflist", "cbr0-udp", "flannel-udp", ("--udp-path", "plain")),
+}
+
+
+def udp_path_of(line):
+    m = re.search(r"\bpath=\"?([\w-]+)", line or "")
+    return m.group(1) if m else None
+
+
+def dp_pair(addr, key):
+    """Two nodes of one backend with their agents (directory registry) and a container each;
+    returns (server ctr, client ctr, server ip), the two nodes and the agents' udp tunnel line."""
+    be, k0, conf, name, plugin, flags = DP[key]
+    reg = DirRegistry(os.path.join(TMP, f"dp-{key}"))
+    reg.put_config(json.dumps({"Network": f"10.{addr.c + 2}.0.0/16", "SubnetLen": 24, "Backend": {"Type": be}}))
+    a = Node(addr, k0, be, reg, f"dp-{key}", listen=False)
+    b = Node(addr, k0 + 1, be, reg, f"dp-{key}", listen=False)
+    for n in (a, b):
+        n.start_agent(*flags)
+    for n in (a, b):
+        n.wait_ready()
+    line = None
+    if be == "udp":
+        line = a.udp_tunnel_line()
+        want = "plain" if "plain" in flags else "automatic"
+        paths = [udp_path_of(n.udp_tunnel_line()) for n in (a, b)]
+        if any(p != want for p in paths):
+            raise RuntimeError(f"dataplane {key}: agents report path {paths}, expected {want}: {line}")
+    ca, _ = attach_ctr(a, conf, name, f"n{k0}c")
+    cb, ipb = attach_ctr(b, conf, name, f"n{k0 + 1}c")
+    return (cb, ca, ipb), [a, b], line
+
+
+def bench_dataplane(addr, R):
+    keys = [k for k in DP_BACKENDS if k in DP]
+    log(f"== 6x. dataplane across nodes ({', '.join(keys)}): iperf3 ({DP_SECS}s, 1 and 4 streams) + ping,"
+        f" {DP_ROUNDS} rounds")
     if not shutil.which("iperf3"):
         R["dataplane"] = {"skipped": "iperf3 not installed"}
         return
+    out = {"skipped_backends": {}, "udp_tunnel": {}}
+    if not os.access(os.path.join(B.OURS_DIR, "flannel-udp"), os.X_OK):
+        for k in [k for k in keys if DP[k][0] == "udp"]:
+            out["skipped_backends"][k] = f"no flannel-udp in {B.OURS_DIR}"
+            keys.remove(k)
     pairs = {}
     nodes = []
-    for be, k0 in (("vxlan", 11), ("host-gw", 13)):
-        reg = DirRegistry(os.path.join(TMP, f"dp-{be}"))
-        reg.put_config(json.dumps({"Network": f"10.{addr.c + 2}.0.0/16", "SubnetLen": 24, "Backend": {"Type": be}}))
-        a = Node(addr, k0, be, reg, f"dp-{be}", listen=False)
-        b = Node(addr, k0 + 1, be, reg, f"dp-{be}", listen=False)
-        for n in (a, b):
-            n.start_agent()
-        for n in (a, b):
-            n.wait_ready()
-        nodes += [a, b]
-        conf, name = ("30-flannel-vxlan.conflist", "cbr0") if be == "vxlan" else ("31-host-gw.conflist", "cbr0-hostgw")
-        ca, _ = attach_ctr(a, conf, name, f"n{k0}c")
-        cb, ipb = attach_ctr(b, conf, name, f"n{k0 + 1}c")
-        pairs[be] = (cb, ca, ipb)
+    for key in keys:
+        pairs[key], ns, line = dp_pair(addr, key)
+        nodes += ns
+        if line:
+            out["udp_tunnel"][key] = line
     # the ceiling: node eth0 to node eth0 across the same underlay bridge
     pairs["underlay"] = (nodes[1].ns, nodes[0].ns, nodes[1].ip)
     srv = []
@@ -762,12 +810,11 @@ def bench_dataplane(addr, etcd, R):
         stop(p)
     for n in nodes:
         stop(n.agent)
-    out = {}
     for k, x in res.items():
         out[k] = {m: B.summary(v) for m, v in x.items()}
         out[k]["samples"] = {m: [round(s, 3) for s in v] for m, v in x.items() if m != "rtt_ms"}
-    out["mtu"] = {"vxlan": B.sh("ip", "-n", pairs["vxlan"][1], "-o", "link", "show", "eth0").stdout.split("mtu ")[1].split()[0],
-                  "host-gw": B.sh("ip", "-n", pairs["host-gw"][1], "-o", "link", "show", "eth0").stdout.split("mtu ")[1].split()[0]}
+    out["mtu"] = {k: B.sh("ip", "-n", pairs[k][1], "-o", "link", "show", "eth0").stdout.split("mtu ")[1].split()[0]
+                  for k in keys if k != "underlay"}
     R["dataplane"] = out
 
 
@@ -778,8 +825,11 @@ def run(bench, R, tmp):
     B = bench
     TMP = os.path.join(tmp, "x")
     os.makedirs(TMP, exist_ok=True)
-    out = {"prefix": XPFX}
+    out = {"prefix": XPFX, "parts": [p for p in PARTS if p in X_ONLY]}
     R["cross_host"] = out
+    unknown = set(X_ONLY) - set(PARTS)
+    if unknown:
+        raise RuntimeError(f"BENCH_X_ONLY: unknown part(s) {', '.join(sorted(unknown))}; known: {', '.join(PARTS)}")
     missing = [e for e in ("flannel-vxlan", "host-gw", "swift-flanneld") if not os.access(os.path.join(B.OURS_DIR, e), os.X_OK)]
     if missing:
         out["skipped"] = f"missing {', '.join(missing)} in {B.OURS_DIR}"
@@ -791,8 +841,11 @@ def run(bench, R, tmp):
         UL = ns_add("ul")
         B.sh("ip", "-n", UL, "link", "add", "br0", "type", "bridge")
         B.sh("ip", "-n", UL, "link", "set", "br0", "up")
+        agents = "convergence" in X_ONLY or "reconcile" in X_ONLY
         etcd = None
-        if shutil.which("etcd"):
+        if not agents:
+            pass
+        elif shutil.which("etcd"):
             os.makedirs(os.path.join(TMP, "etcd"), exist_ok=True)
             etcd = Etcd(addr, os.path.join(TMP, "etcd"))
             out["etcd"] = B.sh("etcd", "--version", check=False).stdout.split("\n")[0]
@@ -800,7 +853,7 @@ def run(bench, R, tmp):
             out["etcd"] = "not installed: etcd figures skipped"
         obs = []
         k = 1
-        for regkind in ("dir", "etcd"):
+        for regkind in ("dir", "etcd") if agents else ():
             if regkind == "etcd" and not etcd:
                 continue
             for be in ("vxlan", "host-gw"):
@@ -815,12 +868,15 @@ def run(bench, R, tmp):
             o.start_agent()
         for o in obs:
             o.wait_ready()
-        bench_convergence(obs, addr, out)
-        bench_reconcile(obs, addr, out)
+        if "convergence" in X_ONLY:
+            bench_convergence(obs, addr, out)
+        if "reconcile" in X_ONLY:
+            bench_reconcile(obs, addr, out)
         for o in obs:
             stop(o.agent)
             o.listener.close()
-        bench_dataplane(addr, etcd, out)
+        if "dataplane" in X_ONLY:
+            bench_dataplane(addr, out)
     finally:
         cleanup()
     out["duration_s"] = round(time.time() - t0, 1)

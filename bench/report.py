@@ -41,6 +41,10 @@ def render(R):
     w(f"| runs per latency figure | {m['runs']} (after 3 warm-up ADD/DEL each) |")
     w(f"| load average start → end | {' '.join(m['loadavg_start'])} → {' '.join(m.get('loadavg_end', []))} |")
     w(f"| duration | {m.get('duration_s', '–')} s |")
+    for r in m.get("merged_runs", []):
+        w(f"| later run, merged (BENCH_MERGE) | {', '.join(r.get('sections', []))}: {r.get('date', '')}, "
+          f"swift-cni {r.get('ours_commit', '')} ({r.get('ours_dir', '')}), load {' '.join(r.get('loadavg_start', []))} → "
+          f"{' '.join(r.get('loadavg_end', []))}, {r.get('duration_s', '–')} s |")
     w("")
 
     lat = R.get("latency")
@@ -265,29 +269,65 @@ def render_cross(x, w, targets):
                 f"{t} {v['median'] / 1024:.1f}" for t, v in rss) + ".\n")
     d = x.get("dataplane")
     if d and "skipped" not in d:
-        w("### 5c. Dataplane across nodes (container to container; node to node on the underlay as the ceiling)\n")
-        w("Per backend two nodes with their agents (directory registry) and one container each, attached through "
-          "libcni with our CNI face (the shipped conflist: bridge cni0, ipMasq by the agent's nftables table). "
-          "iperf3 TCP (server in the container of the second node, client in the first), ping RTT (50 at 10 ms per "
-          "round). *underlay*: node eth0 → node eth0 across the same underlay bridge, no container, no tunnel. "
-          f"Container MTU: vxlan {d['mtu']['vxlan']}, host-gw {d['mtu']['host-gw']}. Gbit/s and ms, median / p90 "
-          "(for throughput, p90 is near the best). Interleaved per round.\n")
-        w("| path | TCP 1 stream | TCP 4 streams | ping RTT ms | 1 stream % of underlay | 4 streams % of underlay | target | |")
-        w("|---|---|---|---|---|---|---|---|")
-        u = d["underlay"]
-        for k, label, goal in (("host-gw", "host-gw", 0.95), ("vxlan", "vxlan", 0.75), ("underlay", "underlay (ceiling)", None)):
-            v = d[k]
-            p1, p4 = ratio(v["tcp1_gbps"], u["tcp1_gbps"]), ratio(v["tcp4_gbps"], u["tcp4_gbps"])
-            okc = ""
-            if goal:
-                ok = p1 >= goal and p4 >= goal
-                targets.append((f"{label} throughput ≥ {goal:.0%} of the underlay (1 / 4 streams)",
-                                f"{p1:.0%} / {p4:.0%}", ok))
-                okc = mark(ok)
-            w(f"| {label} | {_ms(v['tcp1_gbps'])} | {_ms(v['tcp4_gbps'])} | {f(v['rtt_ms']['median'], 3)} / "
-              f"{f(v['rtt_ms']['p90'], 3)} | {p1:.0%} | {p4:.0%} | {f'≥ {goal:.0%}' if goal else ''} | {okc} |")
-        w("")
+        render_cross_dataplane(d, x.get("reruns", {}).get("dataplane"), w, targets)
     w("Where the time goes when a cross-host target is missed: bench/PROFILE.md, section 6.\n")
+
+
+DP_ROWS = (("host-gw", "host-gw", 0.95), ("vxlan", "vxlan", 0.75), ("udp", "udp (automatic: offloads)", None),
+           ("udp-plain", "udp (`--udp-path plain`)", None), ("underlay", "underlay (ceiling)", None))
+
+
+def render_cross_dataplane(d, rerun, w, targets):
+    w("### 5c. Dataplane across nodes (container to container; node to node on the underlay as the ceiling)\n")
+    if rerun:
+        w(f"*Measured in a later run than 5a/5b (namespaces `{rerun.get('prefix')}-*`, underlay "
+          f"{rerun.get('underlay')}); see the machine table.*\n")
+    mtu = ", ".join(f"{k} {v}" for k, v in d["mtu"].items())
+    w("Per backend two nodes with their agents (directory registry) and one container each, attached through "
+      "libcni with our CNI face (the shipped conflist: bridge cni0, ipMasq by the agent's nftables table). "
+      "iperf3 TCP (server in the container of the second node, client in the first), ping RTT (50 at 10 ms per "
+      "round). *udp*: TUN flannel0 and the agent forwarding in userspace on port 8285, with its default path "
+      "(`automatic`: TUN vnet_hdr + TSO/USO, UDP GSO/GRO) and with `--udp-path plain` (one packet per syscall, "
+      "as flannel). *underlay*: node eth0 → node eth0 across the same underlay bridge, no container, no tunnel. "
+      f"Container MTU: {mtu}. Gbit/s and ms, median / p90 (for throughput, p90 is near the best). "
+      "Interleaved per round.\n")
+    w("| path | TCP 1 stream | TCP 4 streams | ping RTT ms | 1 stream % of underlay | 4 streams % of underlay | target | |")
+    w("|---|---|---|---|---|---|---|---|")
+    u = d["underlay"]
+    for k, label, goal in DP_ROWS:
+        v = d.get(k)
+        if not v:
+            continue
+        p1, p4 = ratio(v["tcp1_gbps"], u["tcp1_gbps"]), ratio(v["tcp4_gbps"], u["tcp4_gbps"])
+        okc = ""
+        if goal:
+            ok = p1 >= goal and p4 >= goal
+            targets.append((f"{label} throughput ≥ {goal:.0%} of the underlay (1 / 4 streams)",
+                            f"{p1:.0%} / {p4:.0%}", ok))
+            okc = mark(ok)
+        w(f"| {label} | {_ms(v['tcp1_gbps'])} | {_ms(v['tcp4_gbps'])} | {f(v['rtt_ms']['median'], 3)} / "
+          f"{f(v['rtt_ms']['p90'], 3)} | {p1:.0%} | {p4:.0%} | {f'≥ {goal:.0%}' if goal else ''} | {okc} |")
+    w("")
+    for k, why in d.get("skipped_backends", {}).items():
+        w(f"{k}: skipped ({why}).\n")
+    ud = d.get("udp")
+    if not ud:
+        return
+    w("UDP backend ratios (medians, same run). RTT ratio > 1 means slower.\n")
+    w("| ratio | TCP 1 stream | TCP 4 streams | ping RTT | target (1 stream) | |")
+    w("|---|---|---|---|---|---|")
+    for other, label, goal in (("vxlan", "udp automatic ÷ vxlan", 0.5), ("udp-plain", "udp automatic ÷ udp plain", 3.0)):
+        o = d.get(other)
+        if not o:
+            continue
+        r1 = ratio(ud["tcp1_gbps"], o["tcp1_gbps"])
+        ok = r1 is not None and r1 >= goal
+        targets.append((f"{label}, TCP 1 stream container to container ≥ {goal:.2f}", f"{f(r1)}×", ok))
+        w(f"| {label} | {f(r1)} | {f(ratio(ud['tcp4_gbps'], o['tcp4_gbps']))} | {f(ratio(ud['rtt_ms'], o['rtt_ms']))} "
+          f"| ≥ {goal:.2f} | {mark(ok)} |")
+    w("")
+    for k, line in d.get("udp_tunnel", {}).items():
+        w(f"{k} agent: `{line.strip()[:300]}`\n")
 
 
 if __name__ == "__main__":
