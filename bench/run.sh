@@ -9,6 +9,8 @@
 #
 #   BENCH_BIN=.build/cni-bin bash bench/run.sh          # plugins under test (default)
 #   BENCH_RUNS=10 BENCH_ONLY=latency bash bench/run.sh  # quicker, one section
+#   BENCH_ONLY=cross BENCH_X_ONLY=dataplane BENCH_MERGE=1 bash bench/run.sh
+#                      # only the cross-host dataplane again, every other figure in results.json kept
 # See bench/bench.py for every knob.
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
