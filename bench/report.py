@@ -326,8 +326,9 @@ def render_cross_dataplane(d, rerun, w, targets):
         w(f"| {label} | {f(r1)} | {f(ratio(ud['tcp4_gbps'], o['tcp4_gbps']))} | {f(ratio(ud['rtt_ms'], o['rtt_ms']))} "
           f"| ≥ {goal:.2f} | {mark(ok)} |")
     w("")
-    for k, line in d.get("udp_tunnel", {}).items():
-        w(f"{k} agent: `{line.strip()[:300]}`\n")
+    if d.get("udp_tunnel"):
+        w("The agents' forwarding path (their log's `udp tunnel … path=`): " +
+          "; ".join(f"{k} `{p}`" for k, p in d["udp_tunnel"].items()) + ".\n")
 
 
 if __name__ == "__main__":
