@@ -6,7 +6,8 @@ again without throwing the others' figures away.
   new run ran only some of its parts (BENCH_X_ONLY): then only those parts are replaced, and
   `cross_host.reruns[part]` says where they came from (prefix, underlay, duration);
 - the old `machine` block stays (it describes the sections that were not run again); the new
-  run's machine block, with its section list, is appended to `machine.merged_runs`.
+  run's machine block, with its section list, is appended to `machine.merged_runs` (an earlier
+  merged run keeps only the sections this one did not replace; none left, it goes).
 """
 
 
@@ -30,6 +31,11 @@ def merge(old, new):
             out[k] = x
             parts.append(k)
     m = dict(old.get("machine", {}))
-    m["merged_runs"] = list(m.get("merged_runs", [])) + [dict(new.get("machine", {}), sections=parts)]
+    earlier = []  # an earlier merged run stays listed for what this one did not measure again
+    for r in m.get("merged_runs", []):
+        left = [x for x in r.get("sections", []) if x not in parts]
+        if left:
+            earlier.append(dict(r, sections=left))
+    m["merged_runs"] = earlier + [dict(new.get("machine", {}), sections=parts)]
     out["machine"] = m
     return out

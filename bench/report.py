@@ -290,7 +290,7 @@ def render_cross_dataplane(d, rerun, w, targets):
       "(`automatic`: TUN vnet_hdr + TSO/USO, UDP GSO/GRO) and with `--udp-path plain` (one packet per syscall, "
       "as flannel). *underlay*: node eth0 → node eth0 across the same underlay bridge, no container, no tunnel. "
       f"Container MTU: {mtu}. Gbit/s and ms, median / p90 (for throughput, p90 is near the best). "
-      "Interleaved per round.\n")
+      f"{d['underlay']['tcp1_gbps']['n']} rounds, interleaved.\n")
     w("| path | TCP 1 stream | TCP 4 streams | ping RTT ms | 1 stream % of underlay | 4 streams % of underlay | target | |")
     w("|---|---|---|---|---|---|---|---|")
     u = d["underlay"]
