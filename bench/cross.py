@@ -767,7 +767,9 @@ def dp_pair(addr, key):
 
 
 def bench_dataplane(addr, R):
-    keys = [k for k in DP_BACKENDS if k in DP]
+    keys = list(DP_BACKENDS)
+    if not keys or set(keys) - set(DP):
+        raise RuntimeError(f"BENCH_X_DP_BACKENDS {','.join(keys)}: pick from {', '.join(DP)}")
     log(f"== 6x. dataplane across nodes ({', '.join(keys)}): iperf3 ({DP_SECS}s, 1 and 4 streams) + ping,"
         f" {DP_ROUNDS} rounds")
     if not shutil.which("iperf3"):
