@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(name: "CNITests", dependencies: ["CNI", "NetTypes"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes", "TestSupport"]),
         .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes", "Nftables"]),
-        .testTarget(name: "UDPTunnelTests", dependencies: ["UDPTunnel", "CNI", "NetNS", "NetTypes"]),
+        .testTarget(name: "UDPTunnelTests", dependencies: ["UDPTunnel", "CNI", "NetNS", "NetTypes", "TestSupport"]),
         .testTarget(name: "FabricTests", dependencies: [
             "SubnetRegistry", "Dataplane", "FlannelCNI", "FlannelAgent", "Attach", "CNI", "Netlink", "NetNS",
             "NetTypes", "Nftables", "TestSupport",

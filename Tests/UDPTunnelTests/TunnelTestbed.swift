@@ -2,9 +2,11 @@ import CNI
 import Glibc
 import NetNS
 import NetTypes
+import TestSupport
 @testable import UDPTunnel
 
 /// Two "nodes" for the privileged tests: network namespaces `ue10-<pid>-<n>-a` and `-b`
+/// (behind `SWIFTCNI_TEST_NETNS_PREFIX`, like every test namespace)
 /// joined by a veth (`eth0`, underlay 192.0.2.1 and .2/24, MTU 1500), node i leasing
 /// 10.244.i.0/24 of 10.244.0.0/16. Each node's tunnel is created on a thread inside its
 /// namespace and flannel0 is configured with `ip` as the agent's dataplane would (MTU
@@ -22,7 +24,7 @@ final class TunnelTestbed {
 
     init() throws {
         Self.runs += 1
-        let prefix = "ue10-\(getpid())-\(Self.runs)"
+        let prefix = testNamespaceName("ue10-\(getpid())-\(Self.runs)")
         names = [prefix + "-a", prefix + "-b"]
         do {
             for name in names { try Self.run(Self.ip, ["netns", "add", name]) }
