@@ -90,6 +90,18 @@ package final class DirectoryRegistry: Registry {
         RegistryFiles.syncDirectory(subnetsDirectory)
     }
 
+    package func deleteLease(key: String) throws {
+        guard LeaseKey.parse(key) != nil, !key.contains("/") else {
+            throw PluginError(.invalidConfig, "\(key) is not a lease key like 10.244.1.0-24")
+        }
+        try Posix.makeDirectories(baseDirectory)
+        let path = subnetsDirectory + "/" + key
+        try RegistryFiles.withLock(lockPath) { () throws(PluginError) in
+            if unlink(path) != 0 && errno != ENOENT { throw Posix.ioError("remove", path) }
+        }
+        RegistryFiles.syncDirectory(subnetsDirectory)
+    }
+
     /// The lease stored under `name` (which names `subnets`) with its expiry, nil when absent
     /// or unreadable.
     func readLease(_ name: String, subnets: (subnet: IPPrefix, ipv6Subnet: IPPrefix?)) throws(PluginError) -> SubnetLease? {

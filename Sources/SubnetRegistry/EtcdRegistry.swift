@@ -94,4 +94,11 @@ package final class EtcdRegistry: Registry {
             _ = try call("/v3/kv/deleterange", ["key": .string(EtcdJSON.base64(kv.key))])
         }
     }
+
+    package func deleteLease(key: String) throws {
+        guard LeaseKey.parse(key) != nil, !key.contains("/") else {
+            throw PluginError(.invalidConfig, "\(key) is not a lease key like 10.244.1.0-24")
+        }
+        _ = try call("/v3/kv/deleterange", ["key": .string(EtcdJSON.base64(leaseKey(key)))])
+    }
 }

@@ -36,11 +36,26 @@ package protocol Registry: AnyObject {
     /// Removes the lease for `subnet` (no error when it is already gone).
     func deleteLease(subnet: IPPrefix) throws
 
+    /// Removes exactly the lease stored under `key` (`10.244.1.0-24&fd00:0:0:1::-64`), not
+    /// others that share its IPv4 subnet (no error when it is already gone).
+    func deleteLease(key: String) throws
+
     /// Blocks until something under `<prefix>/subnets` changed since the last `leases()` or
     /// the last batch of events, or `timeout` seconds passed. Every change already waiting
     /// comes back in one batch (a thousand leases written at once are one batch when the
     /// registry delivers them together).
     func waitForChanges(timeout: Double) throws -> RegistryChanges
+}
+
+extension Registry {
+    /// For registries that only delete by subnet (test doubles): right for IPv4-only keys,
+    /// an error for dual-stack ones, which `deleteLease(subnet:)` would over-match.
+    package func deleteLease(key: String) throws {
+        guard let parsed = LeaseKey.parse(key), parsed.ipv6Subnet == nil else {
+            throw PluginError(.failed, "\(location) cannot delete the single lease \(key)")
+        }
+        try deleteLease(subnet: parsed.subnet)
+    }
 }
 
 /// Default registry settings shared by both implementations and the agent's flags.
