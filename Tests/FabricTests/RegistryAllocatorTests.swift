@@ -27,7 +27,7 @@ import Testing
         #expect(choice != .create(previous) && choice != .renew(previous))
         // A previous subnet that no longer fits the config is ignored.
         let stale = IPPrefix("10.99.9.0/24")!
-        if case .create(let s) = try allocator().choose(leases: [], previous: stale, using: &rng) {
+        if case .create(let s, _, _) = try allocator().choose(leases: [], previous: stale, using: &rng) {
             #expect(config.network!.contains(s.address))
         } else { Issue.record("expected create") }
     }
@@ -45,7 +45,7 @@ import Testing
         let leases = [registryTestLease("10.10.10.0/24", "1.1.1.1"), registryTestLease("10.10.12.0/24", "1.1.1.2")]
         var seen: Set<IPPrefix> = []
         for _ in 0..<50 {
-            guard case .create(let s) = try allocator(small).choose(leases: leases, previous: nil, using: &rng) else {
+            guard case .create(let s, _, _) = try allocator(small).choose(leases: leases, previous: nil, using: &rng) else {
                 Issue.record("expected create"); return
             }
             seen.insert(s)
@@ -98,24 +98,29 @@ import Testing
         #expect(try registry.leases().map(\.vtepMAC) == [MACAddress("aa:bb:cc:dd:ee:03")])
     }
 
-    @Test func refusesIPv6ForNow() throws {
+    @Test func refusesIPv6OnlyAndDualStackWithoutPublicIPv6() throws {
         var rng = RegistrySeededRandom(state: 7)
+        let v6only = try FlannelNetworkConfig.parse(Array(
+            #"{"EnableIPv4":false,"EnableIPv6":true,"IPv6Network":"fd00::/48","Backend":{"Type":"vxlan"}}"#.utf8))
+        #expect {
+            _ = try allocator(v6only).choose(leases: [], previous: nil, using: &rng)
+        } throws: { error in
+            (error as? PluginError)?.message.hasPrefix("IPv6-only networks (EnableIPv4 false) are not supported") == true
+        }
         let dual = try FlannelNetworkConfig.parse(Array(
             #"{"Network":"10.244.0.0/16","EnableIPv6":true,"IPv6Network":"fd00::/48","Backend":{"Type":"vxlan"}}"#.utf8))
-        #expect(throws: PluginError.self) { _ = try allocator(dual).choose(leases: [], previous: nil, using: &rng) }
+        #expect {
+            _ = try allocator(dual).choose(leases: [], previous: nil, using: &rng)
+        } throws: { error in
+            (error as? PluginError)?.message.contains("no public IPv6 address") == true
+        }
     }
 }
 
 /// Lets another node win the first subnet this agent tries to create.
-final class RacingRegistry: Registry {
-    let inner: DirectoryRegistry
+final class RacingRegistry: ForwardingRegistry {
     var stolen: [IPPrefix] = []
-    init(_ inner: DirectoryRegistry) { self.inner = inner }
-    var location: String { inner.location }
-    func networkConfig() throws -> FlannelNetworkConfig { try inner.networkConfig() }
-    func storeNetworkConfig(_ json: String) throws { try inner.storeNetworkConfig(json) }
-    func leases() throws -> [SubnetLease] { try inner.leases() }
-    func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool {
+    override func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool {
         if stolen.isEmpty {
             stolen.append(lease.subnet)
             var other = lease
@@ -124,7 +129,4 @@ final class RacingRegistry: Registry {
         }
         return try inner.createLease(lease, ttl: ttl)
     }
-    func renewLease(_ lease: SubnetLease, ttl: Int) throws { try inner.renewLease(lease, ttl: ttl) }
-    func deleteLease(subnet: IPPrefix) throws { try inner.deleteLease(subnet: subnet) }
-    func waitForChanges(timeout: Double) throws -> RegistryChanges { try inner.waitForChanges(timeout: timeout) }
 }

@@ -116,3 +116,18 @@ extension RegistryChanges {
         return false
     }
 }
+
+/// A directory registry that test doubles wrap, overriding what they stage.
+class ForwardingRegistry: Registry {
+    let inner: DirectoryRegistry
+    init(_ inner: DirectoryRegistry) { self.inner = inner }
+    var location: String { inner.location }
+    func networkConfig() throws -> FlannelNetworkConfig { try inner.networkConfig() }
+    func storeNetworkConfig(_ json: String) throws { try inner.storeNetworkConfig(json) }
+    func leases() throws -> [SubnetLease] { try inner.leases() }
+    func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool { try inner.createLease(lease, ttl: ttl) }
+    func renewLease(_ lease: SubnetLease, ttl: Int) throws { try inner.renewLease(lease, ttl: ttl) }
+    func deleteLease(subnet: IPPrefix) throws { try inner.deleteLease(subnet: subnet) }
+    func deleteLease(key: String) throws { try inner.deleteLease(key: key) }
+    func waitForChanges(timeout: Double) throws -> RegistryChanges { try inner.waitForChanges(timeout: timeout) }
+}
