@@ -51,6 +51,22 @@ import Testing
         #expect(try LeaseJSON.decode(Array(text.utf8), key: lease.key) == lease)
     }
 
+    /// A dual-stack vxlan lease exactly as flannel writes it (key and `json.Marshal` bytes):
+    /// understood field by field, and written back byte for byte under the same key.
+    @Test func flannelDualStackFixtureRoundTrips() throws {
+        let key = "10.244.1.0-24&fc00:0:0:1::-64"
+        let flannel = #"{"PublicIP":"192.168.1.2","PublicIPv6":"fd00::2","BackendType":"vxlan","#
+            + #""BackendData":{"VNI":1,"VtepMAC":"9e:8b:36:6c:38:0f"},"#
+            + #""BackendV6Data":{"VNI":1,"VtepMAC":"5a:1c:e3:90:2b:71"}}"#
+        let lease = try LeaseJSON.decode(Array(flannel.utf8), key: "/coreos.com/network/subnets/" + key)
+        #expect(lease.subnet == IPPrefix("10.244.1.0/24") && lease.ipv6Subnet == IPPrefix("fc00:0:0:1::/64"))
+        #expect(lease.publicIP == IPAddress("192.168.1.2") && lease.publicIPv6 == IPAddress("fd00::2"))
+        #expect(lease.vtepMAC == MACAddress("9e:8b:36:6c:38:0f") && lease.vni == 1)
+        #expect(lease.backendV6Data == SubnetLease.vxlanBackendData(vni: 1, vtepMAC: MACAddress("5a:1c:e3:90:2b:71")!))
+        #expect(lease.key == key)
+        #expect(LeaseJSON.encode(lease) == flannel)
+    }
+
     @Test func badValuesNameTheKey() {
         for value in ["{}", "not json", #"{"PublicIP":"fd00::1"}"#] {
             #expect {

@@ -54,6 +54,31 @@ import Testing
         #expect(try registry.leases().isEmpty)
     }
 
+    /// A dual-stack lease: one file named by both subnets, flannel's bytes in it, listed back
+    /// whole; renewal rewrites the IPv6 VTEP data and stays exclusive to its PublicIP.
+    @Test func dualStackLeaseCreateRenewRoundTrip() throws {
+        let dir = RegistryTempDirectory("dual")
+        let registry = DirectoryRegistry(root: dir.path)
+        var lease = dualLease("10.244.1.0/24", "fc00:0:0:1::/64", "192.168.1.2")
+        #expect(try registry.createLease(lease, ttl: 60))
+        #expect(try RegistryFiles.list(registry.subnetsDirectory) == ["10.244.1.0-24&fc00:0:0:1::-64"])
+        #expect(try RegistryFiles.readIfPresent(registry.subnetsDirectory + "/" + lease.key)
+                == Array(LeaseJSON.encode(lease).utf8))
+        var listed = try #require(try registry.leases().first)
+        #expect(listed.expiration != nil)
+        listed.expiration = nil
+        #expect(listed == lease)
+        lease.backendV6Data = SubnetLease.vxlanBackendData(vni: 1, vtepMAC: MACAddress("aa:bb:cc:dd:ee:77")!)
+        try registry.renewLease(lease, ttl: 1000)
+        let renewed = try #require(try registry.leases().first)
+        #expect(renewed.backendV6Data == lease.backendV6Data && renewed.expiration! > registryNow() + 900)
+        var other = lease
+        other.publicIP = IPAddress("192.168.1.3")!
+        #expect(try !registry.createLease(other, ttl: 60))
+        #expect(throws: PluginError.self) { try registry.renewLease(other, ttl: 60) }
+        #expect(try registry.leases().count == 1)
+    }
+
     @Test func renewExtendsAndRecreates() throws {
         let dir = RegistryTempDirectory("renew")
         let registry = DirectoryRegistry(root: dir.path)
