@@ -39,6 +39,11 @@ struct AgentNode {
             throw AgentError("the network config in \(context.registry.location) asks for backend \"\(config.backend.type)\"; "
                              + "this swift-flanneld runs \(BackendKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        // The registry and dataplane layers know dual stack; the agent does not run it yet.
+        guard !config.enableIPv6 else {
+            throw AgentError("the network config in \(context.registry.location) enables IPv6 (EnableIPv6); "
+                             + "this swift-flanneld runs IPv4 cross-host networking only (dual stack: issue 11)")
+        }
         guard let network = config.network else {
             throw AgentError("the network config has no IPv4 Network; IPv6-only networks are not supported yet")
         }
