@@ -29,6 +29,15 @@ enum DataplaneEntry: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The overlay family the entry serves: a v6 tunnel's FDB entry points at a v6 underlay.
+    var family: IPAddress.Family {
+        switch self {
+        case .neighbour(_, let address, _): return address.family
+        case .fdb(_, _, let destination): return destination.family
+        case .route(let route): return route.destination.family
+        }
+    }
+
     var description: String {
         switch self {
         case .neighbour(let index, let address, let mac): return "neighbour \(address) lladdr \(mac) dev \(index)"
@@ -95,6 +104,10 @@ struct RouteEntry: Hashable, Sendable, CustomStringConvertible {
         self.init(destination: route.destination, gateway: route.gateway, outputIndex: route.outputIndex,
                   onlink: route.onlink, priority: route.priority)
     }
+
+    /// The metric the kernel gives an IPv6 route added without one: ours carry it
+    /// explicitly, so a read-back v6 route compares equal to the desired one.
+    static let ipv6DefaultMetric: UInt32 = 1024
 
     var route: Route {
         Route(destination: destination, gateway: gateway, outputIndex: outputIndex,

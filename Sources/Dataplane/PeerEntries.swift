@@ -14,11 +14,22 @@ protocol PeerEntries: Sendable {
     /// The entries of peers that passed `Peer.selectable`; peers this backend cannot
     /// program are reported into `report` instead.
     func entries(_ selected: [Peer], into report: inout ReconcileReport) -> [DesiredEntry]
+
+    /// This node's v6 subnet in a dual-stack dataplane; nil: IPv4 only.
+    var localIPv6Subnet: IPPrefix? { get }
+
+    /// The v6 entries of peers that passed `Peer.selectableIPv6`.
+    func ipv6Entries(_ selected: [Peer], into report: inout ReconcileReport) -> [DesiredEntry]
 }
 
 extension PeerEntries {
     /// Selection, then entries: the desired state for `peers`.
+    /// Dual-stack: each peer's v4 half, then the v6 halves (judged apart, so a peer lacking
+    /// v6 data still gets its IPv4 entries).
     func desired(_ peers: [Peer], into report: inout ReconcileReport) -> [DesiredEntry] {
-        entries(Peer.selectable(peers, localSubnet: localSubnet, publicIP: publicIP, into: &report), into: &report)
+        let selected = Peer.selectable(peers, localSubnet: localSubnet, publicIP: publicIP, into: &report)
+        let v4 = entries(selected, into: &report)
+        guard let localIPv6Subnet else { return v4 }
+        return v4 + ipv6Entries(Peer.selectableIPv6(selected, localIPv6Subnet: localIPv6Subnet, into: &report), into: &report)
     }
 }

@@ -15,7 +15,9 @@ package struct PeerSet {
 
     /// The peer a lease describes.
     static func peer(_ lease: SubnetLease) -> Peer {
-        Peer(subnet: lease.subnet, publicIP: lease.publicIP, vtepMAC: lease.vtepMAC)
+        Peer(subnet: lease.subnet, publicIP: lease.publicIP, vtepMAC: lease.vtepMAC,
+             ipv6Subnet: lease.ipv6Subnet, publicIPv6: lease.publicIPv6,
+             vtepMACv6: lease.backendV6Data?["VtepMAC"]?.stringValue.flatMap { MACAddress($0) })
     }
 
     /// Starts over from a full listing; returns its peers in listing order (duplicates

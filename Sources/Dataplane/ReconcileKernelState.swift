@@ -7,15 +7,29 @@ import Netlink
 /// neighbours and FDB entries, whatever the number of peers.
 struct ReconcileKernelState {
     package var entries: [DataplaneEntry] = []
-    /// Main-table IPv4 destinations routed by someone else (kernel, admin, other daemons).
+    /// Main-table destinations routed by someone else (kernel, admin, other daemons).
     var foreignRoutes: Set<IPPrefix> = []
     var roundTrips = 0
 
-    /// - Parameter device: the VXLAN device whose neighbours and FDB entries are ours; nil
-    ///   (host-gw) reads routes only.
-    package static func read(_ socket: RouteSocket, device: Int32?) throws(NetlinkError) -> ReconcileKernelState {
+    /// - Parameters:
+    ///   - device: the VXLAN device whose neighbours and FDB entries are ours; nil
+    ///     (host-gw) reads routes only.
+    ///   - ipv6: nil: IPv4 only. Dual-stack: the main table's IPv6 routes too, and the v6
+    ///     VXLAN device's neighbours and FDB entries when it is given.
+    package static func read(_ socket: RouteSocket, device: Int32?, ipv6: Int32?? = nil) throws(NetlinkError) -> ReconcileKernelState {
+        var state = try read(socket, family: .v4, device: device)
+        if let ipv6 {
+            let v6 = try read(socket, family: .v6, device: ipv6)
+            state.entries += v6.entries
+            state.foreignRoutes.formUnion(v6.foreignRoutes)
+            state.roundTrips += v6.roundTrips
+        }
+        return state
+    }
+
+    private static func read(_ socket: RouteSocket, family: IPAddress.Family, device: Int32?) throws(NetlinkError) -> ReconcileKernelState {
         var state = ReconcileKernelState()
-        for route in try socket.routes(family: .v4, table: Route.mainTable) {
+        for route in try socket.routes(family: family, table: Route.mainTable) {
             if route.routeProtocol == .swiftCNI {
                 state.entries.append(.route(RouteEntry(route)))
             } else {
@@ -26,7 +40,7 @@ struct ReconcileKernelState {
         guard let device else { return state }
         // Only permanent neighbours are ours: the kernel's own (INCOMPLETE, REACHABLE, ...)
         // come and go by themselves, and one at a desired address is simply overwritten.
-        for neighbour in try socket.neighbours(family: .v4, index: device) where neighbour.isPermanent {
+        for neighbour in try socket.neighbours(family: family, index: device) where neighbour.isPermanent {
             guard let mac = neighbour.mac else { continue }
             state.entries.append(.neighbour(index: device, address: neighbour.address, mac: mac))
         }

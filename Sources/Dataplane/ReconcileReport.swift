@@ -1,3 +1,5 @@
+import NetTypes
+
 /// What one reconcile did, for the agent's log line, `/readyz` and metrics.
 ///
 /// Counts are kernel entries (neighbours, FDB entries, routes), not peers: a VXLAN peer is
@@ -21,7 +23,21 @@ package struct ReconcileReport: Sendable, CustomStringConvertible {
     /// Netlink round trips (dumps and batch datagrams) this reconcile cost.
     package var netlinkRoundTrips = 0
 
+    /// The IPv6 entries among the counts above (dual-stack); the IPv4 ones are the rest
+    /// (`ipv4`). All zero on an IPv4-only node.
+    package var ipv6 = FamilyCounts()
+
     package init() {}
+
+    /// The IPv4 entries among the counts: totals minus `ipv6`.
+    package var ipv4: FamilyCounts {
+        FamilyCounts(added: added - ipv6.added, removed: removed - ipv6.removed, repaired: repaired - ipv6.repaired,
+                     unchanged: unchanged - ipv6.unchanged, failures: failures.count - ipv6.failures)
+    }
+
+    /// The counts of `family`, and the peers reported unreachable for it.
+    package func counts(_ family: IPAddress.Family) -> FamilyCounts { family == .v6 ? ipv6 : ipv4 }
+    package func unreachable(_ family: IPAddress.Family) -> [UnreachablePeer] { unreachablePeers.filter { $0.family == family } }
 
     /// Every desired entry is in place (unreachable peers aside: they are a verdict, not a failure).
     package var succeeded: Bool { failures.isEmpty }
@@ -30,7 +46,27 @@ package struct ReconcileReport: Sendable, CustomStringConvertible {
         var text = "added=\(added) removed=\(removed) repaired=\(repaired) unchanged=\(unchanged)"
         text += " peers=\(programmedPeers.count) unreachable=\(unreachablePeers.count) failures=\(failures.count)"
         text += " round_trips=\(netlinkRoundTrips) duration=\(duration)"
+        if ipv6 != FamilyCounts() || unreachablePeers.contains(where: { $0.family == .v6 }) {
+            text += " ipv6=(\(ipv6) unreachable=\(unreachable(.v6).count))"
+        }
         return text
+    }
+}
+
+/// Entry counts of one family.
+package struct FamilyCounts: Hashable, Sendable, CustomStringConvertible {
+    package var added = 0
+    package var removed = 0
+    package var repaired = 0
+    package var unchanged = 0
+    package var failures = 0
+
+    package init(added: Int = 0, removed: Int = 0, repaired: Int = 0, unchanged: Int = 0, failures: Int = 0) {
+        (self.added, self.removed, self.repaired, self.unchanged, self.failures) = (added, removed, repaired, unchanged, failures)
+    }
+
+    package var description: String {
+        "added=\(added) removed=\(removed) repaired=\(repaired) unchanged=\(unchanged) failures=\(failures)"
     }
 }
 
@@ -38,10 +74,13 @@ package struct ReconcileReport: Sendable, CustomStringConvertible {
 package struct UnreachablePeer: Hashable, Sendable, CustomStringConvertible {
     package let peer: Peer
     package let reason: String
+    /// The half of the peer left out: v4 (the whole peer) or only its v6 half.
+    package let family: IPAddress.Family
 
-    package init(peer: Peer, reason: String) {
+    package init(peer: Peer, reason: String, family: IPAddress.Family = .v4) {
         self.peer = peer
         self.reason = reason
+        self.family = family
     }
 
     package var description: String { "\(peer): \(reason)" }

@@ -15,10 +15,15 @@ struct Reconciler: Sendable {
 
     /// Reads the actual entries, applies the plan in one batch (a few datagrams even for
     /// thousands of entries) and records every outcome in `report`.
-    package mutating func apply(_ desired: [DesiredEntry], device: Int32?, into report: inout ReconcileReport) {
+    /// - Parameters:
+    ///   - device: the VXLAN device whose neighbours and FDB entries are ours (nil: host-gw).
+    ///   - ipv6: nil on an IPv4-only node; dual-stack, the v6 VXLAN device (or nil for host-gw)
+    ///     whose entries are ours too, next to our main-table IPv6 routes.
+    package mutating func apply(_ desired: [DesiredEntry], device: Int32?, ipv6: Int32?? = nil,
+                                into report: inout ReconcileReport) {
         let state: ReconcileKernelState
         do {
-            state = try ReconcileKernelState.read(socket, device: device)
+            state = try ReconcileKernelState.read(socket, device: device, ipv6: ipv6)
         } catch {
             report.failures.append(EntryFailure(entry: "kernel state", peerID: nil, reason: "\(error)"))
             return
@@ -26,18 +31,18 @@ struct Reconciler: Sendable {
         report.netlinkRoundTrips += state.roundTrips
         let plan = ReconcilePlan(desired: desired, actual: state.entries, known: knownKeys,
                                  foreignRoutes: state.foreignRoutes)
-        report.unchanged += plan.unchanged.count
+        report.count(unchanged: plan.unchanged)
         let failedPeers = record(conflicts: plan.conflicts, into: &report)
             .union(perform(removals: plan.removals, writes: plan.writes, into: &report))
 
         var inPlace = Set<DataplaneEntry.Key>()
-        var peers: [String] = []
+        var peers = OrderedPeers()
         for wanted in desired where !failedPeers.contains(wanted.peerID) {
             inPlace.insert(wanted.entry.key)
-            if peers.last != wanted.peerID { peers.append(wanted.peerID) }
+            peers.append(wanted.peerID)
         }
         knownKeys = inPlace
-        report.programmedPeers += peers
+        report.programmedPeers += peers.ids
     }
 
     /// The incremental step both backends share: the changed peers' old and new entries by
@@ -60,21 +65,23 @@ struct Reconciler: Sendable {
     /// no others end up in `report.programmedPeers`.
     mutating func applyChanges(old: [DesiredEntry], new: [DesiredEntry], into report: inout ReconcileReport) {
         let plan = IncrementalPlan(old: old, new: new, known: knownKeys)
-        report.unchanged += plan.unchanged.count
+        report.count(unchanged: plan.unchanged)
         let failedPeers = record(conflicts: plan.conflicts, into: &report)
             .union(perform(removals: plan.removals, writes: plan.writes, into: &report))
 
         knownKeys.subtract(plan.removals.map(\.key))
-        var peers: [String] = []
+        var peers = OrderedPeers()
+        for wanted in new where !failedPeers.contains(wanted.peerID) {
+            peers.append(wanted.peerID)
+        }
         for wanted in new {
             if failedPeers.contains(wanted.peerID) {
                 knownKeys.remove(wanted.entry.key)
             } else {
                 knownKeys.insert(wanted.entry.key)
-                if peers.last != wanted.peerID { peers.append(wanted.peerID) }
             }
         }
-        report.programmedPeers += peers
+        report.programmedPeers += peers.ids
     }
 
     /// Conflicting desired entries as failures; returns their peers.
@@ -82,6 +89,7 @@ struct Reconciler: Sendable {
         var failedPeers = Set<String>()
         for (wanted, reason) in conflicts {
             report.failures.append(EntryFailure(entry: "\(wanted.entry)", peerID: wanted.peerID, reason: reason))
+            if wanted.entry.family == .v6 { report.ipv6.failures += 1 }
             failedPeers.insert(wanted.peerID)
         }
         return failedPeers
@@ -102,25 +110,48 @@ struct Reconciler: Sendable {
             outcomes = requests.map { _ in .failure(error) }
         }
         for (removal, outcome) in zip(removals, outcomes) {
+            let v6 = removal.family == .v6 ? 1 : 0
             switch outcome {
-            case .success: report.removed += 1
+            case .success: report.removed += 1; report.ipv6.removed += v6
             // Already gone (removed concurrently, or overwritten by a replace in this batch).
-            case .failure(let error) where [ENOENT, ESRCH, ENODEV].contains(error.errno): report.removed += 1
+            case .failure(let error) where [ENOENT, ESRCH, ENODEV].contains(error.errno):
+                report.removed += 1; report.ipv6.removed += v6
             case .failure(let error):
                 report.failures.append(EntryFailure(entry: "\(removal)", peerID: nil, reason: "\(error)"))
+                report.ipv6.failures += v6
             }
         }
         var failedPeers = Set<String>()
         for (write, outcome) in zip(writes, outcomes.dropFirst(removals.count)) {
+            let v6 = write.desired.entry.family == .v6 ? 1 : 0
             switch outcome {
             case .success:
-                if write.isRepair { report.repaired += 1 } else { report.added += 1 }
+                if write.isRepair { report.repaired += 1; report.ipv6.repaired += v6 } else { report.added += 1; report.ipv6.added += v6 }
             case .failure(let error):
                 report.failures.append(EntryFailure(entry: "\(write.desired.entry)", peerID: write.desired.peerID,
                                                     reason: "\(error)"))
+                report.ipv6.failures += v6
                 failedPeers.insert(write.desired.peerID)
             }
         }
         return failedPeers
+    }
+}
+
+/// Peer ids in first-seen order, each once: a dual-stack peer's entries come in two runs
+/// (its v4 half, later its v6 half).
+struct OrderedPeers {
+    private(set) var ids: [String] = []
+    private var seen = Set<String>()
+
+    mutating func append(_ id: String) {
+        if ids.last != id && seen.insert(id).inserted { ids.append(id) }
+    }
+}
+
+extension ReconcileReport {
+    mutating func count(unchanged entries: [DesiredEntry]) {
+        unchanged += entries.count
+        ipv6.unchanged += entries.filter { $0.entry.family == .v6 }.count
     }
 }

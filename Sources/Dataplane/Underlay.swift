@@ -13,17 +13,28 @@ package struct Underlay: Hashable, Sendable, CustomStringConvertible {
     /// The address other nodes reach us at, published in the lease. The same as
     /// `localAddress` unless `--public-ip` names an address behind NAT.
     package let publicIP: IPAddress
+    /// The interface's global IPv6 address (the v6 VXLAN device's local address) and the one
+    /// published as `PublicIPv6` (`--public-ipv6`, default the local one); nil on an
+    /// IPv4-only node or before `withIPv6`. A dual-stack dataplane refuses to run without.
+    package let localIPv6: IPAddress?
+    package let publicIPv6: IPAddress?
 
-    package init(index: Int32, name: String, mtu: Int, localAddress: IPAddress, publicIP: IPAddress) {
+    package init(index: Int32, name: String, mtu: Int, localAddress: IPAddress, publicIP: IPAddress,
+                 localIPv6: IPAddress? = nil, publicIPv6: IPAddress? = nil) {
         self.index = index
         self.name = name
         self.mtu = mtu
         self.localAddress = localAddress
         self.publicIP = publicIP
+        self.localIPv6 = localIPv6
+        self.publicIPv6 = publicIPv6 ?? localIPv6
     }
 
     package var description: String {
-        "\(name) (index \(index), mtu \(mtu), address \(localAddress)" + (publicIP == localAddress ? ")" : ", public \(publicIP))")
+        var text = "\(name) (index \(index), mtu \(mtu), address \(localAddress)" + (publicIP == localAddress ? "" : ", public \(publicIP)")
+        if let localIPv6 { text += ", address \(localIPv6)" }
+        if let publicIPv6, publicIPv6 != localIPv6 { text += ", public \(publicIPv6)" }
+        return text + ")"
     }
 
     /// Finds the underlay the way flanneld does (`UnderlayChoice`): each `--iface` in turn

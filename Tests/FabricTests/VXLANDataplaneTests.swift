@@ -13,13 +13,25 @@ import Testing
 struct VXLANDataplaneTests {
     static func mac(_ n: Int) -> MACAddress { MACAddress("02:5c:00:00:00:\(n < 16 ? "0" : "")\(String(n, radix: 16))")! }
 
-    /// A dataplane per node (MAC 02:5c::0i) and each node's view of the others.
-    static func overlay(_ testbed: DataplaneTestbed, directRouting: Bool = false) throws -> [(VXLANDataplane, [Peer])] {
+    static func macV6(_ n: Int) -> MACAddress { MACAddress("02:5c:00:00:06:\(n < 16 ? "0" : "")\(String(n, radix: 16))")! }
+
+    /// A dataplane per node (MAC 02:5c::0i) and each node's view of the others. Dual-stack
+    /// (the testbed's IPv6 side, `DataplaneTestbed+IPv6`): v6 MAC 02:5c::6:0i as well.
+    static func overlay(_ testbed: DataplaneTestbed, directRouting: Bool = false,
+                        dualStack: Bool = false) throws -> [(VXLANDataplane, [Peer])] {
         try testbed.nodes.enumerated().map { i, node in
-            let underlay = try Underlay.resolve(interface: "eth0", socket: node.socket)
-            let configuration = VXLANConfiguration(localSubnet: node.subnet, mac: mac(i + 1), directRouting: directRouting)
-            let peers = testbed.nodes.enumerated().filter { $0.offset != i }.map { j, other in
+            var underlay = try Underlay.resolve(interface: "eth0", socket: node.socket)
+            var configuration = VXLANConfiguration(localSubnet: node.subnet, mac: mac(i + 1), directRouting: directRouting)
+            var peers = testbed.nodes.enumerated().filter { $0.offset != i }.map { j, other in
                 Peer(subnet: other.subnet, publicIP: other.address, vtepMAC: mac(j + 1))
+            }
+            if dualStack {
+                underlay = try underlay.withIPv6(socket: node.socket)
+                configuration.localIPv6Subnet = DataplaneTestbed.ipv6Subnet(i + 1)
+                configuration.macV6 = macV6(i + 1)
+                peers = testbed.nodes.enumerated().filter { $0.offset != i }.map { j, other in
+                    DataplaneTestbed.dualStackPeer(j + 1, v4: other.address, mac: mac(j + 1), macV6: macV6(j + 1))
+                }
             }
             return (VXLANDataplane(configuration: configuration, underlay: underlay, socket: node.socket), peers)
         }
@@ -49,19 +61,11 @@ struct VXLANDataplaneTests {
                 && route.routeProtocol == .swiftCNI)
 
         // Count VXLAN packets arriving at node 2's underlay port.
-        let node2 = testbed.nodes[1]
-        let nft = try #require(DataplaneTestbed.nft)
-        try testbed.inside(node2, [nft, "-f", "-"], stdin: """
-            add table ip dpt
-            add chain ip dpt in { type filter hook input priority 0; }
-            add rule ip dpt in iifname "eth0" udp dport 8472 counter
-            """)
+        let arrivals = try testbed.countVXLANArrivals(at: testbed.nodes[1], family: .v4)
         #expect(try testbed.pings(from: node1, source: gateways[0], to: gateways[1]))
         #expect(try testbed.pings(from: node1, source: gateways[0], to: gateways[2]))
         #expect(try testbed.pings(from: testbed.nodes[2], source: gateways[2], to: gateways[1]))
-        let counters = try testbed.inside(node2, [nft, "list", "chain", "ip", "dpt", "in"])
-        let packets = counters.split(separator: " ").drop { $0 != "packets" }.dropFirst().first.flatMap { Int($0) } ?? 0
-        #expect(packets >= 2, "\(counters)")
+        #expect(try arrivals() >= 2)
 
         // Nothing changes on a repeat: one dump per kind, no writes.
         let again = overlay[0].0.reconcile(overlay[0].1)
