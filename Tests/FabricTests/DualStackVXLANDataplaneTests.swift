@@ -144,3 +144,26 @@ struct DualStackVXLANDataplaneTests {
         #expect(try node.socket.link(named: "flannel.1") == nil)
     }
 }
+
+/// DirectRouting dual-stack: an adjacent peer's v6 half goes over the underlay too.
+@Suite(.enabled(if: DataplaneTestbed.isAvailable, "needs root and ip to create network namespaces"))
+struct DualStackDirectRoutingTests {
+    @Test func adjacentV6PeersGetAPlainRouteAndFarOnesTheTunnel() throws {
+        let testbed = try DataplaneTestbed(nodes: 2)
+        try testbed.addIPv6Underlay()
+        var (dataplane, peers) = try VXLANDataplaneTests.overlay(testbed, directRouting: true, dualStack: true)[0]
+        let far = Peer(subnet: IPPrefix("10.244.7.0/24")!, publicIP: IPAddress("172.16.0.7")!, vtepMAC: VXLANDataplaneTests.mac(7),
+                       ipv6Subnet: DataplaneTestbed.ipv6Subnet(7), publicIPv6: IPAddress("fd00:60::7"),
+                       vtepMACv6: VXLANDataplaneTests.macV6(7))
+        let report = dataplane.reconcile(peers + [far])
+        #expect(report.ipv6.added == 4 && report.ipv4.added == 4 && report.succeeded, "\(report)")
+        let node = testbed.nodes[0]
+        let eth0 = try #require(try node.socket.link(named: "eth0")).index
+        let routes = try DataplaneTestbed.ourRoutes(node, .v6)
+        #expect(routes.contains { $0.destination == DataplaneTestbed.ipv6Subnet(2) && $0.gateway == DataplaneTestbed.ipv6Address(2)
+                                  && $0.outputIndex == eth0 && !$0.onlink })
+        #expect(routes.contains { $0.destination == far.ipv6Subnet && $0.gateway == IPAddress("fd00:244:7::") && $0.onlink })
+        let device = try #require(try node.socket.link(named: "flannel-v6.1")).index
+        #expect(try node.socket.fdbEntries(index: device).map(\.mac) == [VXLANDataplaneTests.macV6(7)])
+    }
+}
