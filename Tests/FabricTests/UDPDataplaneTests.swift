@@ -48,7 +48,14 @@ struct UDPDataplaneTests {
         let gateway1 = try testbed.addPodGateway(nodes[0])
         let gateway2 = try testbed.addPodGateway(nodes[1])
         #expect(try testbed.pings(from: nodes[0], source: gateway1, to: gateway2))
-        let traffic = dataplanes[0].tunnel.statistics().peers[nodes[1].subnet]
+        // A worker counts right after its send or write, so under load the reply can reach
+        // ping before the count does: wait for it a little.
+        var traffic: UDPPeerTraffic?
+        for _ in 0..<100 {
+            traffic = dataplanes[0].tunnel.statistics().peers[nodes[1].subnet]
+            if (traffic?.packetsOut ?? 0) >= 1 && (traffic?.packetsIn ?? 0) >= 1 { break }
+            usleep(10_000)
+        }
         #expect((traffic?.packetsOut ?? 0) >= 1 && (traffic?.packetsIn ?? 0) >= 1, "\(String(describing: traffic))")
     }
 
