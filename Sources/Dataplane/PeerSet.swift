@@ -13,6 +13,11 @@ package struct PeerSet {
         self.ownSubnet = ownSubnet.network
     }
 
+    /// Ids of the peers whose lease has an IPv6 half (for the per-family peer counts).
+    package var ipv6PeerIDs: Set<String> {
+        Set(bySubnet.values.lazy.filter { $0.ipv6Subnet != nil }.map(\.id))
+    }
+
     /// The peer a lease describes.
     static func peer(_ lease: SubnetLease) -> Peer {
         Peer(subnet: lease.subnet, publicIP: lease.publicIP, vtepMAC: lease.vtepMAC,

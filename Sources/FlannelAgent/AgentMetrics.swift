@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import NetTypes
 import Synchronization
 
 /// The agent's metrics, recorded through swift-metrics and exposed by swift-prometheus's
@@ -26,6 +27,8 @@ final class AgentMetrics: Sendable {
     let peersProgrammed: Meter
     let peersUnreachableByState: Meter
     let peersUnreachable: Meter
+    /// Programmed / unreachable peers per address family: [family: (programmed, unreachable)].
+    let peersByFamily: [IPAddress.Family: (programmed: Meter, unreachable: Meter)]
     let leaseExpiry: Meter
     let registryUp: Meter
     let ready: Meter
@@ -53,6 +56,11 @@ final class AgentMetrics: Sendable {
         let peers = Self.name("peers", help: "Peer nodes by dataplane state.")
         peersProgrammed = meter(peers, [("state", "programmed")])
         peersUnreachableByState = meter(peers, [("state", "unreachable")])
+        let byFamily = Self.name("peers_by_family", help: "Peer nodes by address family and dataplane state (dual stack: a peer's IPv6 half counts under ipv6).")
+        peersByFamily = Dictionary(uniqueKeysWithValues: [(IPAddress.Family.v4, "ipv4"), (.v6, "ipv6")].map { family, label in
+            (family, (programmed: meter(byFamily, [("family", label), ("state", "programmed")]),
+                      unreachable: meter(byFamily, [("family", label), ("state", "unreachable")])))
+        })
         peersUnreachable = meter(Self.name("peers_unreachable", help: "Peers not programmed because they are not on-link (host-gw)."))
         leaseExpiry = meter(Self.name("lease_expiry", unit: "seconds", help: "Unix time at which this node's subnet lease expires."))
         registryUp = meter(Self.name("registry_up", help: "1 when the last registry operation succeeded."))
@@ -68,6 +76,7 @@ final class AgentMetrics: Sendable {
         leaseReacquired = counter(Self.name("lease_reacquired", unit: "total",
                                             help: "Times this node's lease vanished from the registry and was re-acquired."))
         for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready, leaseConflict] { m.set(0) }
+        for (programmed, unreachable) in peersByFamily.values { programmed.set(0); unreachable.set(0) }
         for kind in Self.errorKinds { _ = errorCounter(kind) }
     }
 
@@ -86,6 +95,11 @@ final class AgentMetrics: Sendable {
         peersProgrammed.set(programmed)
         peersUnreachableByState.set(unreachable)
         peersUnreachable.set(unreachable)
+    }
+
+    func recordPeers(family: IPAddress.Family, programmed: Int, unreachable: Int) {
+        peersByFamily[family]?.programmed.set(programmed)
+        peersByFamily[family]?.unreachable.set(unreachable)
     }
 
     /// Whole seconds, as before (the lease's expiry is a Unix time).

@@ -14,6 +14,8 @@ struct AgentNode {
     let kind: BackendKind
     var dataplane: any Dataplane
     let ownSubnet: IPPrefix
+    /// The node runs the IPv6 side too (a dual-stack lease).
+    var dualStack: Bool { lease.ipv6Subnet != nil }
     var renewAt: Double
     var peers: PeerSet
     /// Ids of the peers whose entries are all in place.
@@ -39,22 +41,36 @@ struct AgentNode {
             throw AgentError("the network config in \(context.registry.location) asks for backend \"\(config.backend.type)\"; "
                              + "this swift-flanneld runs \(BackendKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        // The registry and dataplane layers know dual stack; the agent does not run it yet.
-        guard !config.enableIPv6 else {
-            throw AgentError("the network config in \(context.registry.location) enables IPv6 (EnableIPv6); "
-                             + "this swift-flanneld runs IPv4 cross-host networking only (dual stack: issue 11)")
-        }
         guard let network = config.network else {
-            throw AgentError("the network config has no IPv4 Network; IPv6-only networks are not supported yet")
+            throw AgentError("the network config has no IPv4 Network; IPv6-only networks are not supported (flannel's "
+                             + "registry leases always carry an IPv4 subnet)")
+        }
+        // Dual stack: the IPv6 side is checked before anything is leased or programmed, so a
+        // node without an IPv6 underlay address stays not ready instead of half-working.
+        let ipv6Network = config.enableIPv6 ? config.ipv6Network : nil
+        var underlay = context.underlay
+        if ipv6Network != nil {
+            guard kind != .udp else {
+                throw AgentError("the network config enables IPv6, but the udp backend carries IPv4 only (as flannel's); "
+                                 + "use vxlan or host-gw for dual stack")
+            }
+            underlay = try underlay.withIPv6(publicIPv6: options.publicIPv6, socket: context.socket)
+            if let problem = underlay.ipv6Problem { throw AgentError("dual stack (EnableIPv6): \(problem)") }
         }
         let mac = kind == .vxlan ? try context.state.vtepMAC() : nil
+        let macV6 = kind == .vxlan && ipv6Network != nil ? try context.state.vtepMACv6() : nil
         let allocator = SubnetAllocator(
-            config: config, publicIP: context.underlay.publicIP, backendType: kind.rawValue,
-            backendData: mac.map { SubnetLease.vxlanBackendData(vni: config.backend.vni, vtepMAC: $0) })
+            config: config, publicIP: underlay.publicIP, backendType: kind.rawValue,
+            backendData: mac.map { SubnetLease.vxlanBackendData(vni: config.backend.vni, vtepMAC: $0) },
+            publicIPv6: ipv6Network != nil ? underlay.publicIPv6 : nil,
+            backendV6Data: macV6.map { SubnetLease.vxlanBackendData(vni: config.backend.vni, vtepMAC: $0) })
         let previous = context.state.previousSubnet(subnetFile: options.subnetFile)
-        let lease = try allocator.acquire(from: context.registry, previous: previous, ttl: options.leaseTTL)
-        try context.state.recordLease(lease.subnet)
+        let previousIPv6 = context.state.previousIPv6Subnet(subnetFile: options.subnetFile)
+        let lease = try allocator.acquire(from: context.registry, previous: previous, previousIPv6: previousIPv6, ttl: options.leaseTTL)
+        try context.state.recordLease(lease.subnet, ipv6: lease.ipv6Subnet)
         logger.info("lease acquired", metadata: ["subnet": "\(lease.subnet.description)", "publicIP": "\(lease.publicIP.description)",
+                                                "ipv6Subnet": "\(lease.ipv6Subnet?.description ?? "none")",
+                                                "publicIPv6": "\(lease.publicIPv6?.description ?? "none")",
                                                 "reused": "\(previous == lease.subnet)"])
 
         var dataplane: any Dataplane
@@ -64,14 +80,17 @@ struct AgentNode {
             let vxlan = VXLANDataplane(
                 configuration: VXLANConfiguration(localSubnet: lease.subnet, mac: mac!, vni: UInt32(config.backend.vni),
                                                   port: UInt16(config.backend.port), directRouting: config.backend.directRouting,
-                                                  mtu: config.backend.mtu),
-                underlay: context.underlay, socket: context.socket)
+                                                  mtu: config.backend.mtu, localIPv6Subnet: lease.ipv6Subnet, macV6: macV6),
+                underlay: underlay, socket: context.socket)
             let device = try vxlan.ensureDevice()
-            mtu = device.mtu
+            // Containers get one MTU for both families: the smaller device's (the IPv6 one,
+            // 20 bytes more of outer header), so IPv6 never needs a too-big round trip.
+            mtu = lease.ipv6Subnet == nil ? device.mtu : min(device.mtu, config.backend.mtu ?? underlay.mtu - VXLANConfiguration.ipv6EncapsulationOverhead)
             dataplane = vxlan
         case .hostGW:
-            dataplane = HostGWDataplane(underlay: context.underlay, localSubnet: lease.subnet, socket: context.socket)
-            mtu = config.backend.mtu ?? context.underlay.mtu
+            dataplane = HostGWDataplane(underlay: underlay, localSubnet: lease.subnet, localIPv6Subnet: lease.ipv6Subnet,
+                                        socket: context.socket)
+            mtu = config.backend.mtu ?? underlay.mtu
         case .udp:
             // Bound to the interface's address: behind NAT (--public-ip) peers send to the
             // public one and the NAT delivers here.
@@ -87,6 +106,9 @@ struct AgentNode {
         }
         if options.ipMasq {
             try NodeMasquerade().install(clusterNetwork: network, nodeSubnet: lease.subnet)
+            if let ipv6Network, let ipv6Subnet = lease.ipv6Subnet {
+                try NodeMasquerade().install(clusterNetwork: ipv6Network, nodeSubnet: ipv6Subnet)
+            }
         } else {
             try NodeMasquerade().remove()
         }
@@ -98,7 +120,8 @@ struct AgentNode {
         node.keepForwardRules(metrics: metrics)
         metrics.recordLeaseExpiry(lease.expiration ?? 0)
         try node.reconcile(registry: context.registry, metrics: metrics)
-        try SubnetEnv(network: network, lease: lease.subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
+        try SubnetEnv(network: network, lease: lease.subnet, ipv6Network: lease.ipv6Subnet == nil ? nil : ipv6Network,
+                      ipv6Lease: lease.ipv6Subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
         return node
     }
 
@@ -163,6 +186,15 @@ struct AgentNode {
         let changed = report.added + report.removed + report.repaired
         metrics.recordReconcile(duration: report.duration, changed: changed)
         metrics.recordPeers(programmed: programmed.count, unreachable: unreachable.count)
+        if dualStack {
+            // A peer counts as programmed for a family when its half of that family is in place.
+            let ipv6Unreachable = Set(unreachable.filter { $0.family == .v6 }.map(\.peer.id))
+            let ipv6Programmed = programmed.intersection(peers.ipv6PeerIDs).subtracting(ipv6Unreachable)
+            metrics.recordPeers(family: .v4, programmed: programmed.count, unreachable: unreachable.filter { $0.family == .v4 }.count)
+            metrics.recordPeers(family: .v6, programmed: ipv6Programmed.count, unreachable: ipv6Unreachable.count)
+        } else {
+            metrics.recordPeers(family: .v4, programmed: programmed.count, unreachable: unreachable.count)
+        }
         if changed > 0 {
             logger.info("reconciled", metadata: ["peers": "\(programmed.count)", "added": "\(report.added)",
                                                 "removed": "\(report.removed)", "repaired": "\(report.repaired)",

@@ -18,6 +18,8 @@ package struct AgentOptions: Sendable, Equatable {
     package var etcdPrefix = RegistryDefaults.prefix
     package var underlay = UnderlayChoice()
     package var publicIP: IPAddress?
+    /// `--public-ipv6`: what a dual-stack node publishes as PublicIPv6.
+    package var publicIPv6: IPAddress?
     package var subnetFile = "/run/flannel/subnet.env"
     package var stateDir = AgentDefaults.stateDir
     /// Address of /healthz, /readyz and /metrics; nil: not served.

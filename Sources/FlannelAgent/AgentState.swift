@@ -18,7 +18,16 @@ struct AgentState {
 
     /// The stored VTEP MAC, or a new random one that is stored before it is used.
     func vtepMAC() throws -> MACAddress {
-        let path = directory + "/vtep-mac"
+        try storedMAC(file: "vtep-mac")
+    }
+
+    /// The IPv6 VTEP's MAC (`flannel-v6.<VNI>`, BackendV6Data), kept the same way.
+    func vtepMACv6() throws -> MACAddress {
+        try storedMAC(file: "vtep-mac-v6")
+    }
+
+    private func storedMAC(file: String) throws -> MACAddress {
+        let path = directory + "/" + file
         if let bytes = try Posix.readFileIfPresent(path),
            let mac = MACAddress(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()) {
             return mac
@@ -37,8 +46,19 @@ struct AgentState {
         return (try? SubnetEnv.read(from: subnetFile))?.leasedSubnet
     }
 
-    func recordLease(_ subnet: IPPrefix) throws {
+    /// The IPv6 subnet of the previous run: the state file, else FLANNEL_IPV6_SUBNET.
+    func previousIPv6Subnet(subnetFile: String) -> IPPrefix? {
+        if let bytes = try? Posix.readFileIfPresent(directory + "/lease-v6"),
+           let p = IPPrefix(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()) {
+            return p.network
+        }
+        return (try? SubnetEnv.read(from: subnetFile))?.leasedIPv6Subnet
+    }
+
+    /// Both subnets; an IPv4-only lease leaves an empty v6 file (not "previous" any more).
+    func recordLease(_ subnet: IPPrefix, ipv6: IPPrefix?) throws {
         try Posix.writeAtomically(Array((subnet.description + "\n").utf8), to: directory + "/lease")
+        try Posix.writeAtomically(Array(((ipv6?.description ?? "") + "\n").utf8), to: directory + "/lease-v6")
     }
 }
 

@@ -64,6 +64,9 @@ package struct FlanneldCommand: ParsableCommand {
     @Option(help: ArgumentHelp("IPv4 address other nodes reach this node at. Default: the interface's address.", valueName: "addr"))
     var publicIp: String?
 
+    @Option(help: ArgumentHelp("IPv6 address other nodes reach this node at (dual stack). Default: the interface's global IPv6 address.", valueName: "addr"))
+    var publicIpv6: String?
+
     @Option(help: ArgumentHelp("File the subnet, MTU and masquerade setting are written to.", valueName: "path"))
     var subnetFile: String = "/run/flannel/subnet.env"
 
@@ -113,7 +116,7 @@ package struct FlanneldCommand: ParsableCommand {
     /// Every flag by its long name, for `FLANNELD_*` (help and version are not settings).
     static let flagNames = [
         "etcd-endpoints", "etcd-prefix", "etcd-keyfile", "etcd-certfile", "etcd-cafile", "etcd-username",
-        "etcd-password", "iface", "iface-regex", "iface-can-reach", "public-ip", "subnet-file",
+        "etcd-password", "iface", "iface-regex", "iface-can-reach", "public-ip", "public-ipv6", "subnet-file",
         "subnet-lease-renew-margin", "ip-masq", "healthz-ip", "healthz-port", "iptables-forward-rules",
         "iptables-resync", "registry-dir", "state-dir", "listen", "lease-ttl", "resync-interval", "log-level",
         "udp-path",
@@ -184,6 +187,10 @@ package struct FlanneldCommand: ParsableCommand {
         if let text = publicIp {
             guard let ip = IPAddress(text), ip.family == .v4 else { throw UsageError("--public-ip \(text): not an IPv4 address") }
             o.publicIP = ip
+        }
+        if let text = publicIpv6 {
+            guard let ip = IPAddress(text), ip.family == .v6 else { throw UsageError("--public-ipv6 \(text): not an IPv6 address") }
+            o.publicIPv6 = ip
         }
         o.subnetFile = subnetFile
         guard (1...1439).contains(subnetLeaseRenewMargin) else {

@@ -17,7 +17,6 @@ enum FlanneldUnsupportedFlags {
         "use-multi-cluster-cidr": kubernetes,
         "net-config-path": "the network config is read from <etcd-prefix>/config in the registry, as flanneld does without --kube-subnet-mgr",
         "persistent-mac": "a Kubernetes-only option; the VXLAN MAC is always kept across restarts here (--state-dir)",
-        "public-ipv6": "IPv6 across nodes (dual-stack) is not supported yet",
         "vmodule": "klog's per-file verbosity has no equivalent; use --log-level",
         "log_backtrace_at": "klog's backtraces have no equivalent; use --log-level",
     ]

@@ -56,17 +56,19 @@ struct FlanneldCommandTests {
 
     @Test func ifaceChoicesKeepTheirOrder() throws {
         let o = try options(["--iface", "nosuch0", "--iface", "10.1.2.3", "--iface-regex", "^eth", "--iface-regex", "^10\\.",
-                             "--iface-can-reach", "10.9.9.9", "--public-ip", "203.0.113.7", "--healthz-port", "8471"])
+                             "--iface-can-reach", "10.9.9.9", "--public-ip", "203.0.113.7", "--public-ipv6", "2001:db8::7",
+                             "--healthz-port", "8471"])
         #expect(o.underlay == UnderlayChoice(interfaces: ["nosuch0", "10.1.2.3"], patterns: ["^eth", "^10\\."],
                                              canReach: IPAddress("10.9.9.9")))
         #expect(o.publicIP == IPAddress("203.0.113.7"))
+        #expect(o.publicIPv6 == IPAddress("2001:db8::7"))
         #expect(o.healthz == "0.0.0.0:8471")
     }
 
     @Test(arguments: [
         ["--subnet-lease-renew-margin", "0"], ["--subnet-lease-renew-margin", "1440"],
         ["--etcd-certfile", "/c.pem"], ["--etcd-username", "u"], ["--iface-regex", "(unclosed"],
-        ["--public-ip", "fe80::1"], ["--iface-can-reach", "nowhere"], ["--healthz-port", "70000"],
+        ["--public-ip", "fe80::1"], ["--public-ipv6", "10.0.0.1"], ["--iface-can-reach", "nowhere"], ["--healthz-port", "70000"],
         ["--etcd-endpoints", "http://e:2379", "--registry-dir", "/r"], ["--log-level", "chatty"],
         ["--etcd-endpoints", ","],
     ])
@@ -80,7 +82,7 @@ struct FlanneldCommandTests {
     }
 
     @Test(arguments: ["--kube-subnet-mgr", "-kube-subnet-mgr=true", "--kubeconfig-file=/etc/k.conf", "-net-config-path=/x",
-                      "--public-ipv6=fc00::1", "-persistent-mac"])
+                      "-persistent-mac"])
     func flanneldFlagsWeDoNotImplementAreRefusedByName(_ flag: String) {
         let name = String(flag.drop { $0 == "-" }.split(separator: "=")[0])
         #expect {
