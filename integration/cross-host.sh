@@ -10,7 +10,7 @@
 # Optional: REGISTRIES="dir etcd"  BACKENDS="vxlan host-gw"
 #           SCENARIOS="matrix dataplane traffic repair restart mac_change
 #                      offlink_peer join leave expire etcd_outage cni_face
-#                      bad_config dual_stack_refused bad_subnetlen exhausted no_config
+#                      bad_config dual_stack_no_ipv6 bad_subnetlen exhausted no_config
 #                      etcd_unreachable missing_iface"
 #           JOIN_BUDGET_MS (1000) LEAVE_BUDGET_MS (5000) KEEP_TMP=1
 # Nodes 1 and 2 run with --resync-interval 1 (repair tests stay short); node 3
@@ -26,7 +26,7 @@ INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REGISTRIES=${REGISTRIES:-dir etcd}
 BACKENDS=${BACKENDS:-vxlan host-gw}
 CLUSTER_SCENARIOS="matrix dataplane traffic repair restart mac_change offlink_peer join leave expire etcd_outage cni_face"
-BAD_SCENARIOS="bad_config dual_stack_refused bad_subnetlen exhausted no_config etcd_unreachable missing_iface"
+BAD_SCENARIOS="bad_config dual_stack_no_ipv6 bad_subnetlen exhausted no_config etcd_unreachable missing_iface"
 SCENARIOS=${SCENARIOS:-$CLUSTER_SCENARIOS $BAD_SCENARIOS}
 JOIN_BUDGET_MS=${JOIN_BUDGET_MS:-1000}
 LEAVE_BUDGET_MS=${LEAVE_BUDGET_MS:-5000}
@@ -562,12 +562,12 @@ sc_bad_config() {
     cluster_end
 }
 
-# Dual stack is known to the registry layer but not run by the agent yet (issue 11): the
-# agent must refuse it by name, not half-program an IPv4-only node.
-sc_dual_stack_refused() {
-    bad_cluster "EnableIPv6 (not run yet)" "{\"Network\":\"10.$CLUSTER_NET_A.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00:$CLUSTER_NET_A::/48\",\"Backend\":{\"Type\":\"vxlan\"}}"
+# Dual stack on a node whose underlay has no IPv6 address (these nodes have IPv4 only): a
+# clear reason, not ready, and nothing half-programmed (no IPv4-only lease either).
+sc_dual_stack_no_ipv6() {
+    bad_cluster "EnableIPv6 on a node without an IPv6 underlay address" "{\"Network\":\"10.$CLUSTER_NET_A.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00:$CLUSTER_NET_A::/48\",\"Backend\":{\"Type\":\"vxlan\"}}"
     agent_start 1
-    bad_agent 1 "EnableIPv6" 'enables IPv6 \(EnableIPv6\)'
+    bad_agent 1 "EnableIPv6 without an IPv6 underlay address" 'eth0 has no global IPv6 address'
     cluster_end
 }
 
