@@ -43,7 +43,11 @@ package struct PeerSet {
             let peer: Peer?
             switch event {
             case .put(let lease): (subnet, peer) = (lease.subnet, Self.peer(lease))
-            case .delete(let deleted): (subnet, peer) = (deleted.network, nil)
+            case .delete(let deleted, let deletedIPv6):
+                // Another key than the peer's current one (its IPv4-only key removed after
+                // it moved to a dual-stack one, or the reverse): the peer stays.
+                if let known = bySubnet[deleted.network], known.ipv6Subnet != deletedIPv6?.network { continue }
+                (subnet, peer) = (deleted.network, nil)
             }
             guard subnet != ownSubnet else { continue }
             if before.index(forKey: subnet) == nil { before.updateValue(bySubnet[subnet], forKey: subnet) }

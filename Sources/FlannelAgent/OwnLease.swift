@@ -30,7 +30,8 @@ enum OwnLeaseStatus: Equatable {
         for event in events {
             switch event {
             case .put(let lease) where lease.subnet == own.subnet: status = Self(holder: lease, own: own)
-            case .delete(let subnet) where subnet.network == own.subnet: status = .missing
+            case .delete(let subnet, let ipv6Subnet) where subnet.network == own.subnet && ipv6Subnet?.network == own.ipv6Subnet:
+                status = .missing
             default: continue
             }
         }

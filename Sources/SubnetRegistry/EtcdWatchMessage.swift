@@ -75,12 +75,12 @@ enum EtcdWatchMessage: Equatable {
                   let subnets = LeaseKey.parse(String(decoding: key[prefix.count...], as: UTF8.self)) else { continue }
             revision = max(revision, event.modRevision)
             if event.isDelete {
-                events.append(.delete(subnets.subnet))
+                events.append(.delete(subnets.subnet, ipv6Subnet: subnets.ipv6Subnet))
             } else if let lease = try? LeaseJSON.decode(event.value, key: String(decoding: key, as: UTF8.self), subnets: subnets) {
                 events.append(.put(lease))
             } else {
                 // What a listing would do with an unreadable value: skip it, i.e. no lease.
-                events.append(.delete(subnets.subnet))
+                events.append(.delete(subnets.subnet, ipv6Subnet: subnets.ipv6Subnet))
             }
         }
         return .events(events, revision: revision)

@@ -20,6 +20,8 @@ package enum RegistryChanges: Equatable {
 package enum RegistryEvent: Equatable {
     /// The lease for `lease.subnet` is new or has new attributes (or was merely renewed).
     case put(SubnetLease)
-    /// No valid lease holds `subnet` any more: deleted, expired, or unreadable.
-    case delete(IPPrefix)
+    /// No valid lease holds the key of `subnet` (and, in dual stack, `ipv6Subnet`) any more:
+    /// deleted, expired, or unreadable. The IPv6 half tells an old IPv4-only key removed
+    /// after its node moved to a dual-stack key apart from the key the node uses now.
+    case delete(IPPrefix, ipv6Subnet: IPPrefix? = nil)
 }

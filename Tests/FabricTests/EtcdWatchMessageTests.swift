@@ -72,6 +72,12 @@ struct EtcdWatchMessageTests {
         #expect(message == .events([.delete(IPPrefix("10.244.4.0/24")!)], revision: 7))
     }
 
+    @Test func aDualStackKeysDeleteCarriesBothHalves() throws {
+        let line = Self.events([Self.delete("10.244.1.0-24&fd00:0:0:1::-64", revision: 6)])
+        #expect(try Self.decode(line, after: 5)
+                == .events([.delete(IPPrefix("10.244.1.0/24")!, ipv6Subnet: IPPrefix("fd00:0:0:1::/64")!)], revision: 6))
+    }
+
     @Test func eventsAlreadyListedAreDropped() throws {
         let line = Self.events([Self.put("10.244.1.0-24", Self.lease(), revision: 5), Self.delete("10.244.1.0-24", revision: 6)])
         #expect(try Self.decode(line, after: 5) == .events([.delete(IPPrefix("10.244.1.0/24")!)], revision: 6))

@@ -34,6 +34,12 @@ import Testing
         #expect(OwnLeaseStatus(events: [.delete(own.subnet), .put(stolen)], own: own) == .takenBy(IPAddress(Self.other)!))
         // A delete whose prefix has host bits set still names the subnet.
         #expect(OwnLeaseStatus(events: [.delete(IPPrefix("10.244.7.9/24")!)], own: own) == .missing)
+        // Dual stack: only the delete of the key the node holds now counts (its old IPv4-only
+        // key, removed after the move to a dual-stack key, does not).
+        var dual = own
+        dual.ipv6Subnet = IPPrefix("fd00:0:0:7::/64")!
+        #expect(OwnLeaseStatus(events: [.delete(own.subnet)], own: dual) == nil)
+        #expect(OwnLeaseStatus(events: [.delete(own.subnet, ipv6Subnet: dual.ipv6Subnet)], own: dual) == .missing)
     }
 
     @Test func decisionForEveryStatusAndConflictState() {

@@ -21,6 +21,25 @@ struct PeerSetTests {
         #expect(set.bySubnet[IPPrefix("10.244.2.0/24")!] == PeerSet.peer(Self.lease(2)))
     }
 
+    /// A node turning IPv6 on creates its dual-stack key, then deletes its IPv4-only one (and
+    /// the reverse when turning it off): the delete of the key it no longer uses must not
+    /// remove the peer.
+    @Test func deletingAPeersOtherKeyKeepsThePeer() {
+        var set = PeerSet(ownSubnet: Self.own)
+        _ = set.replace(with: [Self.lease(2)])
+        var dual = Self.lease(2)
+        dual.ipv6Subnet = IPPrefix("fd00:0:0:2::/64")!
+        dual.publicIPv6 = IPAddress("fd00:50::20")!
+        let v4 = IPPrefix("10.244.2.0/24")!
+        let changes = set.apply([.put(dual), .delete(v4)])
+        #expect(changes.map(\.new) == [PeerSet.peer(dual)])
+        #expect(set.bySubnet[v4] == PeerSet.peer(dual))
+        // Back to IPv4 only: the put of the IPv4 key, then the delete of the dual one.
+        #expect(set.apply([.put(Self.lease(2)), .delete(v4, ipv6Subnet: dual.ipv6Subnet)]).map(\.new) == [PeerSet.peer(Self.lease(2))])
+        // The key the peer uses now, deleted: the peer goes.
+        #expect(set.apply([.delete(v4)]).map(\.new) == [nil])
+    }
+
     @Test func eventsBecomeOneChangePerSubnetInSubnetOrder() {
         var set = PeerSet(ownSubnet: Self.own)
         _ = set.replace(with: [Self.lease(2), Self.lease(3)])
