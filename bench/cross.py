@@ -33,6 +33,7 @@ one whose CNI binary is missing is skipped, with the reason in results.json).
 import base64
 import ctypes
 import http.client
+import ipaddress
 import json
 import os
 import random
@@ -42,6 +43,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 
@@ -52,12 +54,15 @@ ROUNDS = int(os.environ.get("BENCH_X_ROUNDS", "5"))
 DP_ROUNDS = int(os.environ.get("BENCH_X_DP_ROUNDS", "4"))
 DP_SECS = int(os.environ.get("BENCH_DP_SECS", "3"))
 BULK_TIMEOUT = float(os.environ.get("BENCH_X_TIMEOUT", "60"))
-PARTS = ("convergence", "reconcile", "dataplane")
+PARTS = ("convergence", "reconcile", "dataplane", "ds_convergence", "ds_reconcile", "ds_dataplane")
+DS_PARTS = ("ds_convergence", "ds_reconcile", "ds_dataplane")  # dual stack: bench/cross_ds.py
 X_ONLY = [x for x in os.environ.get("BENCH_X_ONLY", "").split(",") if x] or list(PARTS)
+DS_DP_BACKENDS = [x for x in os.environ.get("BENCH_X_DS_BACKENDS", "vxlan,host-gw").split(",") if x]
 DP_BACKENDS = [x for x in os.environ.get("BENCH_X_DP_BACKENDS", "vxlan,host-gw,udp,udp-plain").split(",") if x]
 PROTO = 92  # rtm_protocol of the agents' routes (0x5c)
 VNI = 1
 DEV = f"flannel.{VNI}"
+DEV6 = f"flannel-v6.{VNI}"
 
 CREATED = []   # namespaces, creation order
 PROCS = []     # agents, etcd, iperf3 servers (Popen)
@@ -179,21 +184,40 @@ class Addr:
     def join_ip(self, i):
         return f"10.{self.u}.3.{i % 250 + 1}"
 
+    # dual stack: underlay fd5c:U::/64 next to 10.U.0.0/16, cluster network fd00:C::/48 (/64 per node)
+    def node_ip6(self, k):
+        return f"fd5c:{self.u:x}::{k:x}"
+
+    @property
+    def network6(self):
+        return f"fd00:{self.c:x}::/48"
+
+    def subnet6(self, s):  # the same index as subnet(s): fd00:C:0:s::/64 (canonical text, as nlmon prints it)
+        return str(ipaddress.ip_network(f"fd00:{self.c:x}:0:{s:x}::/64"))
+
+    def peer_ip6(self, i):
+        return f"fd5c:{self.u:x}::1:{i:x}"
+
+    def join_ip6(self, i):
+        return f"fd5c:{self.u:x}::2:{i % 250 + 1:x}"
+
 
 def mac_of(i, salt):
     return "0e:%02x:%02x:%02x:%02x:%02x" % (salt & 0xff, (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff, 0x5c)
 
 
-def lease_json(backend, pip, mac):
-    if backend == "vxlan":
-        return json.dumps({"PublicIP": pip, "PublicIPv6": None, "BackendType": "vxlan",
-                           "BackendData": {"VNI": VNI, "VtepMAC": mac}}, separators=(",", ":"))
-    return json.dumps({"PublicIP": pip, "PublicIPv6": None, "BackendType": "host-gw",
-                       "BackendData": None}, separators=(",", ":"))
+def lease_json(backend, pip, mac, pip6=None, mac6=None):
+    """A lease as flannel writes it; with pip6 a dual-stack one (vxlan: BackendV6Data's VtepMAC mac6)."""
+    v = {"PublicIP": pip, "PublicIPv6": pip6, "BackendType": backend,
+         "BackendData": {"VNI": VNI, "VtepMAC": mac} if backend == "vxlan" else None}
+    if pip6 and backend == "vxlan":
+        v["BackendV6Data"] = {"VNI": VNI, "VtepMAC": mac6}
+    return json.dumps(v, separators=(",", ":"))
 
 
-def key_of(subnet):
-    return subnet.replace("/", "-")
+def key_of(subnet, subnet6=None):
+    """flannel's key: `10.C.a.0-24`, dual stack `10.C.a.0-24&fd00:C:0:b::-64`."""
+    return subnet.replace("/", "-") + (f"&{subnet6.replace('/', '-')}" if subnet6 else "")
 
 
 # ------------------------------------------------------------------ rtnetlink listener
@@ -256,8 +280,9 @@ class Listener:
                 self.cv.wait(min(left, 0.5))
 
 
-def kernel_count(ns, backend, addr):
-    """Entries of our kind actually in node `ns` (a dump, for checks after an overflow)."""
+def kernel_count(ns, backend, addr, dual=False):
+    """Entries of our kind actually in node `ns` (a dump, for checks after an overflow);
+    dual: also route6/neigh6/fdb6 (on flannel-v6.1)."""
     r = B.sh("ip", "-n", ns, "-4", "route", "show", "proto", str(PROTO), check=False).stdout
     n = {"route": len(r.splitlines())}
     if backend == "vxlan":
@@ -265,6 +290,14 @@ def kernel_count(ns, backend, addr):
                           check=False).stdout.count("\n")
         n["fdb"] = len([ln for ln in B.sh("bridge", "-n", ns, "fdb", "show", "dev", DEV, check=False).stdout.splitlines()
                         if " dst " in ln])
+    if dual:
+        r = B.sh("ip", "-n", ns, "-6", "route", "show", "proto", str(PROTO), check=False).stdout
+        n["route6"] = len(r.splitlines())
+        if backend == "vxlan":
+            n["neigh6"] = B.sh("ip", "-n", ns, "-6", "neigh", "show", "dev", DEV6, "nud", "permanent",
+                               check=False).stdout.count("\n")
+            n["fdb6"] = len([ln for ln in B.sh("bridge", "-n", ns, "fdb", "show", "dev", DEV6,
+                                               check=False).stdout.splitlines() if " dst " in ln])
     return n
 
 
@@ -421,19 +454,23 @@ class EtcdRegistry:
 UL = None
 
 
-def attach_underlay(ns, port, ip, plen=16):
+def attach_underlay(ns, port, ip, plen=16, ip6=None):
     B.sh("ip", "-n", UL, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns)
     B.sh("ip", "-n", UL, "link", "set", port, "master", "br0", "up")
     B.sh("ip", "-n", ns, "addr", "add", f"{ip}/{plen}", "dev", "eth0")
+    if ip6:
+        B.sh("ip", "-n", ns, "addr", "add", f"{ip6}/64", "dev", "eth0", "nodad")
     B.sh("ip", "-n", ns, "link", "set", "eth0", "up")
 
 
 class Node:
-    def __init__(self, addr, k, backend, registry, tag, listen=True):
+    def __init__(self, addr, k, backend, registry, tag, listen=True, dual=False):
         self.addr, self.k, self.backend, self.registry, self.tag = addr, k, backend, registry, tag
+        self.dual = dual
         self.ns = ns_add(f"n{k}")
         self.ip = addr.node_ip(k)
-        attach_underlay(self.ns, f"n{k}", self.ip)
+        self.ip6 = addr.node_ip6(k) if dual else None
+        attach_underlay(self.ns, f"n{k}", self.ip, ip6=self.ip6)
         self.dir = os.path.join(TMP, f"n{k}")
         for d in ("state", "conf", "cache", "ipam", "cni-data"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
@@ -463,6 +500,8 @@ class Node:
                 net, plen = env["FLANNEL_SUBNET"].split("/")
                 a = net.split(".")
                 self.own = f"{a[0]}.{a[1]}.{a[2]}.0/{plen}"
+                self.own6 = str(ipaddress.ip_network(env["FLANNEL_IPV6_SUBNET"], strict=False)) \
+                    if "FLANNEL_IPV6_SUBNET" in env else None
                 return
             if self.agent.poll() is not None:
                 break
@@ -498,30 +537,67 @@ class Node:
         return out
 
 
-def net_config(addr, backend):
-    return json.dumps({"Network": addr.network, "SubnetLen": 24, "Backend": {"Type": backend}})
+def net_config(addr, backend, dual=False):
+    c = {"Network": addr.network, "SubnetLen": 24, "Backend": {"Type": backend}}
+    if dual:
+        c.update(EnableIPv6=True, IPv6Network=addr.network6, IPv6SubnetLen=64)
+    return json.dumps(c)
 
 
-def wanted_keys(backend, subnet, pip, mac):
+def wanted_keys(backend, subnet, pip, mac, subnet6=None, mac6=None):
+    """nlmon keys a peer's lease programs; with subnet6 also its v6 half (route6, neigh6, fdb6)."""
     keys = [("route", subnet)]
     if backend == "vxlan":
         keys += [("neigh", subnet.split("/")[0]), ("fdb", mac)]
+    if subnet6:
+        keys.append(("route6", subnet6))
+        if backend == "vxlan":
+            keys += [("neigh6", subnet6.split("/")[0]), ("fdb6", mac6)]
     return keys
+
+
+# A synthetic peer: (subnet, PublicIP, VtepMAC) or, dual stack, (subnet, PublicIP, VtepMAC,
+# v6 subnet, PublicIPv6, v6 VtepMAC).
+
+def peer_keys(backend, p):
+    return wanted_keys(backend, p[0], p[1], p[2], *p[3:6:2])
+
+
+def peer_lease(backend, p):
+    return lease_json(backend, p[1], p[2], *p[4:6])
+
+
+def peer_key(p):
+    return key_of(p[0], p[3] if len(p) > 3 else None)
+
+
+def free_index(o, addr, start):
+    """The first subnet index >= start that is neither of node o's own subnets."""
+    return next(x for x in range(start, 1024) if addr.subnet(x) != o.own and
+                not (o.dual and addr.subnet6(x) == o.own6))
 
 
 # ------------------------------------------------------------------ 5a. convergence
 
-def bench_convergence(obs, addr, R):
-    log(f"== 5a. convergence: {JOINS} joins per registry/backend (lease write -> kernel entries)")
-    res = {o.tag: {"join_ms": [], "route_ms": [], "neigh_ms": [], "fdb_ms": [], "leave_ms": [], "write_ms": [],
-                   "timeouts": 0} for o in obs}
+def bench_convergence(obs, addr, R, key="convergence"):
+    """key "ds_convergence": the observers are dual stack, each join a dual-stack lease; the
+    join is complete when the entries of both families are in, and join_v4/join_v6 say when
+    each family's last entry came."""
+    dual = any(o.dual for o in obs)
+    log(f"== 5a. {key}: {JOINS} joins per registry/backend (lease write -> kernel entries"
+        f"{', IPv4 and IPv6' if dual else ''})")
+    kinds = ("route", "neigh", "fdb") + (("route6", "neigh6", "fdb6") if dual else ())
+    res = {o.tag: {"join_ms": [], **{f"{k}_ms": [] for k in kinds}, "leave_ms": [], "write_ms": [],
+                   **({"join_v4_ms": [], "join_v6_ms": []} if dual else {}), "timeouts": 0} for o in obs}
     for i in range(JOINS):
         order = obs if i % 2 == 0 else obs[::-1]
         for o in order:
-            s = next(x for x in range(600 + i, 1024) if addr.subnet(x) != o.own)
-            sub, pip, mac = addr.subnet(s), addr.join_ip(i), mac_of(i, 0xa0 + obs.index(o))
-            want = wanted_keys(o.backend, sub, pip, mac)
-            t0, wms = o.registry.put(key_of(sub), lease_json(o.backend, pip, mac))
+            s = free_index(o, addr, 600 + i)
+            p = (addr.subnet(s), addr.join_ip(i), mac_of(i, 0xa0 + obs.index(o)))
+            if dual:
+                p += (addr.subnet6(s), addr.join_ip6(i), mac_of(i, 0xb0 + obs.index(o)))
+            want = peer_keys(o.backend, p)
+            t0, wms = o.registry.put(peer_key(p), peer_lease(o.backend, p))
             got = o.listener.wait(lambda L: all(k in L.present and L.present[k] >= t0 for k in want) and
                                   {k: L.present[k] for k in want}, 5)
             x = res[o.tag]
@@ -533,7 +609,10 @@ def bench_convergence(obs, addr, R):
                 x["join_ms"].append((max(got.values()) - t0) / 1e6)
                 for (kind, _), ts in got.items():
                     x[f"{kind}_ms"].append((ts - t0) / 1e6)
-            t1 = o.registry.delete(key_of(sub))
+                if dual:
+                    for fam, sel in (("v4", lambda k: not k.endswith("6")), ("v6", lambda k: k.endswith("6"))):
+                        x[f"join_{fam}_ms"].append((max(ts for (k, _), ts in got.items() if sel(k)) - t0) / 1e6)
+            t1 = o.registry.delete(peer_key(p))
             gone = o.listener.wait(lambda L: all(k in L.gone and L.gone[k] >= t1 for k in want) and
                                    max(L.gone[k] for k in want), 5)
             if gone:
@@ -546,22 +625,34 @@ def bench_convergence(obs, addr, R):
         out[tag]["join_samples_ms"] = [round(v, 2) for v in x["join_ms"]]
         j = out[tag]["join_ms"]
         log(f"  {tag:14s} join median {j['median'] if j else float('nan'):7.2f} p90 {j['p90'] if j else float('nan'):7.2f} ms"
-            f" ({x['timeouts']} timeouts)")
-    R["convergence"] = out
+            f" ({x['timeouts']} timeouts)" + (f"; v4 {out[tag]['join_v4_ms'].get('median', float('nan')):.2f},"
+                                             f" v6 {out[tag]['join_v6_ms'].get('median', float('nan')):.2f}"
+                                             if dual and out[tag]['join_v4_ms'] else ""))
+    R[key] = out
 
 
 # ------------------------------------------------------------------ 5b. reconcile of 1,000 peers
 
 def bulk_peers(o, addr):
-    idx = [s for s in range(1, 1024) if addr.subnet(s) != o.own][:PEERS]
+    idx = [s for s in range(1, 1024) if addr.subnet(s) != o.own and not (o.dual and addr.subnet6(s) == o.own6)][:PEERS]
     salt = 0x10 + (0 if o.backend == "vxlan" else 1)
+    if o.dual:
+        return [(addr.subnet(s), addr.peer_ip(i), mac_of(i, salt), addr.subnet6(s), addr.peer_ip6(i),
+                 mac_of(i, salt + 0x20)) for i, s in enumerate(idx)]
     return [(addr.subnet(s), addr.peer_ip(i), mac_of(i, salt)) for i, s in enumerate(idx)]
 
 
-def baseline_node(addr, backend, n):
-    """A fresh node netns like an agent's: underlay eth0 (and flannel.1 for vxlan)."""
+def baseline_node(addr, backend, n, dual=False):
+    """A fresh node netns like an agent's: underlay eth0 (and flannel.1 for vxlan; dual stack:
+    an IPv6 underlay address, and flannel-v6.1 for vxlan)."""
     ns = ns_add(f"b{n}")
-    attach_underlay(ns, f"b{n}", addr.node_ip(200 + n % 40))
+    attach_underlay(ns, f"b{n}", addr.node_ip(200 + n % 40), ip6=addr.node_ip6(200 + n % 40) if dual else None)
+    if backend == "vxlan" and dual:
+        B.sh("ip", "-n", ns, "link", "add", DEV6, "type", "vxlan", "id", str(VNI), "local",
+             addr.node_ip6(200 + n % 40), "dev", "eth0", "dstport", "8472", "nolearning")
+        B.sh("ip", "-n", ns, "link", "set", DEV6, "mtu", "1430")
+        B.sh("ip", "-n", ns, "addr", "add", f"fd00:{addr.c:x}::/128", "dev", DEV6, "nodad")
+        B.sh("ip", "-n", ns, "link", "set", DEV6, "up")
     if backend == "vxlan":
         B.sh("ip", "-n", ns, "link", "add", DEV, "type", "vxlan", "id", str(VNI), "local", addr.node_ip(200 + n % 40),
              "dev", "eth0", "dstport", "8472", "nolearning")
@@ -572,28 +663,33 @@ def baseline_node(addr, backend, n):
 
 
 def baseline(addr, backend, peers, n):
-    ns = baseline_node(addr, backend, n)
+    dual = len(peers[0]) > 3
+    ns = baseline_node(addr, backend, n, dual)
     ipb, brb = os.path.join(TMP, f"ip-{backend}.batch"), os.path.join(TMP, f"bridge-{backend}.batch")
     with open(ipb, "w") as f:
-        for sub, pip, mac in peers:
-            if backend == "vxlan":
-                gw = sub.split("/")[0]
-                f.write(f"neigh add {gw} lladdr {mac} dev {DEV} nud permanent\n")
-                f.write(f"route add {sub} via {gw} dev {DEV} onlink proto {PROTO}\n")
-            else:
-                f.write(f"route add {sub} via {pip} dev eth0 proto {PROTO}\n")
+        for sub, pip, mac, *v6 in peers:
+            halves = [(sub, pip, mac, DEV, "")] + ([(v6[0], v6[1], v6[2], DEV6, " metric 1024")] if v6 else [])
+            for s_, p_, m_, dev, metric in halves:
+                if backend == "vxlan":
+                    gw = s_.split("/")[0]
+                    f.write(f"neigh add {gw} lladdr {m_} dev {dev} nud permanent\n")
+                    f.write(f"route add {s_} via {gw} dev {dev} onlink proto {PROTO}{metric}\n")
+                else:
+                    f.write(f"route add {s_} via {p_} dev eth0 proto {PROTO}{metric}\n")
     r = B.timed(["/usr/sbin/ip", "-batch", ipb], netns=ns)
     ms = {"ip": r["ms"]}
     ok = r["rc"] == 0
     if backend == "vxlan":
         with open(brb, "w") as f:
-            for sub, pip, mac in peers:
+            for sub, pip, mac, *v6 in peers:
                 f.write(f"fdb add {mac} dev {DEV} dst {pip} self permanent\n")
+                if v6:
+                    f.write(f"fdb add {v6[2]} dev {DEV6} dst {v6[1]} self permanent\n")
         r = B.timed(["/usr/sbin/bridge", "-batch", brb], netns=ns)
         ms["bridge"] = r["ms"]
         ok = ok and r["rc"] == 0
     ms["total"] = sum(ms.values())
-    cnt = kernel_count(ns, backend, addr)
+    cnt = kernel_count(ns, backend, addr, dual)
     want = len(peers)
     if not ok or any(v != want for v in cnt.values()):
         raise RuntimeError(f"baseline {backend}: rc/count wrong: {cnt}")
@@ -605,11 +701,11 @@ def baseline(addr, backend, peers, n):
 
 def bulk_round(o, addr, peers):
     want = []
-    for sub, pip, mac in peers:
-        want += wanted_keys(o.backend, sub, pip, mac)
+    for p in peers:
+        want += peer_keys(o.backend, p)
     off = o.log_offset()
     ov0 = o.listener.overflow
-    t0, wms = o.registry.put_many([(key_of(s), lease_json(o.backend, p, m)) for s, p, m in peers])
+    t0, wms = o.registry.put_many([(peer_key(p), peer_lease(o.backend, p)) for p in peers])
     done = t0 + int(wms * 1e6)  # the last rename returned / etcd answered the txn
 
     def all_there(L):
@@ -624,7 +720,7 @@ def bulk_round(o, addr, peers):
         # fall back to dumps (coarse: the dump's own cost is included)
         deadline = time.monotonic() + BULK_TIMEOUT
         while time.monotonic() < deadline:
-            c = kernel_count(o.ns, o.backend, addr)
+            c = kernel_count(o.ns, o.backend, addr, o.dual)
             if all(v >= len(peers) for v in c.values()):
                 break
             time.sleep(0.05)
@@ -642,11 +738,16 @@ def bulk_round(o, addr, peers):
         last = rec[-1]
         res["last_reconcile_start_after_write_ms"] = round(last["ts"] * 1000 - last["ms"] - done / 1e6, 1)
         res["last_reconcile_ms"] = last["ms"]
-    res["count"] = kernel_count(o.ns, o.backend, addr)
+    if o.dual:  # when each family's last entry came
+        for fam, sel in (("v4", lambda k: not k.endswith("6")), ("v6", lambda k: k.endswith("6"))):
+            ts = [o.listener.present.get(k, 0) for k in want if sel(k[0])]
+            if ts and min(ts) >= t0 and "coarse" not in res:
+                res[f"all_present_{fam}_ms"] = (max(ts) - t0) / 1e6
+    res["count"] = kernel_count(o.ns, o.backend, addr, o.dual)
     res["agent_rss_kb"] = o.rss_kb()  # `ip netns exec` execs the daemon: same pid
     # leave: all 1,000 at once
     off = o.log_offset()
-    t1 = o.registry.delete_many([key_of(s) for s, _, _ in peers])
+    t1 = o.registry.delete_many([peer_key(p) for p in peers])
     ov0 = o.listener.overflow
     gone = o.listener.wait(lambda L: "overflow" if L.overflow != ov0 else
                            (all(L.gone.get(k, 0) >= t1 for k in want) and max(L.gone[k] for k in want)), BULK_TIMEOUT)
@@ -654,7 +755,7 @@ def bulk_round(o, addr, peers):
         res["all_removed_ms"] = (gone - t1) / 1e6
     else:
         deadline = time.monotonic() + BULK_TIMEOUT
-        while time.monotonic() < deadline and any(kernel_count(o.ns, o.backend, addr).values()):
+        while time.monotonic() < deadline and any(kernel_count(o.ns, o.backend, addr, o.dual).values()):
             time.sleep(0.05)
         res["all_removed_ms"] = (time.time_ns() - t1) / 1e6
         res["coarse_removal"] = True
@@ -663,8 +764,9 @@ def bulk_round(o, addr, peers):
     return res
 
 
-def bench_reconcile(obs, addr, R):
-    log(f"== 5b. reconcile: {PEERS} synthetic peers at once vs ip -batch, {ROUNDS} rounds")
+def bench_reconcile(obs, addr, R, key="reconcile"):
+    """key "ds_reconcile": dual-stack observers and leases, entries of both families counted."""
+    log(f"== 5b. {key}: {PEERS} synthetic peers at once vs ip -batch, {ROUNDS} rounds")
     res = {o.tag: [] for o in obs}
     base = {"vxlan": [], "host-gw": []}
     n = 0
@@ -692,6 +794,8 @@ def bench_reconcile(obs, addr, R):
             "all_removed_ms": B.summary([r["all_removed_ms"] for r in rs]),
             "agent_rss_kb": B.summary([r["agent_rss_kb"] for r in rs if r.get("agent_rss_kb")]),
             "write_ms": B.summary([r["write_ms"] for r in rs]),
+            **{f"all_present_{fam}_ms": B.summary([r[f"all_present_{fam}_ms"] for r in rs if f"all_present_{fam}_ms" in r])
+               for fam in ("v4", "v6") if any(f"all_present_{fam}_ms" in r for r in rs)},
             "rounds": rs,
         }
     for be, bs in base.items():
@@ -700,12 +804,14 @@ def bench_reconcile(obs, addr, R):
                                "bridge_ms": B.summary([b["bridge"] for b in bs]) if be == "vxlan" else None,
                                "samples": bs}
     out["peers"] = PEERS
-    R["reconcile"] = out
+    R[key] = out
 
 
 # ------------------------------------------------------------------ 6x. dataplane across nodes
 
-def attach_ctr(node, conflist_src, netname, tag):
+def attach_ctr(node, conflist_src, netname, tag, all_ips=False):
+    """A container netns attached on `node`; returns (netns, first IP), or with all_ips
+    (netns, every IP of the result: dual stack, the IPv4 and the IPv6 one)."""
     with open(os.path.join(B.REPO, "cni-conf", conflist_src)) as f:
         c = json.load(f)
     p = c["plugins"][0]
@@ -721,8 +827,8 @@ def attach_ctr(node, conflist_src, netname, tag):
                        env=env, capture_output=True, text=True, timeout=90)
     if r.returncode != 0:
         raise RuntimeError(f"ADD {tag} on {node.ns} failed: {r.stdout[-400:]} {r.stderr[-400:]}")
-    ip = json.loads(r.stdout)["ips"][0]["address"].split("/")[0]
-    return ctr, ip
+    ips = [x["address"].split("/")[0] for x in json.loads(r.stdout)["ips"]]
+    return (ctr, ips) if all_ips else (ctr, ips[0])
 
 
 # backend key -> (registry type, first node index, conflist, network name, CNI plugin, agent flags)
@@ -766,6 +872,24 @@ def dp_pair(addr, key):
     return (cb, ca, ipb), [a, b], path
 
 
+def dp_rounds(pairs):
+    """DP_ROUNDS rounds over pairs {key: (server ns, client ns, server ip)}, interleaved (order
+    reversed every other round): iperf3 1 stream, 4 streams, ping; raw samples per key."""
+    keys = list(pairs)
+    res = {k: {"tcp1_gbps": [], "tcp4_gbps": [], "rtt_ms": []} for k in keys}
+    for rnd in range(DP_ROUNDS):
+        order = keys if rnd % 2 == 0 else keys[::-1]
+        for k in order:
+            res[k]["tcp1_gbps"].append(B.iperf(pairs[k][1], pairs[k][2], 1))
+        for k in order:
+            res[k]["tcp4_gbps"].append(B.iperf(pairs[k][1], pairs[k][2], 4))
+        for k in order:
+            res[k]["rtt_ms"] += B.ping_rtts(pairs[k][1], pairs[k][2])
+        log(f"  round {rnd + 1}: " + ", ".join(f"{k} {res[k]['tcp1_gbps'][-1]:.2f}/{res[k]['tcp4_gbps'][-1]:.2f} Gbit/s"
+                                                for k in keys))
+    return res
+
+
 def bench_dataplane(addr, R):
     keys = list(DP_BACKENDS)
     if not keys or set(keys) - set(DP):
@@ -800,17 +924,7 @@ def bench_dataplane(addr, R):
         if not B.ping_rtts(cns, sip):
             raise RuntimeError(f"dataplane {key}: no ping answer from {sip}")
     keys = list(pairs)
-    res = {k: {"tcp1_gbps": [], "tcp4_gbps": [], "rtt_ms": []} for k in keys}
-    for rnd in range(DP_ROUNDS):
-        order = keys if rnd % 2 == 0 else keys[::-1]
-        for k in order:
-            res[k]["tcp1_gbps"].append(B.iperf(pairs[k][1], pairs[k][2], 1))
-        for k in order:
-            res[k]["tcp4_gbps"].append(B.iperf(pairs[k][1], pairs[k][2], 4))
-        for k in order:
-            res[k]["rtt_ms"] += B.ping_rtts(pairs[k][1], pairs[k][2])
-        log(f"  round {rnd + 1}: " + ", ".join(f"{k} {res[k]['tcp1_gbps'][-1]:.2f}/{res[k]['tcp4_gbps'][-1]:.2f} Gbit/s"
-                                                for k in keys))
+    res = dp_rounds(pairs)
     for p in srv:
         stop(p)
     for n in nodes:
@@ -824,6 +938,26 @@ def bench_dataplane(addr, R):
 
 
 # ------------------------------------------------------------------ entry
+
+def observers(addr, etcd, dual, k0):
+    """One observer node per registry x backend (nodes k0, k0+1, ...), each with a registry
+    of its own; dual: dual-stack network config and an IPv6 underlay address."""
+    obs = []
+    k = k0
+    for regkind in ("dir", "etcd"):
+        if regkind == "etcd" and not etcd:
+            continue
+        for be in ("vxlan", "host-gw"):
+            sfx = "-ds" if dual else ""
+            if regkind == "dir":
+                reg = DirRegistry(os.path.join(TMP, f"reg-{be}{sfx}"))
+            else:
+                reg = EtcdRegistry(etcd, f"/bx-{be}{sfx}/network")
+            reg.put_config(net_config(addr, be, dual))
+            obs.append(Node(addr, k, be, reg, f"{regkind}/{be}", dual=dual))
+            k += 1
+    return obs
+
 
 def run(bench, R, tmp):
     global B, TMP, UL
@@ -846,9 +980,10 @@ def run(bench, R, tmp):
         UL = ns_add("ul")
         B.sh("ip", "-n", UL, "link", "add", "br0", "type", "bridge")
         B.sh("ip", "-n", UL, "link", "set", "br0", "up")
-        agents = "convergence" in X_ONLY or "reconcile" in X_ONLY
+        v4_agents = "convergence" in X_ONLY or "reconcile" in X_ONLY
+        ds_agents = "ds_convergence" in X_ONLY or "ds_reconcile" in X_ONLY
         etcd = None
-        if not agents:
+        if not (v4_agents or ds_agents):
             pass
         elif shutil.which("etcd"):
             os.makedirs(os.path.join(TMP, "etcd"), exist_ok=True)
@@ -856,32 +991,30 @@ def run(bench, R, tmp):
             out["etcd"] = B.sh("etcd", "--version", check=False).stdout.split("\n")[0]
         else:
             out["etcd"] = "not installed: etcd figures skipped"
-        obs = []
-        k = 1
-        for regkind in ("dir", "etcd") if agents else ():
-            if regkind == "etcd" and not etcd:
+        # IPv4-only observers (nodes 1-4), then, on their own, the dual-stack ones (nodes 21-24)
+        for dual, want, k0 in ((False, v4_agents, 1), (True, ds_agents, 21)):
+            if not want:
                 continue
-            for be in ("vxlan", "host-gw"):
-                if regkind == "dir":
-                    reg = DirRegistry(os.path.join(TMP, f"reg-{be}"))
-                else:
-                    reg = EtcdRegistry(etcd, f"/bx-{be}/network")
-                reg.put_config(net_config(addr, be))
-                obs.append(Node(addr, k, be, reg, f"{regkind}/{be}"))
-                k += 1
-        for o in obs:
-            o.start_agent()
-        for o in obs:
-            o.wait_ready()
-        if "convergence" in X_ONLY:
-            bench_convergence(obs, addr, out)
-        if "reconcile" in X_ONLY:
-            bench_reconcile(obs, addr, out)
-        for o in obs:
-            stop(o.agent)
-            o.listener.close()
+            if dual:
+                out["network6"], out["underlay6"] = addr.network6, f"fd5c:{addr.u:x}::/64"
+            obs = observers(addr, etcd, dual, k0)
+            for o in obs:
+                o.start_agent()
+            for o in obs:
+                o.wait_ready()
+            pre = "ds_" if dual else ""
+            if pre + "convergence" in X_ONLY:
+                bench_convergence(obs, addr, out, pre + "convergence")
+            if pre + "reconcile" in X_ONLY:
+                bench_reconcile(obs, addr, out, pre + "reconcile")
+            for o in obs:
+                stop(o.agent)
+                o.listener.close()
         if "dataplane" in X_ONLY:
             bench_dataplane(addr, out)
+        if "ds_dataplane" in X_ONLY:
+            import cross_ds
+            cross_ds.bench_dataplane_ds(sys.modules[__name__], addr, out)
     finally:
         cleanup()
     out["duration_s"] = round(time.time() - t0, 1)

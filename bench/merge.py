@@ -23,7 +23,8 @@ def merge(old, new):
             for p in x["parts"]:
                 if p in x:
                     kept[p] = x[p]
-                    reruns[p] = {f: x.get(f) for f in ("prefix", "underlay", "network", "duration_s")}
+                    fields = ("prefix", "underlay", "network", "underlay6", "network6", "duration_s")
+                    reruns[p] = {f: x[f] for f in fields if f in x}
                     parts.append(f"cross_host.{p}")
             kept["reruns"] = reruns
             out[k] = kept

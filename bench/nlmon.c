@@ -2,12 +2,14 @@
  *
  *   nlmon /run/netns/NAME
  *
- * Joins NAME, subscribes to RTMGRP_IPV4_ROUTE | RTMGRP_NEIGH and prints one line per
- * notification the cross-host bench cares about, as soon as a receive returns:
+ * Joins NAME, subscribes to RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_NEIGH and prints
+ * one line per notification the cross-host bench cares about, as soon as a receive returns:
  *
  *   <N|D> route 10.244.3.0/24 <ns>   IPv4 route with rtm_protocol 92 (the agents')
  *   <N|D> neigh 10.244.3.0 <ns>      AF_INET neighbour (N only when NUD_PERMANENT)
- *   <N|D> fdb 0e:aa:bb:cc:dd:ee <ns> AF_BRIDGE entry with a remote dst (vxlan FDB)
+ *   <N|D> fdb 0e:aa:bb:cc:dd:ee <ns> AF_BRIDGE entry with a remote IPv4 dst (vxlan FDB)
+ *   <N|D> route6 fd00:1:0:3::/64 <ns>, neigh6 fd00:1:0:3:: <ns>, fdb6 <mac> <ns>
+ *                                    the same for IPv6 (dual stack; fdb6: a remote IPv6 dst)
  *   O overflow <ns>                  ENOBUFS: notifications were lost
  *
  * <ns> is CLOCK_REALTIME in nanoseconds taken right after recv() returned (netlink has
@@ -57,7 +59,7 @@ int main(int argc, char **argv) {
     int sz = 64 << 20;
     if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) != 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-    struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_ROUTE | RTMGRP_NEIGH};
+    struct sockaddr_nl sa = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE | RTMGRP_NEIGH};
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         perror("bind");
         return 1;
@@ -81,15 +83,16 @@ int main(int argc, char **argv) {
             return 1;
         }
         for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-            char a[INET_ADDRSTRLEN];
+            char a[INET6_ADDRSTRLEN];
             if (h->nlmsg_type == RTM_NEWROUTE || h->nlmsg_type == RTM_DELROUTE) {
                 struct rtmsg *r = NLMSG_DATA(h);
-                if (r->rtm_family != AF_INET || r->rtm_protocol != PROTO) continue;
+                if ((r->rtm_family != AF_INET && r->rtm_family != AF_INET6) || r->rtm_protocol != PROTO) continue;
                 int len = RTM_PAYLOAD(h);
                 for (struct rtattr *at = RTM_RTA(r); RTA_OK(at, len); at = RTA_NEXT(at, len)) {
                     if (at->rta_type == RTA_DST) {
-                        inet_ntop(AF_INET, RTA_DATA(at), a, sizeof a);
-                        printf("%c route %s/%u %lld\n", h->nlmsg_type == RTM_NEWROUTE ? 'N' : 'D', a, r->rtm_dst_len, ts);
+                        inet_ntop(r->rtm_family, RTA_DATA(at), a, sizeof a);
+                        printf("%c route%s %s/%u %lld\n", h->nlmsg_type == RTM_NEWROUTE ? 'N' : 'D',
+                               r->rtm_family == AF_INET6 ? "6" : "", a, r->rtm_dst_len, ts);
                     }
                 }
             } else if (h->nlmsg_type == RTM_NEWNEIGH || h->nlmsg_type == RTM_DELNEIGH) {
@@ -107,8 +110,13 @@ int main(int argc, char **argv) {
                     if (op == 'N' && !(nd->ndm_state & NUD_PERMANENT)) continue;
                     inet_ntop(AF_INET, dst, a, sizeof a);
                     printf("%c neigh %s %lld\n", op, a, ts);
+                } else if (nd->ndm_family == AF_INET6 && dst && dlen == 16) {
+                    if (op == 'N' && !(nd->ndm_state & NUD_PERMANENT)) continue;
+                    inet_ntop(AF_INET6, dst, a, sizeof a);
+                    printf("%c neigh6 %s %lld\n", op, a, ts);
                 } else if (nd->ndm_family == AF_BRIDGE && dst && ll && llen == 6) {
-                    printf("%c fdb %02x:%02x:%02x:%02x:%02x:%02x %lld\n", op, ll[0], ll[1], ll[2], ll[3], ll[4], ll[5], ts);
+                    printf("%c fdb%s %02x:%02x:%02x:%02x:%02x:%02x %lld\n", op, dlen == 16 ? "6" : "",
+                           ll[0], ll[1], ll[2], ll[3], ll[4], ll[5], ts);
                 }
             }
         }
