@@ -12,9 +12,15 @@ host-gw node agents, with the directory registry and with etcd, in network names
       bare underlay (node eth0 to node eth0) as the ceiling. Backends: vxlan, host-gw, udp
       (the agent's default `--udp-path automatic`: TUN vnet_hdr + TSO/USO + UDP GSO/GRO) and
       udp-plain (`--udp-path plain`: one packet per syscall, as flannel's proxy).
+  5d. dual stack (parts ds_convergence, ds_reconcile, ds_dataplane): the same three for a
+      cluster with EnableIPv6: dual-stack observer nodes (IPv6 underlay address, their own
+      registries) and dual-stack synthetic leases (`v4-24&v6-64` keys, PublicIPv6, vxlan
+      BackendV6Data), converged = the entries of both families present (IPv4 and IPv6 times
+      kept apart); the dataplane (bench/cross_ds.py) measures IPv6 next to IPv4 in the same
+      rounds for vxlan and host-gw (BENCH_X_DS_BACKENDS), with both families' underlay.
 
 Kernel-side times come from an rtnetlink multicast listener (bench/nlmon.c: RTMGRP_IPV4_ROUTE
-| RTMGRP_NEIGH) running inside each observer node: every notification is stamped with
+| RTMGRP_NEIGH, + RTMGRP_IPV6_ROUTE) running inside each observer node: every notification is stamped with
 CLOCK_REALTIME as its recv() returns (netlink has no SO_TIMESTAMP) and compared with
 CLOCK_REALTIME taken right before the lease is written (directory: the rename() of a ready file with its
 future mtime; etcd: the HTTP put/txn request sent to etcd's gateway, so etcd's commit is
@@ -26,7 +32,7 @@ the namespaces are deleted, also on failure or interrupt (cleanup()).
 Environment (optional): BENCH_X_JOINS (20), BENCH_X_PEERS (1000), BENCH_X_ROUNDS (5,
 reconcile rounds), BENCH_X_DP_ROUNDS (4), BENCH_DP_SECS (3, shared with section 6),
 BENCH_X_TIMEOUT (60 s per bulk wait), BENCH_X_ONLY (comma list of parts to run:
-convergence,reconcile,dataplane; default all), BENCH_X_DP_BACKENDS (vxlan,host-gw,udp,udp-plain;
+convergence,reconcile,dataplane,ds_convergence,ds_reconcile,ds_dataplane; default all), BENCH_X_DP_BACKENDS (vxlan,host-gw,udp,udp-plain;
 one whose CNI binary is missing is skipped, with the reason in results.json).
 """
 

@@ -187,6 +187,29 @@ def render(R):
     return "\n".join(out) + "\n"
 
 
+def convergence_rows(c, targets, what, how):
+    """(registry, backend, row, join summary, met) per row of a convergence part; appends each
+    row's target (join median and p90 ≤ 100 ms, no timeouts)."""
+    for tag, v in c.items():
+        reg, be = tag.split("/")
+        j = v.get("join_ms")
+        ok = bool(j) and j["median"] <= 100 and j["p90"] <= 100 and v["timeouts"] == 0
+        targets.append((f"{what} ({tag}, {how})", f"{_ms(j)} ms" if j else "–", ok))
+        yield reg, be, v, j, ok
+
+
+def reconcile_rows(r, targets, what):
+    """(registry, backend, ours, baseline total, met) per row of a reconcile part; appends
+    each row's target "ours after the write ≤ ip -batch"."""
+    for tag, v in r["ours"].items():
+        reg, be = tag.split("/")
+        b = r["baseline"][be]["total_ms"]
+        ok = v["after_write_ms"]["median"] <= b["median"]
+        targets.append((f"{what}: ours ≤ ip -batch ({tag}, write end → all present)",
+                        f"{f(v['after_write_ms']['median'], 1)} vs {f(b['median'], 1)} ms", ok))
+        yield reg, be, v, b, ok
+
+
 def ratio(a, b):
     if not a or not b or not b["median"]:
         return None
@@ -219,12 +242,7 @@ def render_cross(x, w, targets):
           "lease's deletion (leave: until the last entry is gone). ms, median / p90.\n")
         w("| registry | backend | join: all entries | route | neighbour | FDB | leave | lease write | timeouts | target | |")
         w("|---|---|---|---|---|---|---|---|---|---|---|")
-        for tag, v in c.items():
-            reg, be = tag.split("/")
-            j = v.get("join_ms")
-            ok = bool(j) and j["median"] <= 100 and j["p90"] <= 100 and v["timeouts"] == 0
-            targets.append((f"convergence ≤ 100 ms ({tag}, median and p90)",
-                            f"{_ms(j)} ms" if j else "–", ok))
+        for reg, be, v, j, ok in convergence_rows(c, targets, "convergence ≤ 100 ms", "median and p90"):
             w(f"| {reg} | {be} | {_ms(j)} | {_ms(v.get('route_ms'))} | {_ms(v.get('neigh_ms'))} | "
               f"{_ms(v.get('fdb_ms'))} | {_ms(v.get('leave_ms'))} | {_ms(v.get('write_ms'))} | {v['timeouts']} | "
               f"≤ 100 ms | {mark(ok)} |")
@@ -248,12 +266,7 @@ def render_cross(x, w, targets):
         w("| registry | backend | entries | ours: from first write | ours: after the write | write | agent log ms | "
           "last reconcile starts | baseline | ours after write ÷ baseline | agent ms ÷ baseline | target | |")
         w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for tag, v in r["ours"].items():
-            reg, be = tag.split("/")
-            b = r["baseline"][be]["total_ms"]
-            ok = v["after_write_ms"]["median"] <= b["median"]
-            targets.append((f"{n:,} peers: ours ≤ ip -batch ({tag}, write end → all present)",
-                            f"{f(v['after_write_ms']['median'], 1)} vs {f(b['median'], 1)} ms", ok))
+        for reg, be, v, b, ok in reconcile_rows(r, targets, f"{n:,} peers"):
             w(f"| {reg} | {be} | {n * (3 if be == 'vxlan' else 1):,} | {_ms(v['all_present_ms'])} | "
               f"{_ms(v['after_write_ms'])} | {_med(v['write_ms'], 1)} | {_ms(v['agent_ms'])} | "
               f"{_med(v.get('last_reconcile_start_after_write_ms'), 1)} | {_ms(b)} | "
@@ -270,6 +283,8 @@ def render_cross(x, w, targets):
     d = x.get("dataplane")
     if d and "skipped" not in d:
         render_cross_dataplane(d, x.get("reruns", {}).get("dataplane"), w, targets)
+    from report_ds import render_cross_ds
+    render_cross_ds(x, w, targets)
     w("Where the time goes when a cross-host target is missed: bench/PROFILE.md, section 6.\n")
 
 
