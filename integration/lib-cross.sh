@@ -275,7 +275,7 @@ reg_leases() {
         [ -d "$REG_DIR$PREFIX_KEY/subnets" ] || return 0
         for f in "$REG_DIR$PREFIX_KEY/subnets"/*; do
             [ -f "$f" ] || continue
-            [[ ${f##*/} =~ ^[0-9.]+-[0-9]+$ ]] || continue
+            [[ ${f##*/} =~ ^[0-9.]+-[0-9]+(\&[0-9a-f:]+-[0-9]+)?$ ]] || continue  # v4 or dual-stack key
             printf '%s %s\n' "${f##*/}" "$(tr -d '\n' <"$f")"
         done
         ;;
@@ -517,7 +517,8 @@ ctr() { echo "${CLP}n$1c$2"; }   # ctr <node> <n>: container netns name
 lease_poll() {
     KEY[$1]=$(reg_lease_of "${NODE_IP[$1]}")
     [ -n "${KEY[$1]}" ] || return 1
-    SUB[$1]=${KEY[$1]%-*}/${KEY[$1]##*-}
+    local k4=${KEY[$1]%%&*}  # a dual-stack key's IPv4 half
+    SUB[$1]=${k4%-*}/${k4##*-}
 }
 
 # ---------------------------------------------------------------- dataplane probes
@@ -596,6 +597,7 @@ ctr_attach() {
         CNI_CACHE_DIR="$d/cache" CNI_CONTAINERID="$CTR" \
         timeout 60 "$DRIVER" add "$NET_NAME" "/run/netns/$CTR" >"$OUT" 2>"$ERR"; then
         CTR_IP[$CTR]=$(result_ip4)
+        CTR_IP6[$CTR]=$(result_ip6)
         return 0
     fi
     CTR_IP[$CTR]=""
@@ -615,11 +617,15 @@ ctr_drv() {
 
 ctr_label() { local c=$1; echo "${c#"$CLP"}"; }
 
-# ping_quick <ns> <addr>: up to 3 one-second tries
+# ctr_addr <ctr-netns>: its address of the family PING_FAMILY (4, the default, or 6)
+declare -A CTR_IP6=()
+ctr_addr() { if [ "${PING_FAMILY:-4}" = 6 ]; then echo "${CTR_IP6[$1]:-}"; else echo "${CTR_IP[$1]:-}"; fi; }
+
+# ping_quick <ns> <addr>: up to 3 one-second tries (ping -$PING_FAMILY, default 4)
 ping_quick() {
     local i
     for i in 1 2 3; do
-        ip netns exec "$1" ping -4 -c1 -W1 -q "$2" >/dev/null 2>&1 && return 0
+        ip netns exec "$1" ping -"${PING_FAMILY:-4}" -c1 -W1 -q "$2" >/dev/null 2>&1 && return 0
         sleep 0.2
     done
     return 1
@@ -635,14 +641,14 @@ reach_matrix() {
     for ((i = 0; i < n; i++)); do
         for ((j = 0; j < n; j++)); do
             [ $i = $j ] && continue
-            (ping_quick "${ctrs[$i]}" "${CTR_IP[${ctrs[$j]}]}" && touch "$dir/$i-$j") &
+            (ping_quick "${ctrs[$i]}" "$(ctr_addr "${ctrs[$j]}")" && touch "$dir/$i-$j") &
             pids+=($!)
         done
     done
     wait "${pids[@]}"  # not a bare wait: the agents are children too
     local hdr row
     hdr=$(printf '%-8s' "from\\to")
-    for ((j = 0; j < n; j++)); do hdr+=$(printf '%-19s' "$(ctr_label "${ctrs[$j]}") ${CTR_IP[${ctrs[$j]}]}"); done
+    for ((j = 0; j < n; j++)); do hdr+=$(printf '%-19s' "$(ctr_label "${ctrs[$j]}") $(ctr_addr "${ctrs[$j]}")"); done
     log "  reachability (row pings column):"
     log "    $hdr"
     for ((i = 0; i < n; i++)); do
@@ -653,7 +659,7 @@ reach_matrix() {
             else
                 row+=$(printf '%-19s' "FAIL"); bad=$((bad + 1))
                 FAILED=$((FAILED + 1))
-                FAILED_NAMES+=("$CURRENT_SCENARIO: $(ctr_label "${ctrs[$i]}") -> $(ctr_label "${ctrs[$j]}") ${CTR_IP[${ctrs[$j]}]}")
+                FAILED_NAMES+=("$CURRENT_SCENARIO: $(ctr_label "${ctrs[$i]}") -> $(ctr_label "${ctrs[$j]}") $(ctr_addr "${ctrs[$j]}")")
             fi
         done
         log "    $row"
