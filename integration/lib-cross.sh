@@ -478,18 +478,21 @@ agent_for() {
     if [ "$k" = 3 ]; then RESYNC=10 agent_start "$k"; else agent_start "$k"; fi
 }
 
-# cluster_up: three nodes (agents ready, recorded in SUB/MAC/KEY), two containers each
+# cluster_up [label]: three nodes (agents ready, recorded in SUB/MAC/KEY), two containers
+# each. Hooks (dual-stack.sh): CLUSTER_CONFIG (default net_config), NODE_HOOK <k> (after
+# node_new), RECORD_FN <k> (default node_record).
 cluster_up() {
-    cluster_begin "three nodes, two containers per node"
-    reg_put_config "$(net_config)"
+    cluster_begin "${1:-three nodes, two containers per node}"
+    reg_put_config "${CLUSTER_CONFIG:-$(net_config)}"
     local k ok=1
     for k in 1 2 3; do
         node_new "$k" || return 1
+        if [ -n "${NODE_HOOK:-}" ]; then "$NODE_HOOK" "$k" || { fail "n$k: $NODE_HOOK (test setup)"; return 1; }; fi
         agent_for "$k"
     done
     for k in 1 2 3; do
         if agent_wait_ready "$k" 20; then
-            node_record "$k"
+            "${RECORD_FN:-node_record}" "$k"
             pass "agent n$k ready: subnet ${SUB[$k]}${MAC[$k]:+, VTEP ${MAC[$k]}}"
         else
             fail "agent n$k ready within 20 s (readyz $(readyz "$k"))" "$(agent_log_tail "$k")"
@@ -501,7 +504,7 @@ cluster_up() {
         local c
         for c in c1 c2; do
             if ctr_attach "$k" "$c"; then
-                pass "ADD n$k$c -> ${CTR_IP[$CTR]}"
+                pass "ADD n$k$c -> ${CTR_IP[$CTR]}${CTR_IP6[$CTR]:+ ${CTR_IP6[$CTR]}}"
             else
                 fail "ADD n$k$c" "$(last_output)"
                 ok=0
