@@ -12,7 +12,6 @@
 # watch). Last line: "N passed, N failed".
 
 INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-NETNS_PREFIX=${NETNS_PREFIX:-dq}
 # shellcheck source=lib.sh
 . "$INTEG_DIR/lib.sh"
 # shellcheck source=lib-cross.sh
@@ -163,6 +162,7 @@ sc_state() {
         check "n$k lease key is '<v4>-24&<v6>-64': ${KEY[$k]}" \
             sh -c "echo '${KEY[$k]}' | grep -qE '^10\\.$CLUSTER_NET_A\\.[0-9]+\\.0-24&fd00:$CLUSTER_NET_A:0:[0-9a-f]+::-64$'"
         lj=$(reg_lease_json "${KEY[$k]}")
+        [ "$k" = 1 ] && log "          | n1 lease ${KEY[1]}: $lj"
         assert_eq "n$k lease PublicIP" "${NODE_IP[$k]}" "$(jq -r .PublicIP <<<"$lj" 2>/dev/null)"
         assert_eq "n$k lease PublicIPv6" "${NODE_IP6[$k]}" "$(jq -r .PublicIPv6 <<<"$lj" 2>/dev/null)"
         assert_eq "n$k lease BackendType" "$BACKEND" "$(jq -r .BackendType <<<"$lj" 2>/dev/null)"
