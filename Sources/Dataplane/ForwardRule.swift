@@ -5,8 +5,11 @@ struct ForwardRule: Hashable, Sendable, CustomStringConvertible {
     enum Direction: Hashable, Sendable { case from, to }
 
     let direction: Direction
-    /// The network as both tools print it back ("10.244.0.0/16").
+    /// The network as the tools print it back ("10.244.0.0/16", "fc00::/48").
     let network: String
+
+    /// Whether this is an IPv6 rule (ip6tables, nft `ip6` statements).
+    var isIPv6: Bool { network.contains(":") }
 
     /// flanneld's comment; how its rules and ours are found in iptables.
     static let iptablesComment = "flanneld forward"
@@ -24,15 +27,14 @@ struct ForwardRule: Hashable, Sendable, CustomStringConvertible {
         [direction == .from ? "-s" : "-d", network, "-m", "comment", "--comment", Self.iptablesComment, "-j", "ACCEPT"]
     }
 
-    /// The line `iptables-save` prints for it.
+    /// The line `iptables-save` (or `ip6tables-save`) prints for it.
     var iptablesSaveLine: String {
         "-A FORWARD \(direction == .from ? "-s" : "-d") \(network) -m comment --comment \"\(Self.iptablesComment)\" -j ACCEPT"
     }
 
-    /// The statement without the comment, as `nft list` prints it back. IPv4 only, like
-    /// the daemon's network.
+    /// The statement without the comment, as `nft list` prints it back (`ip` or `ip6`).
     var nftStatement: String {
-        "ip \(direction == .from ? "saddr" : "daddr") \(network) accept"
+        "\(isIPv6 ? "ip6" : "ip") \(direction == .from ? "saddr" : "daddr") \(network) accept"
     }
 
     /// The rule `iptables-save` line `line` spells, or nil when it is not exactly our form
@@ -50,10 +52,12 @@ struct ForwardRule: Hashable, Sendable, CustomStringConvertible {
     /// The rule an nft statement (comment cut off) spells, or nil for any other statement.
     static func parsingNftStatement(_ statement: Substring) -> ForwardRule? {
         let tokens = statement.split(separator: " ")
-        guard tokens.count == 4, tokens[0] == "ip", tokens[1] == "saddr" || tokens[1] == "daddr", tokens[3] == "accept" else {
+        guard tokens.count == 4, tokens[0] == "ip" || tokens[0] == "ip6", tokens[1] == "saddr" || tokens[1] == "daddr",
+              tokens[3] == "accept" else {
             return nil
         }
-        return ForwardRule(direction: tokens[1] == "saddr" ? .from : .to, network: String(tokens[2]))
+        let rule = ForwardRule(direction: tokens[1] == "saddr" ? .from : .to, network: String(tokens[2]))
+        return rule.isIPv6 == (tokens[0] == "ip6") ? rule : nil
     }
 
     var description: String { "accept \(direction == .from ? "from" : "to") \(network)" }

@@ -9,9 +9,11 @@ import NetTypes
 /// - iptables' filter FORWARD, through the `iptables` command, with flanneld's exact rules
 ///   (`-s|-d <Network> -m comment --comment "flanneld forward" -j ACCEPT`), when that chain
 ///   is in use (policy DROP or any rule). Never through raw nft: `iptables -L` must stay
-///   readable.
-/// - every native nftables base chain on the forward hook (ip or inet) whose policy is drop,
-///   e.g. Debian's `inet filter forward`, through `nft`, tagged `comment "swift-cni forward"`.
+///   readable. For the IPv6 network the same rules in ip6tables' filter FORWARD, as
+///   flanneld does for dual stack.
+/// - every native nftables base chain on the forward hook (ip or inet; for IPv6 ip6 or inet)
+///   whose policy is drop, e.g. Debian's `inet filter forward`, through `nft`, tagged
+///   `comment "swift-cni forward"`.
 ///   An accept in our own table would not help: each base chain on the hook must accept.
 /// - nowhere, when nothing drops: no table is created (an empty filter table still costs
 ///   every forwarded packet).
@@ -30,22 +32,52 @@ package struct ForwardRules: Sendable {
     /// every chain that decides; without, none of ours anywhere. Never throws: a failing
     /// part (iptables, or one nft chain) is reported in the outcome and the others go on.
     package func sync(clusterNetwork: IPPrefix, enabled: Bool) -> ForwardRulesOutcome {
+        sync(clusterNetworks: [clusterNetwork], enabled: enabled)
+    }
+
+    /// The same for a node with a network per family (flanneld's dual stack: the IPv4 pair
+    /// through iptables, the IPv6 pair through ip6tables, both with comment "flanneld
+    /// forward"; in native chains `ip`/`inet` and `ip6`/`inet`). Each family given is
+    /// synced on its own; with `removeOtherFamilies`, ours of a family not given are removed
+    /// too (a node that went back to IPv4-only). An empty list with `enabled` is skipped.
+    package func sync(clusterNetworks: [IPPrefix], enabled: Bool, removeOtherFamilies: Bool = false) -> ForwardRulesOutcome {
         var outcome = ForwardRulesOutcome()
-        guard clusterNetwork.family == .v4 else {
-            if enabled { outcome.skipped = "IPv6 cluster networks get no forward rules yet" }
-            return outcome
+        var passes: [(family: IPAddress.Family, network: String?)] = []
+        for family in [IPAddress.Family.v4, .v6] {
+            if let network = clusterNetworks.first(where: { $0.family == family }) {
+                passes.append((family, network.network.description))
+            } else if removeOtherFamilies {
+                passes.append((family, nil))
+            }
         }
-        let snapshot = read(enabled: enabled, errors: &outcome.errors)
-        outcome.planned = ForwardRulesPlan.actions(network: clusterNetwork.network.description, enabled: enabled,
-                                                   snapshot: snapshot)
-        apply(outcome.planned, outcome: &outcome)
+        if clusterNetworks.isEmpty && enabled { outcome.skipped = "no cluster network to forward" }
+        guard !passes.isEmpty else { return outcome }
+        var chains: NftChainsListing = .notYet
+        for pass in passes {
+            let wanted = enabled && pass.network != nil
+            let snapshot = read(family: pass.family, chains: &chains, enabled: wanted, errors: &outcome.errors)
+            let actions = ForwardRulesPlan.actions(network: pass.network ?? "", enabled: wanted, snapshot: snapshot)
+            outcome.planned += actions
+            apply(actions, outcome: &outcome)
+        }
         return outcome
     }
 
-    /// What is there now. Each listing that fails is an error and leaves its part out.
-    func read(enabled: Bool, errors: inout [ForwardRulesError]) -> ForwardRulesSnapshot {
-        var snapshot = ForwardRulesSnapshot(iptables: .absent, forwardChains: [], nativeRules: [:])
-        if let save = tools.iptablesSave, tools.iptables != nil {
+    /// `nft list chains`, run once per sync, after the first family's iptables listing (the
+    /// order an IPv4-only node always had).
+    enum NftChainsListing {
+        case notYet
+        /// nil: the listing failed (reported once).
+        case listed([NftForwardChain]?)
+    }
+
+    /// What is there now for `family`. Each listing that fails is an error and leaves its
+    /// part out.
+    func read(family: IPAddress.Family, chains: inout NftChainsListing, enabled: Bool,
+              errors: inout [ForwardRulesError]) -> ForwardRulesSnapshot {
+        var snapshot = ForwardRulesSnapshot(iptables: .absent, forwardChains: [], nativeRules: [:], family: family)
+        let iptables = tools.iptablesCommands(family)
+        if let save = iptables.save, iptables.command != nil {
             do {
                 snapshot.iptables = .listed(ForwardRulesIptablesListing(parsing: try ForwardRulesTools.run(save + ["-t", "filter"])))
             } catch {
@@ -54,12 +86,16 @@ package struct ForwardRules: Sendable {
             }
         }
         guard let nft = tools.nft else { return snapshot }
-        do {
-            snapshot.forwardChains = NftForwardChain.parsing(chains: try ForwardRulesTools.run(nft + ["list", "chains"]))
-        } catch {
-            errors.append(error)
-            return snapshot
+        if case .notYet = chains {
+            do {
+                chains = .listed(NftForwardChain.parsing(chains: try ForwardRulesTools.run(nft + ["list", "chains"])))
+            } catch {
+                errors.append(error)
+                chains = .listed(nil)
+            }
         }
+        guard case .listed(let listed?) = chains else { return snapshot }
+        snapshot.forwardChains = listed
         // Enabled: only the chains that get rules are read (usually none). Disabled: every
         // chain ours could be in.
         for chain in enabled ? snapshot.nativeTargets : snapshot.nativeCandidates {
@@ -80,7 +116,7 @@ package struct ForwardRules: Sendable {
         for action in actions {
             switch action {
             case .iptablesAppend(let rule), .iptablesDelete(let rule):
-                guard let iptables = tools.iptables else { continue }
+                guard let iptables = tools.iptablesCommands(rule.isIPv6 ? .v6 : .v4).command else { continue }
                 let verb = if case .iptablesAppend = action { "-A" } else { "-D" }
                 do {
                     _ = try ForwardRulesTools.run(iptables + ForwardRulesTools.iptablesWait + [verb, "FORWARD"] + rule.iptablesSpec)

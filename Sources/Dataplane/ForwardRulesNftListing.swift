@@ -1,6 +1,8 @@
+import NetTypes
+
 /// A native nftables base chain on the forward hook, as `nft list chains` prints it.
 struct NftForwardChain: Hashable, Sendable, CustomStringConvertible {
-    /// "ip", "inet", "ip6", … (only ip and inet see IPv4 traffic).
+    /// "ip", "inet", "ip6", … (ip and inet see IPv4 traffic, ip6 and inet IPv6).
     let family: String
     /// Table and chain names as nft prints them (quoted when nft quotes them), so they can be
     /// written back into an `nft -f` script unchanged.
@@ -9,10 +11,20 @@ struct NftForwardChain: Hashable, Sendable, CustomStringConvertible {
     let policyDrops: Bool
 
     /// Whether IPv4 forwarded traffic passes through it.
-    var seesIPv4: Bool { family == "ip" || family == "inet" }
+    var seesIPv4: Bool { sees(.v4) }
+
+    /// Whether forwarded traffic of `ipFamily` passes through it.
+    func sees(_ ipFamily: IPAddress.Family) -> Bool {
+        family == "inet" || family == (ipFamily == .v4 ? "ip" : "ip6")
+    }
 
     /// iptables-nft's own chain: written through iptables only, never by nft.
-    var isIptablesFilterForward: Bool { family == "ip" && table == "filter" && chain == "FORWARD" }
+    var isIptablesFilterForward: Bool { isIptablesFilterForward(.v4) }
+
+    /// iptables-nft's (`ip filter FORWARD`) or ip6tables-nft's (`ip6 filter FORWARD`) chain.
+    func isIptablesFilterForward(_ ipFamily: IPAddress.Family) -> Bool {
+        family == (ipFamily == .v4 ? "ip" : "ip6") && table == "filter" && chain == "FORWARD"
+    }
 
     /// The names unquoted, as separate `nft list chain` arguments take them.
     var listArguments: [String] { [family, Self.unquoted(table), Self.unquoted(chain)] }
@@ -70,6 +82,9 @@ struct NftForwardChain: Hashable, Sendable, CustomStringConvertible {
 struct NftOwnedRule: Equatable, Sendable {
     let handle: Int
     let rule: ForwardRule?
+    /// Which family's pass it belongs to: the rule's, or for a form we do not write, whether
+    /// the statement starts with `ip6` (so an inet chain's rules are judged once, not twice).
+    var isIPv6: Bool = false
 
     /// Our rules in `nft -a list chain` output, in chain order.
     static func parsing(chain text: String) -> [NftOwnedRule] {
@@ -81,7 +96,9 @@ struct NftOwnedRule: Equatable, Sendable {
                   let handle = Int(line[handleMark.upperBound...].prefix { $0.isNumber }) else { continue }
             // Only the comment itself may sit between the statement and the handle.
             guard line[comment.upperBound..<handleMark.lowerBound].allSatisfy({ $0 == " " }) else { continue }
-            found.append(NftOwnedRule(handle: handle, rule: ForwardRule.parsingNftStatement(line[..<comment.lowerBound])))
+            let statement = line[..<comment.lowerBound]
+            let rule = ForwardRule.parsingNftStatement(statement)
+            found.append(NftOwnedRule(handle: handle, rule: rule, isIPv6: rule?.isIPv6 ?? statement.hasPrefix("ip6 ")))
         }
         return found
     }

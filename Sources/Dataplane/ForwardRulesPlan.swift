@@ -1,6 +1,9 @@
-/// What the node's forwarding firewall looks like, as far as our rules are concerned.
+import NetTypes
+
+/// What the node's forwarding firewall looks like, as far as our rules of one family are
+/// concerned (each family is read, planned and applied on its own).
 struct ForwardRulesSnapshot: Equatable, Sendable {
-    /// How iptables' filter FORWARD was read.
+    /// How iptables' (for IPv6: ip6tables') filter FORWARD was read.
     enum Iptables: Equatable, Sendable {
         /// No iptables on this node.
         case absent
@@ -14,23 +17,32 @@ struct ForwardRulesSnapshot: Equatable, Sendable {
     var forwardChains: [NftForwardChain]
     /// Our rules in the native chains that were listed rule by rule.
     var nativeRules: [NftForwardChain: [NftOwnedRule]]
+    /// The family the rules are for: it picks the native chains (ip/inet or ip6/inet) and
+    /// which of our rules in an inet chain count.
+    var family: IPAddress.Family = .v4
 
-    /// Native chains that need our accepts: on the forward hook, seeing IPv4, dropping by
+    /// Native chains that need our accepts: on the forward hook, seeing the family, dropping by
     /// policy. An accept in one base chain does not override a drop in another (every base
     /// chain on the hook must accept a packet), so each dropping chain gets its own pair.
-    /// iptables-nft's `ip filter FORWARD` is excluded unless iptables is absent or legacy
-    /// (then it is nobody's iptables chain and nft is the only way to write it).
+    /// iptables-nft's `ip filter FORWARD` (ip6tables-nft's `ip6 filter FORWARD`) is excluded
+    /// unless that iptables is absent or legacy (then it is nobody's iptables chain and nft is
+    /// the only way to write it).
     var nativeTargets: [NftForwardChain] {
-        forwardChains.filter { $0.seesIPv4 && $0.policyDrops && !isIptablesOwned($0) }
+        forwardChains.filter { $0.sees(family) && $0.policyDrops && !isIptablesOwned($0) }
     }
 
-    /// Native chains whose rules must be read to remove ours: every IPv4 forward-hook chain.
+    /// Native chains whose rules must be read to remove ours: every forward-hook chain of the family.
     var nativeCandidates: [NftForwardChain] {
-        forwardChains.filter { $0.seesIPv4 && !isIptablesOwned($0) }
+        forwardChains.filter { $0.sees(family) && !isIptablesOwned($0) }
+    }
+
+    /// Our rules in `chain` that belong to this family's pass.
+    func owned(in chain: NftForwardChain) -> [NftOwnedRule] {
+        (nativeRules[chain] ?? []).filter { $0.isIPv6 == (family == .v6) }
     }
 
     func isIptablesOwned(_ chain: NftForwardChain) -> Bool {
-        guard chain.isIptablesFilterForward else { return false }
+        guard chain.isIptablesFilterForward(family) else { return false }
         switch iptables {
         case .absent: return false
         case .unreadable: return true
@@ -48,22 +60,26 @@ enum ForwardRulesAction: Equatable, Sendable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .iptablesAppend(let rule): return "added \(rule) to iptables filter FORWARD"
-        case .iptablesDelete(let rule): return "removed \(rule) from iptables filter FORWARD"
+        case .iptablesAppend(let rule): return "added \(rule) to \(Self.tool(rule)) filter FORWARD"
+        case .iptablesDelete(let rule): return "removed \(rule) from \(Self.tool(rule)) filter FORWARD"
         case .nftAdd(let chain, let rule): return "added \(rule) to nft \(chain)"
         case .nftDelete(let chain, let handle): return "removed rule handle \(handle) from nft \(chain)"
         }
     }
+
+    static func tool(_ rule: ForwardRule) -> String { rule.isIPv6 ? "ip6tables" : "iptables" }
 }
 
 /// The decision, apart from any I/O: given what is there, which rules to add and remove.
 ///
-/// Enabled: exactly one of each of the two rules for `network` in every chain that decides
-/// (iptables' filter FORWARD when in use, each dropping native chain); missing ones are
-/// appended (after the operator's own rules, as flanneld does, so their explicit drops still
-/// win), copies and rules for another network (the config changed) are removed. Disabled:
-/// every rule of ours goes, nothing else is touched. Nothing present and nothing wanted
-/// gives no actions, which is what keeps the periodic check cheap.
+/// For the snapshot's family (`network` is of it). Enabled: exactly one of each of the two
+/// rules for `network` in every chain that decides (iptables' or ip6tables' filter FORWARD
+/// when in use, each dropping native chain); missing ones are appended (after the operator's
+/// own rules, as flanneld does, so their explicit drops still win), copies and rules for
+/// another network (the config changed) are removed. Disabled: every rule of ours goes,
+/// nothing else is touched. In an inet chain only the family's own rules are judged (the
+/// other family's belong to its pass). Nothing present and nothing wanted gives no actions,
+/// which is what keeps the periodic check cheap.
 enum ForwardRulesPlan {
     static func actions(network: String, enabled: Bool, snapshot: ForwardRulesSnapshot) -> [ForwardRulesAction] {
         let wanted = enabled ? ForwardRule.pair(network) : []
@@ -75,7 +91,7 @@ enum ForwardRulesPlan {
         }
         let targets = Set(snapshot.nativeTargets)
         for chain in snapshot.nativeCandidates {
-            let owned = snapshot.nativeRules[chain] ?? []
+            let owned = snapshot.owned(in: chain)
             var keep = Set<ForwardRule>()
             let target = targets.contains(chain) ? wanted : []
             for entry in owned {

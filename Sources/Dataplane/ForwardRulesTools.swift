@@ -1,8 +1,10 @@
 import CNI
 import Glibc
+import NetTypes
 
-/// The three programs the forward rules are read and written with, each as an argv prefix
-/// (nil: not installed on this node, which is a state, not an error).
+/// The programs the forward rules are read and written with, each as an argv prefix (nil: not
+/// installed on this node, which is a state, not an error): iptables and ip6tables (each
+/// with its -save) for the two families' filter FORWARD, nft for native chains of both.
 ///
 /// iptables is run as a command, never replaced by raw nf_tables netlink: a rule written into
 /// an iptables-nft table by anything but iptables shows as "incompatible" in `iptables -L`,
@@ -12,11 +14,21 @@ package struct ForwardRulesTools: Sendable {
     package let iptables: [String]?
     package let iptablesSave: [String]?
     package let nft: [String]?
+    package let ip6tables: [String]?
+    package let ip6tablesSave: [String]?
 
-    package init(iptables: [String]?, iptablesSave: [String]?, nft: [String]?) {
+    package init(iptables: [String]?, iptablesSave: [String]?, nft: [String]?,
+                 ip6tables: [String]? = nil, ip6tablesSave: [String]? = nil) {
         self.iptables = iptables
         self.iptablesSave = iptablesSave
         self.nft = nft
+        self.ip6tables = ip6tables
+        self.ip6tablesSave = ip6tablesSave
+    }
+
+    /// The iptables command and its -save for `family` (ip6tables for IPv6).
+    func iptablesCommands(_ family: IPAddress.Family) -> (command: [String]?, save: [String]?) {
+        family == .v4 ? (iptables, iptablesSave) : (ip6tables, ip6tablesSave)
     }
 
     /// The programs from PATH, else Debian's /usr/sbin (a daemon's PATH is often minimal).
@@ -25,7 +37,8 @@ package struct ForwardRulesTools: Sendable {
         func find(_ name: String) -> [String]? {
             ChildProcess.locate(name, searchPath: path, fallback: "/usr/sbin/\(name)").map { [$0] }
         }
-        return ForwardRulesTools(iptables: find("iptables"), iptablesSave: find("iptables-save"), nft: find("nft"))
+        return ForwardRulesTools(iptables: find("iptables"), iptablesSave: find("iptables-save"), nft: find("nft"),
+                                 ip6tables: find("ip6tables"), ip6tablesSave: find("ip6tables-save"))
     }
 
     /// `-w 5`: like flanneld we wait for the xtables lock instead of failing while another
