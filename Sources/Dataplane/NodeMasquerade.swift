@@ -31,6 +31,12 @@ package struct NodeMasquerade: Sendable {
         try nft.commit(NodeMasqueradeRuleset.removeScript, what: "removing \(NodeMasqueradeRuleset.name)")
     }
 
+    /// Removes the table of `family` only (a node that went back to IPv4-only drops its IPv6
+    /// table and keeps the IPv4 one); nothing installed is success.
+    package func remove(family: IPAddress.Family) throws {
+        try nft.commit(NodeMasqueradeRuleset.removeFamilyScript(family), what: "removing \(NodeMasqueradeRuleset.table(family))")
+    }
+
     /// Whether the table of `family` exists (for `/readyz`).
     package func isInstalled(family: IPAddress.Family = .v4) throws -> Bool {
         try nft.listTable(family: NodeMasqueradeRuleset.family(family), name: NodeMasqueradeRuleset.name) != nil

@@ -55,7 +55,10 @@ enum NodeMasqueradeRuleset {
     }
 
     /// Removes the tables of both families; a table that is not there is no error.
-    static let removeScript = [IPAddress.Family.v4, .v6].map { family in
+    static let removeScript = [IPAddress.Family.v4, .v6].map(removeFamilyScript).joined()
+
+    /// Removes the table of `family` (`add` first: a table that is not there is no error).
+    static func removeFamilyScript(_ family: IPAddress.Family) -> String {
         "add table \(table(family))\ndelete table \(table(family))\n"
-    }.joined()
+    }
 }

@@ -10,6 +10,11 @@ import Testing
 @testable import FlannelAgent
 
 struct NodeMasqueradeScriptTests {
+    @Test func removingOneFamilyTouchesOnlyItsTable() {
+        #expect(NodeMasqueradeRuleset.removeFamilyScript(.v6) == "add table ip6 swift_cni_fabric\ndelete table ip6 swift_cni_fabric\n")
+        #expect(NodeMasqueradeRuleset.removeScript == NodeMasqueradeRuleset.removeFamilyScript(.v4) + NodeMasqueradeRuleset.removeFamilyScript(.v6))
+    }
+
     @Test func replicatesFlannelsFourRulesInOneReplacingTransaction() {
         let script = NodeMasqueradeRuleset.installScript(clusterNetwork: IPPrefix("10.244.0.0/16")!,
                                                          nodeSubnet: IPPrefix("10.244.1.0/24")!)
@@ -55,5 +60,27 @@ struct NodeMasqueradeNetnsTests {
         try masquerade.remove()
         #expect(try !masquerade.isInstalled())
         try masquerade.remove()
+    }
+
+    @Test func removingOneFamilyKeepsTheOther() throws {
+        let testbed = try DataplaneTestbed(nodes: 1)
+        let node = testbed.nodes[0]
+        let masquerade = NodeMasquerade(nft: NftCommand(argv: [DataplaneTestbed.ip, "netns", "exec", node.name, DataplaneTestbed.nft!]))
+        try masquerade.remove(family: .v6)  // nothing there yet: still success
+        try masquerade.install(clusterNetwork: IPPrefix("10.244.0.0/16")!, nodeSubnet: node.subnet)
+        try masquerade.install(clusterNetwork: IPPrefix("fc00::/48")!, nodeSubnet: IPPrefix("fc00:0:0:1::/64")!)
+        #expect(try masquerade.isInstalled(family: .v4) && masquerade.isInstalled(family: .v6))
+
+        try masquerade.remove(family: .v6)
+        #expect(try masquerade.isInstalled(family: .v4) && !masquerade.isInstalled(family: .v6))
+        let listing = try testbed.inside(node, [DataplaneTestbed.nft!, "list", "table", "ip", "swift_cni_fabric"])
+        #expect(listing.split(separator: "\n").filter { $0.contains("masquerade") }.count == 2, "IPv4's rules intact: \(listing)")
+        try masquerade.remove(family: .v6)
+
+        try masquerade.install(clusterNetwork: IPPrefix("fc00::/48")!, nodeSubnet: IPPrefix("fc00:0:0:1::/64")!)
+        try masquerade.remove(family: .v4)
+        #expect(try !masquerade.isInstalled(family: .v4) && masquerade.isInstalled(family: .v6))
+        try masquerade.remove()
+        #expect(try !masquerade.isInstalled(family: .v4) && !masquerade.isInstalled(family: .v6))
     }
 }
