@@ -108,6 +108,8 @@ struct AgentNode {
             try NodeMasquerade().install(clusterNetwork: network, nodeSubnet: lease.subnet)
             if let ipv6Network, let ipv6Subnet = lease.ipv6Subnet {
                 try NodeMasquerade().install(clusterNetwork: ipv6Network, nodeSubnet: ipv6Subnet)
+            } else {
+                try NodeMasquerade().remove(family: .v6)  // a node back to IPv4 only
             }
         } else {
             try NodeMasquerade().remove()
@@ -115,7 +117,8 @@ struct AgentNode {
         var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
                              renewAt: Self.renewalTime(expiry: registryNow() + Double(options.leaseTTL), ttl: options.leaseTTL, margin: options.renewMargin), peers: PeerSet(ownSubnet: lease.subnet),
                              logger: logger, ttl: options.leaseTTL, renewMargin: options.renewMargin)
-        node.forwardRules = ForwardRulesKeeper(clusterNetwork: network, enabled: options.forwardRules,
+        let clusterNetworks = [network] + (lease.ipv6Subnet == nil ? [] : ipv6Network.map { [$0] } ?? [])
+        node.forwardRules = ForwardRulesKeeper(clusterNetworks: clusterNetworks, enabled: options.forwardRules,
                                                interval: options.forwardRulesResync)
         node.keepForwardRules(metrics: metrics)
         metrics.recordLeaseExpiry(lease.expiration ?? 0)
