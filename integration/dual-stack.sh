@@ -411,6 +411,28 @@ sc_fixture() {
     check "n1 kept its subnets (subnet.env)" sh -c "[ '$(senv 1 FLANNEL_IPV6_SUBNET)' = '${SUB6[1]%/*}1/64' ]"
 }
 
+# A restart keeps what the rest of the cluster knows: the same lease (both halves, same
+# bytes), the same IPv6 VTEP MAC (state dir), and every peer keeps both families' entries.
+sc_restart() {
+    log "--- n2's agent restarted: same lease (both halves), same IPv6 VTEP MAC"
+    local before mac6="" j t0
+    before=$(reg_lease_json "${KEY[2]}")
+    [ "$BACKEND" = vxlan ] && mac6=$(dev_mac 2 "$V6DEV")
+    agent_stop 2 TERM
+    t0=$(now_ms)
+    agent_for 2
+    if agent_wait_ready 2 15; then pass "n2 ready again $(($(now_ms) - t0)) ms after the restart"
+    else fail "n2 ready again after the restart" "$(agent_log_tail 2)"; return; fi
+    assert_eq "n2's lease after the restart (same key, same bytes)" "$before" "$(reg_lease_json "${KEY[2]}")"
+    assert_eq "n2 FLANNEL_IPV6_SUBNET after the restart" "${SUB6[2]%/*}1/64" "$(senv 2 FLANNEL_IPV6_SUBNET)"
+    if [ "$BACKEND" = vxlan ]; then
+        assert_eq "n2 $V6DEV keeps its MAC across the restart" "$mac6" "$(dev_mac 2 "$V6DEV")"
+        assert_eq "n2 $V6DEV MAC is the lease's BackendV6Data.VtepMAC" "${MAC6[2]}" "$(dev_mac 2 "$V6DEV")"
+    fi
+    for j in 1 3; do check "n$j still programs n2 (both families) after n2's restart" both_full "$j" 2; done
+    check "ping6 n1c1 -> n2c1 after n2's restart" ping6_quick "$(ctr 1 1)" "${CTR_IP6[$(ctr 2 1)]}"
+}
+
 run_cluster() {
     if ! ds_cluster_up; then
         log "cluster did not come up; skipping its scenarios"
@@ -418,7 +440,7 @@ run_cluster() {
         return
     fi
     local s
-    for s in state matrix traffic repair join leave fixture; do "sc_$s"; done
+    for s in state matrix traffic repair join leave fixture restart; do "sc_$s"; done
     RESULTS+=("$REGISTRY/$BACKEND: join ${JOIN_TIMES:-n/a}| leave ${LEAVE_TIMES:-n/a}| v6 repair ${REPAIR_TIMES:-n/a}")
     JOIN_TIMES="" LEAVE_TIMES="" REPAIR_TIMES=""
     cluster_end
