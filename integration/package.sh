@@ -170,7 +170,7 @@ X"
     check "changelog.gz names this version" out_has "^swift-cni \\($VERSION\\)" zcat "$RUN_DIR/x/usr/share/doc/swift-cni/changelog.gz"
     # Every flag of --help can be set in the conffile, by its FLANNELD_ name.
     local flags missing=""
-    flags=$("$RUN_DIR/x/usr/bin/swift-flanneld" --help 2>&1 | grep -oE '^ +--[a-z][a-z-]+' | sed 's/^ *--//' | grep -vxE 'help|version|no-.*' | sort -u)
+    flags=$("$RUN_DIR/x/usr/bin/swift-flanneld" --help 2>&1 | grep -oE '^ +--[a-z][a-z0-9-]+' | sed 's/^ *--//' | grep -vxE 'help|version|no-.*' | sort -u)
     for f in $flags; do
         v="FLANNELD_$(tr 'a-z-' 'A-Z_' <<<"$f")"
         grep -q "^#$v=" "$RUN_DIR/x/etc/default/swift-flanneld" || missing+=" $v"

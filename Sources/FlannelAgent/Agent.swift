@@ -34,6 +34,10 @@ package final class Agent: Sendable {
         var ready = false
         var reason = "starting"
         var unreachable: [String] = []
+        /// Reasons logged since the node was last ready: a problem whose text alternates
+        /// between a few variants (a TLS listener closing or resetting a plain-HTTP client)
+        /// is logged once per variant, not once per retry.
+        var logged: Set<String> = []
     }
 
     package init(options: AgentOptions) {
@@ -145,7 +149,7 @@ package final class Agent: Sendable {
 
     func markReady(_ node: AgentNode) {
         let changed = readiness.withLock { r -> Bool in
-            defer { r.ready = true; r.reason = "ready" }
+            defer { r.ready = true; r.reason = "ready"; r.logged = [] }
             return !r.ready
         }
         metrics.recordRegistryUp(true)
@@ -157,7 +161,8 @@ package final class Agent: Sendable {
     func notReady(_ reason: String, kind errorKind: String?) {
         let changed = readiness.withLock { r -> Bool in
             defer { r.ready = false; r.reason = reason }
-            return r.ready || r.reason != reason
+            if r.logged.count >= 16 { r.logged = [] }  // bounded; a reason seen again is then logged again
+            return r.logged.insert(reason).inserted
         }
         metrics.recordReady(false)
         if errorKind == "registry" { metrics.recordRegistryUp(false) }

@@ -18,6 +18,13 @@ enum EtcdTransportFailure {
         if let tls = tlsReason(error) {
             return tlsFailure(tls, endpoint: endpoint, settings: settings)
         }
+        // A TLS listener drops a plain-HTTP client by a close or a reset, whichever the
+        // timing gives: for http:// endpoints both read the same, so the agent's log says it
+        // once instead of flipping between two texts on every retry.
+        if !endpoint.isTLS && isDroppedConnection(error) {
+            return RegistryError(requestSent ? .io : .unreachable,
+                                 "etcd \(endpoint) dropped the connection without a reply" + plainHint(endpoint))
+        }
         let connectionLost = requestSent
             ? RegistryError(.io, "etcd \(endpoint) closed the connection without a reply (\(error))" + plainHint(endpoint))
             : RegistryError(.unreachable, "etcd \(endpoint) unreachable: \(error)" + plainHint(endpoint))
@@ -52,6 +59,15 @@ enum EtcdTransportFailure {
             return RegistryError(.unreachable, "etcd \(endpoint) unreachable: connect timed out")
         default:
             return connectionLost
+        }
+    }
+
+    /// The peer ended the connection: a close before the reply, an unclean shutdown, or a reset.
+    static func isDroppedConnection(_ error: any Error) -> Bool {
+        switch error {
+        case let e as HTTPClientError: return e == .remoteConnectionClosed || e == .uncleanShutdown
+        case let e as IOError: return e.errnoCode == ECONNRESET || e.errnoCode == EPIPE
+        default: return false
         }
     }
 
