@@ -137,23 +137,6 @@ sc_traffic() {
         grep -q "IP ${NODE_IP[1]} > $OUT_IP: ICMP echo request" "$CAP_FILE"
 }
 
-# repair_one <desc> <delete-command...>: delete, then wait for full peer state on n1 for n2
-repair_one() {
-    local desc=$1
-    shift
-    if ! "$@" 2>"$CLDIR/repair.err"; then
-        fail "$desc (test setup: $*)" "$(cat "$CLDIR/repair.err")"
-        return
-    fi
-    if wait_for "$REPAIR_BUDGET_MS" state_is 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}" "$(full_state)"; then
-        pass "$desc: restored in $WAITED_MS ms"
-        REPAIR_TIMES+="$desc ${WAITED_MS}ms; "
-    else
-        fail "$desc: restored within $REPAIR_BUDGET_MS ms" \
-            "n1 has '$(peer_state 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}")' for n2"$'\n'"$(agent_log_tail 1 4)"
-    fi
-}
-
 sc_repair() {
     log "--- hand-deleted entries on n1 come back (resync ${RESYNC} s)"
     local ns=${NODE_NS[1]} net2=${SUB[2]%/*}

@@ -246,31 +246,14 @@ sc_traffic() {
         log "          | outside saw: $(grep 'echo request' "$CAP_FILE" | head -n1 | cut -c1-120)"
 }
 
-# repair6_one <desc> <delete-command...>: delete, then wait for n1's full v6 state for n2
-repair6_one() {
-    local desc=$1
-    shift
-    if ! "$@" 2>"$CLDIR/repair.err"; then
-        fail "$desc (test setup: $*)" "$(cat "$CLDIR/repair.err")"
-        return
-    fi
-    if wait_for "$REPAIR_BUDGET_MS" state6_is 1 "${SUB6[2]}" "${NODE_IP6[2]}" "${MAC6[2]}" "$(full_state)"; then
-        pass "$desc: restored in $WAITED_MS ms"
-        REPAIR_TIMES+="$desc ${WAITED_MS}ms; "
-    else
-        fail "$desc: restored within $REPAIR_BUDGET_MS ms" \
-            "n1 has '$(peer_state6 1 "${SUB6[2]}" "${NODE_IP6[2]}" "${MAC6[2]}")' for n2"$'\n'"$(agent_log_tail 1 4)"
-    fi
-}
-
 sc_repair() {
     log "--- hand-deleted IPv6 entries on n1 come back (resync ${RESYNC} s)"
     local ns=${NODE_NS[1]} net2=${SUB6[2]%/*}
     REPAIR_TIMES=""
-    repair6_one "v6 route to n2 deleted" ip -6 -n "$ns" route del "${SUB6[2]}"
+    REPAIR_FAMILY=6 repair_one "v6 route to n2 deleted" ip -6 -n "$ns" route del "${SUB6[2]}"
     if [ "$BACKEND" = vxlan ]; then
-        repair6_one "v6 neighbour $net2 deleted" ip -6 -n "$ns" neigh del "$net2" dev "$V6DEV"
-        repair6_one "v6 FDB entry ${MAC6[2]} deleted" bridge -n "$ns" fdb del "${MAC6[2]}" dev "$V6DEV" dst "${NODE_IP6[2]}"
+        REPAIR_FAMILY=6 repair_one "v6 neighbour $net2 deleted" ip -6 -n "$ns" neigh del "$net2" dev "$V6DEV"
+        REPAIR_FAMILY=6 repair_one "v6 FDB entry ${MAC6[2]} deleted" bridge -n "$ns" fdb del "${MAC6[2]}" dev "$V6DEV" dst "${NODE_IP6[2]}"
     fi
     check "n1c1 ping6s n2c1 after the repairs" ping6_quick "$(ctr 1 1)" "${CTR_IP6[$(ctr 2 1)]}"
 }

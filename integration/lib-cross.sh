@@ -706,6 +706,28 @@ wait_for() {
 }
 
 state_is() { [ "$(peer_state "$1" "$2" "$3" "$4")" = "$5" ]; }
+
+# repair_one <desc> <delete-command...>: delete, then wait until n1 has n2's full state
+# again (RESYNC, REPAIR_BUDGET_MS); REPAIR_TIMES collects the times. REPAIR_FAMILY=6 checks
+# n2's IPv6 half instead (dual-stack.sh's peer_state6, SUB6, NODE_IP6, MAC6).
+repair_one() {
+    local desc=$1 ps=peer_state sub=${SUB[2]:-} ip=${NODE_IP[2]:-} mac=${MAC[2]:-}
+    shift
+    if [ "${REPAIR_FAMILY:-4}" = 6 ]; then ps=peer_state6 sub=${SUB6[2]} ip=${NODE_IP6[2]} mac=${MAC6[2]}; fi
+    if ! "$@" 2>"$CLDIR/repair.err"; then
+        fail "$desc (test setup: $*)" "$(cat "$CLDIR/repair.err")"
+        return
+    fi
+    if wait_for "$REPAIR_BUDGET_MS" state_via_is "$ps" 1 "$sub" "$ip" "$mac" "$(full_state)"; then
+        pass "$desc: restored in $WAITED_MS ms"
+        REPAIR_TIMES+="$desc ${WAITED_MS}ms; "
+    else
+        fail "$desc: restored within $REPAIR_BUDGET_MS ms" \
+            "n1 has '$("$ps" 1 "$sub" "$ip" "$mac")' for n2"$'\n'"$(agent_log_tail 1 4)"
+    fi
+}
+# state_via_is <peer-state-fn> <k> <subnet> <ip> <mac> <want>
+state_via_is() { [ "$("$1" "$2" "$3" "$4" "$5")" = "$6" ]; }
 trace_is_empty() { [ -z "$(any_peer_trace "$@")" ]; }
 
 # assert_log <k> <desc> <extended-regex>: an error or warning line of the
