@@ -122,9 +122,10 @@ package struct UDPDataplane: Dataplane, Sendable {
         let route = DesiredEntry(entry: .route(RouteEntry(destination: configuration.network.network, gateway: nil,
                                                           outputIndex: device.index, onlink: false)),
                                  peerID: Self.networkRouteID)
-        var routeReport = ReconcileReport()
-        reconciler.apply([route], device: nil, into: &routeReport)
-        report.merge(entriesOf: routeReport)
+        let failuresBefore = report.failures.count
+        reconciler.apply([route], device: nil, into: &report)
+        report.programmedPeers.removeAll { $0 == Self.networkRouteID }
+        let routeInPlace = report.failures.count == failuresBefore
 
         let wanted = programmable(Peer.selectable(peers, localSubnet: configuration.ownSubnet,
                                                   publicIP: underlay.publicIP, into: &report), into: &report)
@@ -135,7 +136,7 @@ package struct UDPDataplane: Dataplane, Sendable {
         report.unchanged += table.values.filter { before[$0.subnet] == $0 }.count
         publish()
         tunnel.start()
-        if routeReport.failures.isEmpty { report.programmedPeers += wanted.map(\.id) }
+        if routeInPlace { report.programmedPeers += wanted.map(\.id) }
     }
 
     package mutating func apply(_ changes: [PeerChange]) -> ReconcileReport {
@@ -178,17 +179,5 @@ package struct UDPDataplane: Dataplane, Sendable {
     private func publish() {
         tunnel.replacePeers(table.values.sorted { $0.subnet.address < $1.subnet.address }
             .map { UDPPeer(subnet: $0.subnet, publicAddress: $0.publicIP, port: configuration.port) })
-    }
-}
-
-extension ReconcileReport {
-    /// Adds `other`'s entry counts, round trips and failures (not its peers).
-    mutating func merge(entriesOf other: ReconcileReport) {
-        added += other.added
-        removed += other.removed
-        repaired += other.repaired
-        unchanged += other.unchanged
-        failures += other.failures
-        netlinkRoundTrips += other.netlinkRoundTrips
     }
 }
