@@ -51,7 +51,7 @@ package struct VXLANConfiguration: Hashable, Sendable {
     package static let ipv6EncapsulationOverhead = 70
 
     /// `mtu` when set (the same for both devices), else the underlay's minus 70.
-    func ipv6DeviceMTU(underlay: Underlay) -> Int { mtu ?? underlay.mtu - Self.ipv6EncapsulationOverhead }
+    package func ipv6DeviceMTU(underlay: Underlay) -> Int { mtu ?? underlay.mtu - Self.ipv6EncapsulationOverhead }
 
     /// Why the v6 side cannot run (nil: it can, or the node is IPv4 only).
     func ipv6Problem(underlay: Underlay) -> String? {

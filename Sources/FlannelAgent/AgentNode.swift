@@ -85,7 +85,7 @@ struct AgentNode {
             let device = try vxlan.ensureDevice()
             // Containers get one MTU for both families: the smaller device's (the IPv6 one,
             // 20 bytes more of outer header), so IPv6 never needs a too-big round trip.
-            mtu = lease.ipv6Subnet == nil ? device.mtu : min(device.mtu, config.backend.mtu ?? underlay.mtu - VXLANConfiguration.ipv6EncapsulationOverhead)
+            mtu = lease.ipv6Subnet == nil ? device.mtu : min(device.mtu, vxlan.configuration.ipv6DeviceMTU(underlay: underlay))
             dataplane = vxlan
         case .hostGW:
             dataplane = HostGWDataplane(underlay: underlay, localSubnet: lease.subnet, localIPv6Subnet: lease.ipv6Subnet,
