@@ -40,18 +40,22 @@ final class AgentMetrics: Sendable {
     let errors = Mutex([String: CoreMetrics.Counter]())
     /// The udp backend's forwarding counters (zero families until a udp node follows a tunnel).
     let udp: UDPTunnelMetrics
+    let observer: MetricObserver?
 
-    init() {
+    init(observer: MetricObserver? = nil) {
+        self.observer = observer
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         self.registry = registry
         self.factory = factory
         udp = UDPTunnelMetrics(registry: registry, factory: factory)
         func meter(_ name: MetricNameDescriptor, _ labels: [(String, String)] = []) -> Meter {
-            Meter(label: name.name, dimensions: labels, handler: registry.makeGauge(descriptor: name, labels: labels), factory: factory)
+            let gauge: any MeterHandler = registry.makeGauge(descriptor: name, labels: labels)
+            let handler = observer.map { ObservedMeterHandler(gauge, name: Self.fullName(name), labels: labels, observer: $0) } ?? gauge
+            return Meter(label: name.name, dimensions: labels, handler: handler, factory: factory)
         }
         func counter(_ name: MetricNameDescriptor) -> CoreMetrics.Counter {
-            CoreMetrics.Counter(label: name.name, dimensions: [], handler: registry.makeCounter(descriptor: name, labels: []), factory: factory)
+            Self.counter(name, labels: [], registry: registry, factory: factory, observer: observer)
         }
         let peers = Self.name("peers", help: "Peer nodes by dataplane state.")
         peersProgrammed = meter(peers, [("state", "programmed")])
@@ -78,6 +82,20 @@ final class AgentMetrics: Sendable {
         for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready, leaseConflict] { m.set(0) }
         for (programmed, unreachable) in peersByFamily.values { programmed.set(0); unreachable.set(0) }
         for kind in Self.errorKinds { _ = errorCounter(kind) }
+    }
+
+    /// A counter in `registry`, observed when there is an observer.
+    static func counter(_ name: MetricNameDescriptor, labels: [(String, String)], registry: PrometheusCollectorRegistry,
+                        factory: PrometheusMetricsFactory, observer: MetricObserver?) -> CoreMetrics.Counter {
+        let counter: any CounterHandler = registry.makeCounter(descriptor: name, labels: labels)
+        let handler = observer.map { ObservedCounterHandler(counter, name: fullName(name), labels: labels, observer: $0) } ?? counter
+        return CoreMetrics.Counter(label: name.name, dimensions: labels, handler: handler, factory: factory)
+    }
+
+    /// The name as exposed (`swiftcni_lease_conflict`, `swiftcni_errors_total`).
+    static func fullName(_ name: MetricNameDescriptor) -> String {
+        ([name.namespace, name.subsystem, name.metricName, name.unitName] as [String?]).compactMap { $0 }.filter { !$0.isEmpty }
+            .joined(separator: "_")
     }
 
     /// `swiftcni_<name>[_<unit>]`.
@@ -122,10 +140,8 @@ final class AgentMetrics: Sendable {
     private func errorCounter(_ kind: String) -> CoreMetrics.Counter {
         errors.withLock { counters in
             if let c = counters[kind] { return c }
-            let labels = [("kind", kind)]
-            let name = Self.name("errors", unit: "total", help: "Errors by kind.")
-            let c = CoreMetrics.Counter(label: name.name, dimensions: labels,
-                                        handler: registry.makeCounter(descriptor: name, labels: labels), factory: factory)
+            let c = Self.counter(Self.name("errors", unit: "total", help: "Errors by kind."), labels: [("kind", kind)],
+                                 registry: registry, factory: factory, observer: observer)
             counters[kind] = c
             return c
         }

@@ -23,7 +23,10 @@ struct AgentNode {
     /// Peers not programmed, with the reason, in subnet order (for /readyz and the log).
     var unreachable: [UnreachablePeer] = []
     var lastUnreachable: [String] = []
-    let logger: Logger
+    /// Where the node publishes what changes: readiness, then the log, then the metrics.
+    let status: AgentStatus
+    var logger: Logger { status.logger }
+    var metrics: AgentMetrics { status.metrics }
     /// `--lease-ttl` and `--subnet-lease-renew-margin`, for renewing and re-acquiring.
     let ttl: Int
     let renewMargin: Int
@@ -35,7 +38,8 @@ struct AgentNode {
     /// Config → lease → device → masquerade → first reconcile → subnet.env, in that order so
     /// that subnet.env (what lets containers start) appears only on a working node. Any
     /// failure leaves no subnet.env behind and is retried by the caller.
-    static func setUp(context: AgentContext, options: AgentOptions, metrics: AgentMetrics, logger: Logger) throws -> AgentNode {
+    static func setUp(context: AgentContext, options: AgentOptions, status: AgentStatus) throws -> AgentNode {
+        let (logger, metrics) = (status.logger, status.metrics)
         let config = try context.registry.networkConfig()
         guard let kind = BackendKind(rawValue: config.backend.type) else {
             throw AgentError("the network config in \(context.registry.location) asks for backend \"\(config.backend.type)\"; "
@@ -116,13 +120,13 @@ struct AgentNode {
         }
         var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
                              renewAt: Self.renewalTime(expiry: registryNow() + Double(options.leaseTTL), ttl: options.leaseTTL, margin: options.renewMargin), peers: PeerSet(ownSubnet: lease.subnet),
-                             logger: logger, ttl: options.leaseTTL, renewMargin: options.renewMargin)
+                             status: status, ttl: options.leaseTTL, renewMargin: options.renewMargin)
         let clusterNetworks = [network] + (lease.ipv6Subnet == nil ? [] : ipv6Network.map { [$0] } ?? [])
         node.forwardRules = ForwardRulesKeeper(clusterNetworks: clusterNetworks, enabled: options.forwardRules,
                                                interval: options.forwardRulesResync)
-        node.keepForwardRules(metrics: metrics)
+        node.keepForwardRules()
         metrics.recordLeaseExpiry(lease.expiration ?? 0)
-        try node.reconcile(registry: context.registry, metrics: metrics)
+        try node.reconcile(registry: context.registry)
         try SubnetEnv(network: network, lease: lease.subnet, ipv6Network: lease.ipv6Subnet == nil ? nil : ipv6Network,
                       ipv6Lease: lease.ipv6Subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
         return node
@@ -132,16 +136,16 @@ struct AgentNode {
     /// state, so anything changed behind the agent's back is repaired). The listing also
     /// shows whether this node still holds its own lease (AgentNode+OwnLease): at the latest
     /// here, every `--resync-interval`, a lost lease is noticed.
-    mutating func reconcile(registry: any Registry, metrics: AgentMetrics) throws {
+    mutating func reconcile(registry: any Registry) throws {
         let leases = try registry.leases()
-        _ = try keepOwnLease(OwnLeaseStatus(listing: leases, own: lease), registry: registry, metrics: metrics)
-        if conflict != nil { return withdrawPeers(metrics: metrics) }  // and keep them withdrawn
+        _ = try keepOwnLease(OwnLeaseStatus(listing: leases, own: lease), registry: registry)
+        if conflict != nil { return withdrawPeers() }  // and keep them withdrawn
         let report = dataplane.reconcile(peers.replace(with: leases))
         // A re-opened tunnel (its device was deleted by hand) is counted from now on.
         if let udp = dataplane as? UDPDataplane { metrics.udp.follow(udp.tunnel) }
         programmed = Set(report.programmedPeers)
         unreachable = report.unreachablePeers
-        record(report, via: "list", metrics: metrics)
+        record(report, via: "list")
     }
 
     /// Applies a batch of lease events to the known peers and hands the dataplane only the
@@ -150,9 +154,9 @@ struct AgentNode {
     /// Events about this node's own subnet are acted on first (AgentNode+OwnLease); while
     /// another node holds it, peer events change nothing (the full listing that ends the
     /// conflict programs the peers as they are then).
-    mutating func apply(_ events: [RegistryEvent], registry: any Registry, metrics: AgentMetrics) throws -> Bool {
+    mutating func apply(_ events: [RegistryEvent], registry: any Registry) throws -> Bool {
         if let status = OwnLeaseStatus(events: events, own: lease),
-           try keepOwnLease(status, registry: registry, metrics: metrics) {
+           try keepOwnLease(status, registry: registry) {
             return false
         }
         if conflict != nil { return true }
@@ -165,28 +169,45 @@ struct AgentNode {
         unreachable.removeAll { changed.contains($0.peer.id) }
         unreachable += report.unreachablePeers
         unreachable.sort { $0.peer.subnet.address < $1.peer.subnet.address }
-        record(report, via: "events", metrics: metrics)
+        record(report, via: "events")
         return report.failures.isEmpty
     }
 
     /// Forward rules when due (ForwardRulesKeeper): changes logged; failures logged and
     /// counted, never fatal (the next check retries).
-    mutating func keepForwardRules(metrics: AgentMetrics) {
+    mutating func keepForwardRules() {
         guard let outcome = forwardRules?.syncIfDue(now: monotonicSeconds()) else { return }
         for change in outcome.changes { logger.info("forward rules", metadata: ["change": "\(change)"]) }
-        for error in outcome.errors {
-            metrics.recordError("forward_rules")
-            logger.warning("forward rules", metadata: ["error": "\(error)"])
-        }
+        for error in outcome.errors { logger.warning("forward rules", metadata: ["error": "\(error)"]) }
+        for _ in outcome.errors { metrics.recordError("forward_rules") }
     }
 
     /// The unreachable peers in words, for /readyz.
     var unreachableDescriptions: [String] { unreachable.map(\.description) }
 
-    /// Metrics and log lines for one reconcile, full (`via` "list") or incremental ("events").
-    mutating func record(_ report: ReconcileReport, via: String, metrics: AgentMetrics) {
+    /// /readyz, log lines and metrics for one reconcile, full (`via` "list") or incremental
+    /// ("events"), in that order (AgentStatus): a suite that sees the peer counts change
+    /// finds the unreachable peers on /readyz and the log lines already there.
+    mutating func record(_ report: ReconcileReport, via: String) {
+        let descriptions = unreachableDescriptions
+        status.setUnreachable(descriptions)
         let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
         let changed = report.added + report.removed + report.repaired
+        if changed > 0 {
+            logger.info("reconciled", metadata: ["peers": "\(programmed.count)", "added": "\(report.added)",
+                                                "removed": "\(report.removed)", "repaired": "\(report.repaired)",
+                                                "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)",
+                                                "via": "\(via)"])
+        }
+        if descriptions != lastUnreachable {
+            let known = Set(lastUnreachable)
+            for u in descriptions where !known.contains(u) { logger.warning("peer not programmed", metadata: ["peer": "\(u)"]) }
+            lastUnreachable = descriptions
+        }
+        for failure in report.failures {
+            logger.error("dataplane entry failed", metadata: ["entry": "\(failure.description)"])
+        }
+        for _ in report.failures { metrics.recordError("dataplane") }
         metrics.recordReconcile(duration: report.duration, changed: changed)
         metrics.recordPeers(programmed: programmed.count, unreachable: unreachable.count)
         if dualStack {
@@ -197,22 +218,6 @@ struct AgentNode {
             metrics.recordPeers(family: .v6, programmed: ipv6Programmed.count, unreachable: ipv6Unreachable.count)
         } else {
             metrics.recordPeers(family: .v4, programmed: programmed.count, unreachable: unreachable.count)
-        }
-        if changed > 0 {
-            logger.info("reconciled", metadata: ["peers": "\(programmed.count)", "added": "\(report.added)",
-                                                "removed": "\(report.removed)", "repaired": "\(report.repaired)",
-                                                "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)",
-                                                "via": "\(via)"])
-        }
-        let descriptions = unreachableDescriptions
-        if descriptions != lastUnreachable {
-            let known = Set(lastUnreachable)
-            for u in descriptions where !known.contains(u) { logger.warning("peer not programmed", metadata: ["peer": "\(u)"]) }
-            lastUnreachable = descriptions
-        }
-        for failure in report.failures {
-            metrics.recordError("dataplane")
-            logger.error("dataplane entry failed", metadata: ["entry": "\(failure.description)"])
         }
     }
 
@@ -225,13 +230,13 @@ struct AgentNode {
 
     /// Renews the lease once its renewal time has come. A failed renewal throws and leaves
     /// `renewAt` as it was, so the loop retries it after its backoff, long before expiry.
-    mutating func renewIfDue(registry: any Registry, ttl: Int, margin: Int, metrics: AgentMetrics) throws {
+    mutating func renewIfDue(registry: any Registry, ttl: Int, margin: Int) throws {
         guard registryNow() >= renewAt else { return }
         try registry.renewLease(lease, ttl: ttl)
         let expiry = registryNow() + Double(ttl)
         lease.expiration = expiry
         renewAt = Self.renewalTime(expiry: expiry, ttl: ttl, margin: margin)
-        metrics.recordLeaseExpiry(expiry)
         logger.debug("lease renewed", metadata: ["subnet": "\(lease.subnet.description)"])
+        metrics.recordLeaseExpiry(expiry)
     }
 }

@@ -25,7 +25,7 @@ extension Agent {
         case "/healthz":
             return HealthResponse(status: .ok, text: "ok\n")
         case "/readyz":
-            let r = readiness.withLock { $0 }
+            let r = status.readiness
             var body = r.ready ? "ready\n" : "not ready: \(r.reason)\n"
             for u in r.unreachable { body += "peer unreachable: \(u)\n" }
             return HealthResponse(status: r.ready ? .ok : .serviceUnavailable, text: body)
