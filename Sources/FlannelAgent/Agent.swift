@@ -76,7 +76,9 @@ package final class Agent: Sendable {
     func runLoop(context: AgentContext) {
         var backoff = Backoff()
         var node: AgentNode?
+        let limit = heartbeatLimit(registry: context.registry)
         while node == nil {
+            status.beat(.setUp, limit: limit)  // a set-up that hangs is reported stuck
             if stop.isRaised { return stopped() }
             do {
                 node = try AgentNode.setUp(context: context, options: options, status: status)
@@ -105,7 +107,9 @@ package final class Agent: Sendable {
         var backoff = Backoff()
         var pending = true
         var lastResync = 0.0
+        let limit = heartbeatLimit(registry: registry)
         while !stop.isRaised {
+            status.beat(.steadyState, limit: limit)
             let now = monotonicSeconds()
             node.keepForwardRules()  // outside the do: registry trouble must not skip it
             do {
@@ -140,6 +144,11 @@ package final class Agent: Sendable {
         }
     }
 
+    /// How long the loop may go without completing a pass before /readyz calls it stuck.
+    func heartbeatLimit(registry: any Registry) -> Double {
+        LoopHeartbeat.limit(resyncInterval: options.resyncInterval, registryCallBound: LoopHeartbeat.callBound(of: registry))
+    }
+
     /// The loop has ended (stop flag raised): say so to the log and to systemd.
     func stopped() {
         SystemdNotify.send("STOPPING=1")
@@ -160,6 +169,7 @@ package final class Agent: Sendable {
 /// Exponential backoff between retries: 0.5 s doubling to 5 s, so a returning registry is
 /// noticed within seconds without hammering an absent one.
 struct Backoff {
+    static let maxDelay = 5.0
     var delay = 0.5
     /// Sleeps the current delay in steps of 0.2 s, returning early once `stop` is raised.
     mutating func sleep(unless stop: StopFlag) {
@@ -168,7 +178,7 @@ struct Backoff {
             usleep(useconds_t(min(remaining, 0.2) * 1_000_000))
             remaining -= 0.2
         }
-        delay = min(delay * 2, 5)
+        delay = min(delay * 2, Self.maxDelay)
     }
     mutating func reset() { delay = 0.5 }
 }

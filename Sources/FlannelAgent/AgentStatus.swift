@@ -23,6 +23,10 @@ final class AgentStatus: Sendable {
         /// between a few variants (a TLS listener closing or resetting a plain-HTTP client)
         /// is logged once per variant, not once per retry.
         var logged: Set<String> = []
+        /// Nil until the loop starts.
+        var heartbeat: LoopHeartbeat?
+        /// The stall of the current heartbeat was logged (once per stall).
+        var stallLogged = false
     }
 
     init(metrics: AgentMetrics = AgentMetrics(), logger: Logger) {
@@ -69,6 +73,30 @@ final class AgentStatus: Sendable {
             r.reason = reason
             r.logged.insert(reason)
         }
+    }
+
+    /// The loop completed a pass (or starts, in `phase`); `limit`: LoopHeartbeat.limit.
+    func beat(_ phase: LoopHeartbeat.Phase, limit: Double, now: Double = monotonicSeconds()) {
+        state.withLock { r in
+            r.heartbeat = LoopHeartbeat(phase: phase, lastPass: now, limit: limit)
+            r.stallLogged = false
+        }
+    }
+
+    /// The stall reason when the loop has not completed a pass for longer than its limit,
+    /// judged now (the stuck loop itself publishes nothing). The first time a stall is seen
+    /// it is logged and `swiftcni_ready` goes to 0, after readiness (this answer) has it.
+    func stall(now: Double = monotonicSeconds()) -> String? {
+        let (reason, first) = state.withLock { r -> (String?, Bool) in
+            guard let reason = r.heartbeat?.stall(now: now) else { return (nil, false) }
+            defer { r.stallLogged = true }
+            return (reason, !r.stallLogged)
+        }
+        if let reason, first {
+            logger.error("not ready", metadata: ["reason": "\(reason)"])
+            metrics.recordReady(false)
+        }
+        return reason
     }
 
     /// The peers not programmed, for /readyz (the caller logs and records them afterwards).
