@@ -103,6 +103,9 @@ package final class Agent: Sendable {
     ///
     /// Registry trouble never touches the dataplane: what is programmed stays, the node
     /// reports not ready, and the loop retries with backoff until the registry answers again.
+    /// Lease renewal never waits behind a failing listing or wait: it is tried whenever it is
+    /// due (a registry that cannot list, one bad entry used to make every listing fail, may
+    /// still renew), and only its own failure backs off.
     func steadyState(_ node: inout AgentNode, registry: any Registry) {
         var backoff = Backoff()
         var pending = true
@@ -111,23 +114,39 @@ package final class Agent: Sendable {
         while !stop.isRaised {
             status.beat(.steadyState, limit: limit)
             let now = monotonicSeconds()
-            node.keepForwardRules()  // outside the do: registry trouble must not skip it
-            do {
-                if pending || now - lastResync >= options.resyncInterval {
+            node.keepForwardRules()  // registry trouble must not skip it
+            var problems: [String] = []
+            if pending || now - lastResync >= options.resyncInterval {
+                do {
                     try node.reconcile(registry: registry)
                     lastResync = monotonicSeconds()
                     pending = false
+                } catch {
+                    problems.append("\(error)")
                 }
-                if let conflict = node.conflictReason {
-                    // Another node holds our subnet: no renewal (it is not ours), not ready.
-                    status.notReady(conflict, kind: nil, registryUp: true)
-                } else {
+            }
+            if node.conflict == nil {  // in a conflict the subnet is not ours to renew
+                do {
                     try node.renewIfDue(registry: registry, ttl: options.leaseTTL, margin: options.renewMargin)
-                    status.markReady(subnet: node.lease.subnet)
+                } catch {
+                    problems.append("renewing the lease: \(error)")
                 }
-                backoff.reset()
+            }
+            guard problems.isEmpty else {
+                status.notReady("registry \(registry.location): \(problems.joined(separator: "; "))", kind: "registry")
+                backoff.sleep(unless: stop)
+                continue
+            }
+            if let conflict = node.conflictReason {
+                // Another node holds our subnet: not ready until it lets go.
+                status.notReady(conflict, kind: nil, registryUp: true)
+            } else {
+                status.markReady(subnet: node.lease.subnet)
+            }
+            backoff.reset()
+            do {
                 let untilResync = max(0.05, options.resyncInterval - (monotonicSeconds() - lastResync))
-                switch try registry.waitForChanges(timeout: min(1.0, untilResync)) {
+                switch try registry.waitForChanges(timeout: min(LoopHeartbeat.longestWait, untilResync)) {
                 case .timeout:
                     break
                 case .events(let events):
