@@ -119,6 +119,7 @@ package final class Agent: Sendable {
             if pending || now - lastResync >= options.resyncInterval {
                 do {
                     try node.reconcile(registry: registry)
+                    try node.followNetworkConfig(registry: registry)
                     lastResync = monotonicSeconds()
                     pending = false
                 } catch {
@@ -140,6 +141,8 @@ package final class Agent: Sendable {
             if let conflict = node.conflictReason {
                 // Another node holds our subnet: not ready until it lets go.
                 status.notReady(conflict, kind: nil, registryUp: true)
+            } else if let problem = node.configProblem {
+                status.notReady(problem, kind: nil, registryUp: true)
             } else {
                 status.markReady(subnet: node.lease.subnet)
             }

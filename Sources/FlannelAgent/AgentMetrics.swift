@@ -34,6 +34,7 @@ final class AgentMetrics: Sendable {
     let ready: Meter
     let leaseConflict: Meter
     let leaseReacquired: CoreMetrics.Counter
+    let networkConfigChanged: Meter
     let reconcileDuration: CoreMetrics.Timer
     let reconcileTotal: CoreMetrics.Counter
     let entriesChanged: CoreMetrics.Counter
@@ -70,6 +71,8 @@ final class AgentMetrics: Sendable {
         registryUp = meter(Self.name("registry_up", help: "1 when the last registry operation succeeded."))
         ready = meter(Self.name("ready", help: "1 when the node is ready (lease, device, subnet file)."))
         leaseConflict = meter(Self.name("lease_conflict", help: "1 while another node holds this node's subnet."))
+        networkConfigChanged = meter(Self.name("network_config_changed",
+            help: "1 while the registry's network config differs from the one this node started with (a restart applies it)."))
         let duration = Self.name("reconcile_duration", unit: "seconds", help: "Time to bring the dataplane in line with the registry.")
         reconcileDuration = CoreMetrics.Timer(
             label: duration.name, dimensions: [],
@@ -79,7 +82,7 @@ final class AgentMetrics: Sendable {
                                            help: "Routes, neighbours and FDB entries added or removed."))
         leaseReacquired = counter(Self.name("lease_reacquired", unit: "total",
                                             help: "Times this node's lease vanished from the registry and was re-acquired."))
-        for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready, leaseConflict] { m.set(0) }
+        for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready, leaseConflict, networkConfigChanged] { m.set(0) }
         for (programmed, unreachable) in peersByFamily.values { programmed.set(0); unreachable.set(0) }
         for kind in Self.errorKinds { _ = errorCounter(kind) }
     }
@@ -130,6 +133,8 @@ final class AgentMetrics: Sendable {
     func recordError(_ kind: String) { errorCounter(kind).increment() }
 
     func recordLeaseReacquired() { leaseReacquired.increment() }
+
+    func recordNetworkConfigChanged(_ changed: Bool) { networkConfigChanged.set(changed ? 1 : 0) }
 
     /// The gauge follows the conflict; each conflict that begins counts one `lease_conflict` error.
     func recordLeaseConflict(_ inConflict: Bool) {

@@ -34,6 +34,12 @@ struct AgentNode {
     var conflict: IPAddress?
     /// `--iptables-forward-rules`: checked at set-up and every `--iptables-resync` seconds.
     var forwardRules: ForwardRulesKeeper?
+    /// The network config the node was set up with (nil: not followed), how the registry's
+    /// differs now (nil: it matches), and why that leaves the node not ready
+    /// (NetworkConfigDrift).
+    var startConfig: FlannelNetworkConfig?
+    var configDrift: String?
+    var configProblem: String?
 
     /// Config → lease → device → masquerade → first reconcile → subnet.env, in that order so
     /// that subnet.env (what lets containers start) appears only on a working node. Any
@@ -122,6 +128,7 @@ struct AgentNode {
                              renewAt: Self.renewalTime(expiry: registryNow() + Double(options.leaseTTL), ttl: options.leaseTTL, margin: options.renewMargin), peers: PeerSet(ownSubnet: lease.subnet),
                              status: status, ttl: options.leaseTTL, renewMargin: options.renewMargin)
         let clusterNetworks = [network] + (lease.ipv6Subnet == nil ? [] : ipv6Network.map { [$0] } ?? [])
+        node.startConfig = config
         node.forwardRules = ForwardRulesKeeper(clusterNetworks: clusterNetworks, enabled: options.forwardRules,
                                                interval: options.forwardRulesResync)
         node.keepForwardRules()
