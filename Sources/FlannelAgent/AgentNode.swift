@@ -83,13 +83,14 @@ struct AgentNode {
                                                 "publicIPv6": "\(lease.publicIPv6?.description ?? "none")",
                                                 "reused": "\(previous == lease.subnet)"])
 
+        let (vni, port) = try tunnelNumbers(config.backend, registry: context.registry.location)
         var dataplane: any Dataplane
         let mtu: Int
         switch kind {
         case .vxlan:
             let vxlan = VXLANDataplane(
-                configuration: VXLANConfiguration(localSubnet: lease.subnet, mac: mac!, vni: UInt32(config.backend.vni),
-                                                  port: UInt16(config.backend.port), directRouting: config.backend.directRouting,
+                configuration: VXLANConfiguration(localSubnet: lease.subnet, mac: mac!, vni: vni,
+                                                  port: port, directRouting: config.backend.directRouting,
                                                   mtu: config.backend.mtu, localIPv6Subnet: lease.ipv6Subnet, macV6: macV6),
                 underlay: underlay, socket: context.socket)
             let device = try vxlan.ensureDevice()
@@ -105,7 +106,7 @@ struct AgentNode {
             // Bound to the interface's address: behind NAT (--public-ip) peers send to the
             // public one and the NAT delivers here.
             var udp = try UDPDataplane(
-                configuration: UDPTunnelConfiguration(publicAddress: context.underlay.localAddress, port: UInt16(config.backend.port),
+                configuration: UDPTunnelConfiguration(publicAddress: context.underlay.localAddress, port: port,
                                                       network: network, ownSubnet: lease.subnet, path: options.udpPath),
                 underlay: context.underlay, mtu: config.backend.mtu, socket: context.socket)
             mtu = try udp.ensureDevice().mtu
@@ -137,6 +138,19 @@ struct AgentNode {
         try SubnetEnv(network: network, lease: lease.subnet, ipv6Network: lease.ipv6Subnet == nil ? nil : ipv6Network,
                       ipv6Lease: lease.ipv6Subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
         return node
+    }
+
+    /// The backend's VNI and port as the dataplane takes them, checked: the config comes from
+    /// the registry (the parser checks the ranges too, but a number out of range here must be
+    /// an error naming the field, never a trap).
+    static func tunnelNumbers(_ backend: FlannelNetworkConfig.Backend, registry: String) throws -> (vni: UInt32, port: UInt16) {
+        guard let vni = UInt32(exactly: backend.vni), (1...0xff_ffff).contains(vni) else {
+            throw AgentError("the network config in \(registry): Backend.VNI \(backend.vni) is out of range 1-16777215")
+        }
+        guard let port = UInt16(exactly: backend.port), port != 0 else {
+            throw AgentError("the network config in \(registry): Backend.Port \(backend.port) is out of range 1-65535")
+        }
+        return (vni, port)
     }
 
     /// Lists the registry and brings the dataplane in line with it (reading the kernel's
