@@ -30,7 +30,7 @@ enum OwnLeaseStatus: Equatable {
         for event in events {
             switch event {
             case .put(let lease) where lease.subnet == own.subnet: status = Self(holder: lease, own: own)
-            case .delete(let subnet, let ipv6Subnet) where subnet.network == own.subnet && ipv6Subnet?.network == own.ipv6Subnet:
+            case .delete(let key) where key == own.key:
                 status = .missing
             default: continue
             }

@@ -33,7 +33,7 @@ extension DirectoryRegistry {
                 events.append(.put(lease))
                 if let expiry = lease.expiration { nextExpiry = min(nextExpiry ?? expiry, expiry) }
             } else {
-                events.append(.delete(subnets.subnet, ipv6Subnet: subnets.ipv6Subnet))
+                events.append(.delete(storedKey: name))
             }
         }
         return events

@@ -108,6 +108,7 @@ package final class DirectoryRegistry: Registry {
         guard let (bytes, mtime) = try RegistryFiles.readWithModificationTime(subnetsDirectory + "/" + name),
               var lease = try? LeaseJSON.decode(bytes, key: name, subnets: subnets) else { return nil }
         lease.expiration = mtime
+        lease.storedKey = name
         return lease
     }
 

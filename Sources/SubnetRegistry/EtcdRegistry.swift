@@ -81,7 +81,9 @@ package final class EtcdRegistry: Registry {
         revision = EtcdJSON.int64(reply["header"]?["revision"])
         var result: [SubnetLease] = []
         for entry in reply["kvs"]?.arrayValue ?? [] {
-            guard let kv = EtcdKeyValue(entry), let lease = try? LeaseJSON.decode(kv.value, key: kv.key) else { continue }
+            guard let kv = EtcdKeyValue(entry), kv.key.hasPrefix(subnetsPrefix),
+                  var lease = try? LeaseJSON.decode(kv.value, key: kv.key) else { continue }
+            lease.storedKey = String(kv.key.dropFirst(subnetsPrefix.count))
             result.append(lease)
         }
         return result.sorted { $0.subnet.address < $1.subnet.address }

@@ -71,16 +71,18 @@ enum EtcdWatchMessage: Equatable {
         var events: [RegistryEvent] = []
         var revision = after
         for event in fields {
-            guard event.modRevision > after, let key = event.key, key.starts(with: prefix),
-                  let subnets = LeaseKey.parse(String(decoding: key[prefix.count...], as: UTF8.self)) else { continue }
+            guard event.modRevision > after, let key = event.key, key.starts(with: prefix) else { continue }
+            let storedKey = String(decoding: key[prefix.count...], as: UTF8.self)
+            guard let subnets = LeaseKey.parse(storedKey) else { continue }
             revision = max(revision, event.modRevision)
             if event.isDelete {
-                events.append(.delete(subnets.subnet, ipv6Subnet: subnets.ipv6Subnet))
-            } else if let lease = try? LeaseJSON.decode(event.value, key: String(decoding: key, as: UTF8.self), subnets: subnets) {
+                events.append(.delete(storedKey: storedKey))
+            } else if var lease = try? LeaseJSON.decode(event.value, key: String(decoding: key, as: UTF8.self), subnets: subnets) {
+                lease.storedKey = storedKey
                 events.append(.put(lease))
             } else {
                 // What a listing would do with an unreadable value: skip it, i.e. no lease.
-                events.append(.delete(subnets.subnet, ipv6Subnet: subnets.ipv6Subnet))
+                events.append(.delete(storedKey: storedKey))
             }
         }
         return .events(events, revision: revision)

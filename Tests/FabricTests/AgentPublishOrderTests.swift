@@ -27,13 +27,13 @@ import Testing
         let stolen = registryTestLease("10.244.7.0/24", Self.other)
         try registry.deleteLease(subnet: own.subnet)
         #expect(try registry.createLease(stolen, ttl: 60))
-        _ = try node.apply([.delete(own.subnet), .put(stolen)], registry: registry)
+        _ = try node.apply([.delete(storedKey: own.key), .put(stolen)], registry: registry)
         // It lets go: re-acquired, the conflict is over.
         try registry.deleteLease(subnet: own.subnet)
-        _ = try node.apply([.delete(own.subnet)], registry: registry)
+        _ = try node.apply([.delete(storedKey: own.key)], registry: registry)
         // Deleted once more: re-acquired outside a conflict.
         try registry.deleteLease(subnet: own.subnet)
-        _ = try node.apply([.delete(own.subnet)], registry: registry)
+        _ = try node.apply([.delete(storedKey: own.key)], registry: registry)
 
         #expect(probe.seen("swiftcni_lease_conflict", 1) && probe.seen("swiftcni_lease_conflict", 0))
         #expect(probe.seen("swiftcni_errors_total", 1, kind: "lease_conflict"))

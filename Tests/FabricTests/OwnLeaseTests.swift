@@ -27,19 +27,17 @@ import Testing
     }
 
     @Test func eventsSayWhatTheLastEventAboutTheSubnetSays() {
-        #expect(OwnLeaseStatus(events: [.put(peer), .delete(peer.subnet)], own: own) == nil)
-        #expect(OwnLeaseStatus(events: [.put(peer), .delete(own.subnet)], own: own) == .missing)
-        #expect(OwnLeaseStatus(events: [.delete(own.subnet), .put(own)], own: own) == .held)
+        #expect(OwnLeaseStatus(events: [.put(peer), .delete(storedKey: peer.key)], own: own) == nil)
+        #expect(OwnLeaseStatus(events: [.put(peer), .delete(storedKey: own.key)], own: own) == .missing)
+        #expect(OwnLeaseStatus(events: [.delete(storedKey: own.key), .put(own)], own: own) == .held)
         let stolen = registryTestLease("10.244.7.0/24", Self.other)
-        #expect(OwnLeaseStatus(events: [.delete(own.subnet), .put(stolen)], own: own) == .takenBy(IPAddress(Self.other)!))
-        // A delete whose prefix has host bits set still names the subnet.
-        #expect(OwnLeaseStatus(events: [.delete(IPPrefix("10.244.7.9/24")!)], own: own) == .missing)
+        #expect(OwnLeaseStatus(events: [.delete(storedKey: own.key), .put(stolen)], own: own) == .takenBy(IPAddress(Self.other)!))
         // Dual stack: only the delete of the key the node holds now counts (its old IPv4-only
         // key, removed after the move to a dual-stack key, does not).
         var dual = own
         dual.ipv6Subnet = IPPrefix("fd00:0:0:7::/64")!
-        #expect(OwnLeaseStatus(events: [.delete(own.subnet)], own: dual) == nil)
-        #expect(OwnLeaseStatus(events: [.delete(own.subnet, ipv6Subnet: dual.ipv6Subnet)], own: dual) == .missing)
+        #expect(OwnLeaseStatus(events: [.delete(storedKey: own.key)], own: dual) == nil)
+        #expect(OwnLeaseStatus(events: [.delete(storedKey: dual.key)], own: dual) == .missing)
     }
 
     @Test func decisionForEveryStatusAndConflictState() {
@@ -65,7 +63,7 @@ import Testing
         #expect(recorder.programmed == [Self.peerPeer(peer)])
 
         unlink(path)
-        #expect(try node.apply([.delete(own.subnet)], registry: registry))
+        #expect(try node.apply([.delete(storedKey: own.key)], registry: registry))
         #expect(try Posix.readFileIfPresent(path) == before)
         #expect(node.conflict == nil && node.conflictReason == nil)
         #expect(recorder.programmed == [Self.peerPeer(peer)])  // nothing withdrawn
@@ -88,7 +86,7 @@ import Testing
         #expect(try registry.createLease(stolen, ttl: 60))
 
         // The watch reports the delete and the other node's put in one batch.
-        #expect(try node.apply([.delete(own.subnet), .put(stolen)], registry: registry))
+        #expect(try node.apply([.delete(storedKey: own.key), .put(stolen)], registry: registry))
         #expect(node.conflict == IPAddress(Self.other))
         #expect(node.conflictReason?.contains("PublicIP \(Self.other)") == true)
         #expect(recorder.programmed.isEmpty)  // every peer entry withdrawn
@@ -107,7 +105,7 @@ import Testing
 
         // The other node lets go: the subnet is ours again, then a full listing reprograms.
         try registry.deleteLease(subnet: own.subnet)
-        #expect(try node.apply([.delete(own.subnet)], registry: registry) == false)
+        #expect(try node.apply([.delete(storedKey: own.key)], registry: registry) == false)
         #expect(node.conflict == nil)
         #expect(try registry.leases().first { $0.subnet == own.subnet }?.publicIP == IPAddress(Self.me))
         try node.reconcile(registry: registry)
