@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import SubnetRegistry
 import NetTypes
 import Synchronization
 
@@ -35,6 +36,7 @@ final class AgentMetrics: Sendable {
     let leaseConflict: Meter
     let leaseReacquired: CoreMetrics.Counter
     let networkConfigChanged: Meter
+    let leasesRejected: [LeaseRejection: CoreMetrics.Counter]
     let reconcileDuration: CoreMetrics.Timer
     let reconcileTotal: CoreMetrics.Counter
     let entriesChanged: CoreMetrics.Counter
@@ -73,6 +75,13 @@ final class AgentMetrics: Sendable {
         leaseConflict = meter(Self.name("lease_conflict", help: "1 while another node holds this node's subnet."))
         networkConfigChanged = meter(Self.name("network_config_changed",
             help: "1 while the registry's network config differs from the one this node started with (a restart applies it)."))
+        let rejected = Self.name("leases_rejected", unit: "total", help: "Registry entries not programmed, by reason "
+            + "(lease admission): each (stored key, reason) counts once when first seen, not at every resync; one that "
+            + "goes away and comes back counts again.")
+        leasesRejected = Dictionary(uniqueKeysWithValues: LeaseRejection.allCases.map { reason in
+            (reason, Self.counter(rejected, labels: [("reason", reason.rawValue)], registry: registry, factory: factory,
+                                  observer: observer))
+        })
         let duration = Self.name("reconcile_duration", unit: "seconds", help: "Time to bring the dataplane in line with the registry.")
         reconcileDuration = CoreMetrics.Timer(
             label: duration.name, dimensions: [],
@@ -133,6 +142,8 @@ final class AgentMetrics: Sendable {
     func recordError(_ kind: String) { errorCounter(kind).increment() }
 
     func recordLeaseReacquired() { leaseReacquired.increment() }
+
+    func recordLeaseRejected(_ reason: LeaseRejection) { leasesRejected[reason]?.increment() }
 
     func recordNetworkConfigChanged(_ changed: Bool) { networkConfigChanged.set(changed ? 1 : 0) }
 

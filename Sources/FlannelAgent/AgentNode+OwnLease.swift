@@ -51,7 +51,8 @@ extension AgentNode {
             return wasInConflict
         }
         // Someone created the key between our look and our create: who?
-        let status = OwnLeaseStatus(listing: try registry.leases(), own: lease)
+        // (Judged apart from the node's view: the peers follow at the next full listing.)
+        let status = admitted.admission.judge(try registry.leases(), unreadable: []).own
         if case .missing = status { return true }  // gone again (expired): the next listing retries
         return try keepOwnLease(status, registry: registry)
     }

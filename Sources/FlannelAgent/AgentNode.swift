@@ -18,6 +18,8 @@ struct AgentNode {
     var dualStack: Bool { lease.ipv6Subnet != nil }
     var renewAt: Double
     var peers: PeerSet
+    /// The registry's leases as the admission judge last saw them (AgentNode+Admission).
+    var admitted: AdmittedLeases
     /// Ids of the peers whose entries are all in place.
     var programmed: Set<String> = []
     /// Peers not programmed, with the reason, in subnet order (for /readyz and the log).
@@ -125,8 +127,12 @@ struct AgentNode {
         } else {
             try NodeMasquerade().remove()
         }
+        guard let admission = LeaseAdmission(config: config, own: lease) else {
+            throw AgentError("the network config in \(context.registry.location) has no IPv4 Network")
+        }
         var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
                              renewAt: Self.renewalTime(expiry: registryNow() + Double(options.leaseTTL), ttl: options.leaseTTL, margin: options.renewMargin), peers: PeerSet(ownSubnet: lease.subnet),
+                             admitted: AdmittedLeases(admission: admission),
                              status: status, ttl: options.leaseTTL, renewMargin: options.renewMargin)
         let clusterNetworks = [network] + (lease.ipv6Subnet == nil ? [] : ipv6Network.map { [$0] } ?? [])
         node.startConfig = config
@@ -158,10 +164,10 @@ struct AgentNode {
     /// shows whether this node still holds its own lease (AgentNode+OwnLease): at the latest
     /// here, every `--resync-interval`, a lost lease is noticed.
     mutating func reconcile(registry: any Registry) throws {
-        let leases = try registry.leases()
-        _ = try keepOwnLease(OwnLeaseStatus(listing: leases, own: lease), registry: registry)
+        let changes = admit(listing: try registry.leases(), unreadable: [])
+        _ = try keepOwnLease(changes.own ?? admitted.verdict.own, registry: registry)
         if conflict != nil { return withdrawPeers() }  // and keep them withdrawn
-        let report = dataplane.reconcile(peers.replace(with: leases))
+        let report = dataplane.reconcile(peers.replace(with: admitted.verdict.peers))
         // A re-opened tunnel (its device was deleted by hand) is counted from now on.
         if let udp = dataplane as? UDPDataplane { metrics.udp.follow(udp.tunnel) }
         programmed = Set(report.programmedPeers)
@@ -176,12 +182,12 @@ struct AgentNode {
     /// another node holds it, peer events change nothing (the full listing that ends the
     /// conflict programs the peers as they are then).
     mutating func apply(_ events: [RegistryEvent], registry: any Registry) throws -> Bool {
-        if let status = OwnLeaseStatus(events: events, own: lease),
-           try keepOwnLease(status, registry: registry) {
+        let admittedChanges = admit(events: events, unreadable: [])
+        if let status = admittedChanges.own, try keepOwnLease(status, registry: registry) {
             return false
         }
         if conflict != nil { return true }
-        let changes = peers.apply(events)
+        let changes = peers.apply(admittedChanges.peerEvents)
         guard !changes.isEmpty else { return true }
         let report = dataplane.apply(changes)
         let changed = Set(changes.flatMap { [$0.old?.id, $0.new?.id] }.compactMap { $0 })

@@ -99,16 +99,17 @@ func eventually(within seconds: Double, _ condition: () -> Bool) async -> Bool {
     return condition()
 }
 
-/// A node holding `own` in `registry` after its first reconcile, with a status that logs
-/// nowhere (or to `log`).
-func agentTestNode(_ own: SubnetLease, registry: any Registry, peers: [SubnetLease] = [], log: CapturedLog? = nil,
-                   metrics: AgentMetrics = AgentMetrics()) throws -> AgentNode {
+/// A node holding `own` in `registry` (networks 10.244.0.0/16 with /24s, vxlan) after its
+/// first reconcile, as setUp leaves it; its status logs nowhere unless given one.
+func agentTestNode(_ own: SubnetLease, registry: any Registry, peers: [SubnetLease] = [], status: AgentStatus? = nil,
+                   recorder: DataplaneRecorder = DataplaneRecorder()) throws -> AgentNode {
     #expect(try registry.createLease(own, ttl: 24 * 3600))
     for p in peers { #expect(try registry.createLease(p, ttl: 24 * 3600)) }
-    let logger = log?.logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-    var node = AgentNode(lease: own, kind: .vxlan, dataplane: RecordingDataplane(recorder: DataplaneRecorder()),
+    let status = status ?? AgentStatus(logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    let admission = LeaseAdmission(network: IPPrefix("10.244.0.0/16")!, subnetLength: 24, backendType: "vxlan", own: own)
+    var node = AgentNode(lease: own, kind: .vxlan, dataplane: RecordingDataplane(recorder: recorder),
                          ownSubnet: own.subnet, renewAt: registryNow() + 3600, peers: PeerSet(ownSubnet: own.subnet),
-                         status: AgentStatus(metrics: metrics, logger: logger), ttl: 24 * 3600, renewMargin: 3600)
+                         admitted: AdmittedLeases(admission: admission), status: status, ttl: 24 * 3600, renewMargin: 3600)
     try node.reconcile(registry: registry)
     return node
 }

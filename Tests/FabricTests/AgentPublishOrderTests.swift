@@ -135,13 +135,7 @@ final class PublishOrderProbe: @unchecked Sendable {
 
     /// A node holding `own` after its first reconcile, publishing through this probe.
     func node(_ own: SubnetLease, registry: any Registry, peers: [SubnetLease]) throws -> AgentNode {
-        #expect(try registry.createLease(own, ttl: 24 * 3600))
-        for p in peers { #expect(try registry.createLease(p, ttl: 24 * 3600)) }
-        var node = AgentNode(lease: own, kind: .vxlan, dataplane: RecordingDataplane(recorder: recorder), ownSubnet: own.subnet,
-                             renewAt: registryNow() + 3600, peers: PeerSet(ownSubnet: own.subnet), status: status,
-                             ttl: 24 * 3600, renewMargin: 3600)
-        try node.reconcile(registry: registry)
-        return node
+        try agentTestNode(own, registry: registry, peers: peers, status: status, recorder: recorder)
     }
 }
 

@@ -43,7 +43,7 @@ import Testing
         let registry = DirectoryRegistry(root: dir.path)
         try registry.storeNetworkConfig(Self.base)
         let log = CapturedLog()
-        var node = try agentTestNode(own, registry: registry, log: log)
+        var node = try agentTestNode(own, registry: registry, status: AgentStatus(logger: log.logger))
         node.startConfig = try registry.networkConfig()
         func warnings() -> [String] { log.lines.filter { $0.contains("network config in the registry changed") } }
         func metric() -> Bool { String(decoding: node.metrics.exposition(), as: UTF8.self).contains("\nswiftcni_network_config_changed 1.0\n") }
@@ -75,7 +75,7 @@ import Testing
         let registry = ScriptedRegistry(DirectoryRegistry(root: dir.path))
         try registry.storeNetworkConfig(Self.base)
         let log = CapturedLog()
-        var node = try agentTestNode(own, registry: registry, log: log)
+        var node = try agentTestNode(own, registry: registry, status: AgentStatus(logger: log.logger))
         node.startConfig = try registry.networkConfig()
         registry.script.withLock { $0.configDeleted = true }
         try node.followNetworkConfig(registry: registry)

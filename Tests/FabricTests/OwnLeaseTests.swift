@@ -16,30 +16,6 @@ import Testing
 
     // ---------------------------------------------------------------- decision
 
-    @Test func listingSaysHeldMissingOrTakenBy() {
-        #expect(OwnLeaseStatus(listing: [peer, own], own: own) == .held)
-        #expect(OwnLeaseStatus(listing: [peer], own: own) == .missing)
-        #expect(OwnLeaseStatus(listing: [], own: own) == .missing)
-        let stolen = registryTestLease("10.244.7.0/24", Self.other)
-        #expect(OwnLeaseStatus(listing: [stolen, peer], own: own) == .takenBy(IPAddress(Self.other)!))
-        // An overlapping lease of another length is not our key.
-        #expect(OwnLeaseStatus(listing: [registryTestLease("10.244.0.0/16", Self.other)], own: own) == .missing)
-    }
-
-    @Test func eventsSayWhatTheLastEventAboutTheSubnetSays() {
-        #expect(OwnLeaseStatus(events: [.put(peer), .delete(storedKey: peer.key)], own: own) == nil)
-        #expect(OwnLeaseStatus(events: [.put(peer), .delete(storedKey: own.key)], own: own) == .missing)
-        #expect(OwnLeaseStatus(events: [.delete(storedKey: own.key), .put(own)], own: own) == .held)
-        let stolen = registryTestLease("10.244.7.0/24", Self.other)
-        #expect(OwnLeaseStatus(events: [.delete(storedKey: own.key), .put(stolen)], own: own) == .takenBy(IPAddress(Self.other)!))
-        // Dual stack: only the delete of the key the node holds now counts (its old IPv4-only
-        // key, removed after the move to a dual-stack key, does not).
-        var dual = own
-        dual.ipv6Subnet = IPPrefix("fd00:0:0:7::/64")!
-        #expect(OwnLeaseStatus(events: [.delete(storedKey: own.key)], own: dual) == nil)
-        #expect(OwnLeaseStatus(events: [.delete(storedKey: dual.key)], own: dual) == .missing)
-    }
-
     @Test func decisionForEveryStatusAndConflictState() {
         let x = IPAddress(Self.other)!, y = IPAddress("192.168.5.9")!
         #expect(OwnLeaseAction.decide(.held, conflictWith: nil) == OwnLeaseAction.none)
@@ -164,14 +140,9 @@ import Testing
     /// A node holding `own` in `registry` after its first reconcile, as setUp leaves it.
     static func node(_ own: SubnetLease, registry: any Registry, recorder: DataplaneRecorder, metrics: AgentMetrics,
                      peers: [SubnetLease]) throws -> AgentNode {
-        #expect(try registry.createLease(own, ttl: 24 * 3600))
-        for p in peers { #expect(try registry.createLease(p, ttl: 24 * 3600)) }
-        var node = AgentNode(lease: own, kind: .vxlan, dataplane: RecordingDataplane(recorder: recorder), ownSubnet: own.subnet,
-                             renewAt: registryNow() + 3600, peers: PeerSet(ownSubnet: own.subnet),
-                             status: AgentStatus(metrics: metrics, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })),
-                             ttl: 24 * 3600, renewMargin: 3600)
-        try node.reconcile(registry: registry)
-        return node
+        try agentTestNode(own, registry: registry, peers: peers,
+                          status: AgentStatus(metrics: metrics, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })),
+                          recorder: recorder)
     }
 }
 
