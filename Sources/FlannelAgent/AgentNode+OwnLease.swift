@@ -52,7 +52,7 @@ extension AgentNode {
         }
         // Someone created the key between our look and our create: who?
         // (Judged apart from the node's view: the peers follow at the next full listing.)
-        let status = admitted.admission.judge(try registry.leases(), unreadable: []).own
+        let status = admitted.admission.judge(try registry.leases(), unreadable: registry.takeSkippedEntries()).own
         if case .missing = status { return true }  // gone again (expired): the next listing retries
         return try keepOwnLease(status, registry: registry)
     }

@@ -164,7 +164,7 @@ struct AgentNode {
     /// shows whether this node still holds its own lease (AgentNode+OwnLease): at the latest
     /// here, every `--resync-interval`, a lost lease is noticed.
     mutating func reconcile(registry: any Registry) throws {
-        let changes = admit(listing: try registry.leases(), unreadable: [])
+        let changes = admit(listing: try registry.leases(), unreadable: registry.takeSkippedEntries())
         _ = try keepOwnLease(changes.own ?? admitted.verdict.own, registry: registry)
         if conflict != nil { return withdrawPeers() }  // and keep them withdrawn
         let report = dataplane.reconcile(peers.replace(with: admitted.verdict.peers))
@@ -182,7 +182,7 @@ struct AgentNode {
     /// another node holds it, peer events change nothing (the full listing that ends the
     /// conflict programs the peers as they are then).
     mutating func apply(_ events: [RegistryEvent], registry: any Registry) throws -> Bool {
-        let admittedChanges = admit(events: events, unreadable: [])
+        let admittedChanges = admit(events: events, unreadable: registry.takeSkippedEntries())
         if let status = admittedChanges.own, try keepOwnLease(status, registry: registry) {
             return false
         }

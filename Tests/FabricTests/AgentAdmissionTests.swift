@@ -82,6 +82,23 @@ import Testing
         #expect(Self.counted(node, "non_canonical_key") == "2" && Self.counted(node, "outside_network") == "1")
     }
 
+    /// Entries the registry cannot read (garbage, a FIFO named like a lease) are reported the
+    /// same way: once, counted as unreadable; the listing and the valid peer go on.
+    @Test func unreadableEntriesAreReportedOnce() throws {
+        let dir = RegistryTempDirectory("admit-unreadable")
+        let registry = DirectoryRegistry(root: dir.path)
+        let (log, recorder) = (CapturedLog(), DataplaneRecorder())
+        var node = try agentTestNode(own, registry: registry, peers: [peer], status: AgentStatus(logger: log.logger), recorder: recorder)
+        let subnets = dir.path + RegistryDefaults.prefix + "/subnets/"
+        try Posix.writeAtomically(Array("not a lease".utf8), to: subnets + "10.244.11.0-24")
+        #expect(mkfifo(subnets + "10.244.12.0-24", 0o644) == 0)
+        for _ in 0..<3 { try node.reconcile(registry: registry) }
+        let lines = rejectionLines(log)
+        #expect(lines.count == 2 && lines.allSatisfy { $0.contains("reason=unreadable") }, "\(lines)")
+        #expect(Self.counted(node, "unreadable") == "2")
+        #expect(recorder.programmed == [PeerSet.peer(peer)] && node.conflict == nil)
+    }
+
     /// The loop with hostile leases around: ready, and the valid peer programmed.
     @Test func rejectedLeasesLeaveTheNodeReady() async throws {
         let dir = RegistryTempDirectory("admit-ready")

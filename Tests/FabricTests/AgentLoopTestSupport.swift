@@ -41,6 +41,7 @@ final class ScriptedRegistry: Registry, @unchecked Sendable {
         if script.withLock({ $0.failListings }) { throw RegistryError(.io, "listing failed (test)") }
         return try inner.leases()
     }
+    func takeSkippedEntries() -> [RejectedLease] { inner.takeSkippedEntries() }
     func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool { try inner.createLease(lease, ttl: ttl) }
     func renewLease(_ lease: SubnetLease, ttl: Int) throws {
         let fail = script.withLock { s -> Bool in

@@ -187,6 +187,7 @@ final class FlakyRenewals: Registry {
     func networkConfig() throws -> FlannelNetworkConfig { try inner.networkConfig() }
     func storeNetworkConfig(_ json: String) throws { try inner.storeNetworkConfig(json) }
     func leases() throws -> [SubnetLease] { try inner.leases() }
+    func takeSkippedEntries() -> [RejectedLease] { inner.takeSkippedEntries() }
     func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool { try inner.createLease(lease, ttl: ttl) }
     func renewLease(_ lease: SubnetLease, ttl: Int) throws {
         attempts += 1
