@@ -54,7 +54,7 @@ final class AgentMetrics: Sendable {
         udp = UDPTunnelMetrics(registry: registry, factory: factory)
         func meter(_ name: MetricNameDescriptor, _ labels: [(String, String)] = []) -> Meter {
             let gauge: any MeterHandler = registry.makeGauge(descriptor: name, labels: labels)
-            let handler = observer.map { ObservedMeterHandler(gauge, name: Self.fullName(name), labels: labels, observer: $0) } ?? gauge
+            let handler = observer.map { ObservedMeterHandler(gauge, tap: MetricTap(name: Self.fullName(name), labels: labels, observer: $0)) } ?? gauge
             return Meter(label: name.name, dimensions: labels, handler: handler, factory: factory)
         }
         func counter(_ name: MetricNameDescriptor) -> CoreMetrics.Counter {
@@ -100,7 +100,7 @@ final class AgentMetrics: Sendable {
     static func counter(_ name: MetricNameDescriptor, labels: [(String, String)], registry: PrometheusCollectorRegistry,
                         factory: PrometheusMetricsFactory, observer: MetricObserver?) -> CoreMetrics.Counter {
         let counter: any CounterHandler = registry.makeCounter(descriptor: name, labels: labels)
-        let handler = observer.map { ObservedCounterHandler(counter, name: fullName(name), labels: labels, observer: $0) } ?? counter
+        let handler = observer.map { ObservedCounterHandler(counter, tap: MetricTap(name: fullName(name), labels: labels, observer: $0)) } ?? counter
         return CoreMetrics.Counter(label: name.name, dimensions: labels, handler: handler, factory: factory)
     }
 

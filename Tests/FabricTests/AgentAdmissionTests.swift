@@ -108,10 +108,10 @@ import Testing
         #expect(try registry.createLease(registryTestLease("128.0.0.0/1", "192.168.5.66"), ttl: 3600))
         try Self.plant(registryTestLease("10.244.7.0/24", "192.168.5.66"), as: "10.244.7.0-024", in: dir)
         let loop = RunningLoop(resync: 0.2, node: node, registry: registry)
-        #expect(await eventually(within: 5) {
+        #expect(await eventually(within: 10) {
             Self.counted(node, "non_canonical_key") == "1"  // the loop publishes through the node's status
         })
-        #expect(await eventually(within: 5) { loop.readyz.code == 200 }, "\(loop.readyz)")
+        #expect(await eventually(within: 10) { loop.readyz.code == 200 }, "\(loop.readyz)")
         try await loop.finish()
         #expect(recorder.programmed == [PeerSet.peer(peer)])
     }

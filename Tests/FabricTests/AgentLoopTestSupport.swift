@@ -1,6 +1,7 @@
 import CNI
 import Glibc
 import Logging
+import NetNS
 import NetTypes
 import Synchronization
 import Testing
@@ -20,6 +21,8 @@ final class ScriptedRegistry: Registry, @unchecked Sendable {
         var configDeleted = false
         var blockedListings = 0
         var renewals = 0
+        /// Monotonic time of each renewal call.
+        var renewalTimes: [Double] = []
     }
 
     let inner: DirectoryRegistry
@@ -46,6 +49,7 @@ final class ScriptedRegistry: Registry, @unchecked Sendable {
     func renewLease(_ lease: SubnetLease, ttl: Int) throws {
         let fail = script.withLock { s -> Bool in
             s.renewals += 1
+            s.renewalTimes.append(monotonicSeconds())
             return s.failRenewals
         }
         if fail { throw RegistryError(.unreachable, "renewal failed (test)") }
@@ -55,12 +59,15 @@ final class ScriptedRegistry: Registry, @unchecked Sendable {
     func waitForChanges(timeout: Double) throws -> RegistryChanges { try inner.waitForChanges(timeout: timeout) }
 }
 
-/// An agent (resync interval `resync`) whose steady state runs on its own thread over
-/// `node` and `registry` until `finish()`.
+/// An agent (resync interval `resync`) whose steady state runs on a thread of its own
+/// (started at once, not through the cooperative pool, which other tests may keep busy)
+/// over `node` and `registry` until `finish()`.
 final class RunningLoop: @unchecked Sendable {
     let agent: Agent
     let registry: ScriptedRegistry
-    private var thread: Task<Void, any Error>?
+    /// Raised when the loop has returned.
+    private let done = StopFlag()
+    private var thread: pthread_t?
 
     init(resync: Double, node: AgentNode, registry: ScriptedRegistry) {
         var options = AgentOptions()
@@ -68,12 +75,12 @@ final class RunningLoop: @unchecked Sendable {
         agent = Agent(options: options, status: node.status)
         self.registry = registry
         let handed = HandedToLoop(node)
-        thread = Task { [agent] in
-            try await DedicatedThread.run(name: "test-loop") {
-                var node = handed.value
-                agent.steadyState(&node, registry: registry)
-            }
-        }
+        thread = try? PlainThread.start { [agent, done] in
+            var node = handed.value
+            agent.steadyState(&node, registry: registry)
+            done.raise()
+        }.get()
+        #expect(thread != nil, "cannot start the loop thread")
     }
 
     /// What /readyz answers now: status code and body.
@@ -86,7 +93,8 @@ final class RunningLoop: @unchecked Sendable {
     func finish() async throws {
         registry.script.withLock { $0.blockListings = false }
         agent.stop.raise()
-        try await thread?.value
+        #expect(await eventually(within: 10) { done.isRaised }, "the loop does not stop")
+        if let thread { pthread_join(thread, nil) }
     }
 }
 

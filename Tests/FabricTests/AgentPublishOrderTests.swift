@@ -146,23 +146,8 @@ final class CapturedLog: Sendable {
     var lines: [String] { captured.withLock { $0 } }
 
     var logger: Logger {
-        Logger(label: "test") { _ in Handler(log: self) }
+        Logger(label: "test") { _ in LogfmtLogHandler(logLevel: .debug) { [self] in append($0) } }
     }
 
     func append(_ line: String) { captured.withLock { $0.append(line) } }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var logLevel: Logger.Level = .debug
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            var fields = metadata
-            if let extra = event.metadata { fields.merge(extra) { _, new in new } }
-            log.append(LogfmtLogHandler.line(level: event.level, message: "\(event.message)", fields: fields))
-        }
-    }
 }

@@ -50,14 +50,14 @@ import Testing
         let registry = ScriptedRegistry(DirectoryRegistry(root: dir.path))
         let node = try agentTestNode(registryTestLease("10.244.7.0/24", "192.168.5.1"), registry: registry)
         let loop = RunningLoop(resync: 0.2, node: node, registry: registry)
-        #expect(await eventually(within: 5) { loop.readyz.code == 200 }, "\(loop.readyz)")
+        #expect(await eventually(within: 10) { loop.readyz.code == 200 }, "\(loop.readyz)")
         registry.script.withLock { $0.blockListings = true }
-        #expect(await eventually(within: 5) { registry.script.withLock { $0.blockedListings } > 0 })
+        #expect(await eventually(within: 10) { registry.script.withLock { $0.blockedListings } > 0 })
         #expect(await eventually(within: 10) { loop.readyz.code == 503 }, "\(loop.readyz)")
         #expect(loop.readyz.body.hasPrefix("not ready: main loop has not completed a pass for "), "\(loop.readyz)")
         #expect(loop.readyz.body.contains("(limit 6 s)"), "\(loop.readyz)")
         registry.script.withLock { $0.blockListings = false }
-        #expect(await eventually(within: 5) { loop.readyz.code == 200 }, "\(loop.readyz)")
+        #expect(await eventually(within: 10) { loop.readyz.code == 200 }, "\(loop.readyz)")
         try await loop.finish()
     }
 }

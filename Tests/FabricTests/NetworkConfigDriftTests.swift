@@ -93,12 +93,12 @@ import Testing
         var node = try agentTestNode(own, registry: registry)
         node.startConfig = try registry.networkConfig()
         let loop = RunningLoop(resync: 0.2, node: node, registry: registry)
-        #expect(await eventually(within: 5) { loop.readyz.code == 200 }, "\(loop.readyz)")
+        #expect(await eventually(within: 10) { loop.readyz.code == 200 }, "\(loop.readyz)")
         try registry.storeNetworkConfig(#"{"Network":"10.245.0.0/16","Backend":{"Type":"vxlan"}}"#)
-        #expect(await eventually(within: 5) { loop.readyz.code == 503 }, "\(loop.readyz)")
+        #expect(await eventually(within: 10) { loop.readyz.code == 503 }, "\(loop.readyz)")
         #expect(loop.readyz.body.contains("no longer contains this node's subnet 10.244.7.0/24 (Network is now 10.245.0.0/16)"))
         try registry.storeNetworkConfig(Self.base)
-        #expect(await eventually(within: 5) { loop.readyz.code == 200 }, "\(loop.readyz)")
+        #expect(await eventually(within: 10) { loop.readyz.code == 200 }, "\(loop.readyz)")
         try await loop.finish()
     }
 }
