@@ -122,7 +122,7 @@ struct VethAttachment {
         let routes = result.routes.map { r -> Route in
             let gw = r.gateway ?? result.ips.first(where: { $0.address.family == r.destination.family })?.gateway
             return Route(destination: r.destination.network, gateway: gw, outputIndex: container.index,
-                         priority: r.priority.map(UInt32.init), mtu: r.mtu.map(UInt32.init), advmss: r.advmss.map(UInt32.init))
+                         priority: r.priority, mtu: r.mtu, advmss: r.advmss)
         }
         // Routes in the same datagram, after the addresses and the link: the kernel handles a
         // datagram's requests one by one, in order, so their gateways are already on-link.

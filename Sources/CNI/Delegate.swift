@@ -30,10 +30,18 @@ package enum Delegate {
                           details: stderr.isEmpty ? nil : stderr)
     }
 
-    /// ADD through a delegate: its result, parsed.
+    /// ADD through a delegate: its result, parsed. A result we cannot use (not JSON, a route
+    /// `mtu` of -1) comes from a plugin that did succeed, so what it set up (an address it
+    /// allocated) is released with a DEL before the error is thrown: the caller, which never
+    /// got a result, does not know there is anything to undo. DEL is idempotent by the spec.
     package static func add(type: String, invocation: Invocation) throws -> CNIResult {
         let out = try exec(type: type, command: .add, invocation: invocation)
-        return try CNIResult(json: JSONValue.parse(out, what: "\(type) result"), what: "\(type) result")
+        do {
+            return try CNIResult(json: JSONValue.parse(out, what: "\(type) result"), what: "\(type) result")
+        } catch {
+            _ = try? exec(type: type, command: .del, invocation: invocation)
+            throw error
+        }
     }
 
     /// True when `type` resolves on CNI_PATH to the very file of that name installed next to
