@@ -6,8 +6,8 @@ import CNI
 /// `Delegate.add` returns) and then turns into the container side's netlink requests
 /// (`VethAttachment.containerRequests`), encoded as they would be sent. Its numbers (route
 /// mtu, advmss, priority, table, scope; interface mtu; ips[].interface) once trapped there
-/// when out of the netlink types' range. A result that reads must also print (every
-/// version) and read back as itself, with the route attributes carried unchanged.
+/// when out of the netlink types' range. A result that reads also prints in every version
+/// (that it reads back equal is fuzz-cni-config's check, on the same reader).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
@@ -16,11 +16,6 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         let requests = VethAttachment.containerRequests(for: result, index: 7, enableDAD: enableDAD)
         for (n, request) in requests.enumerated() { _ = request.encoded(sequence: UInt32(n)) }
     }
-    let printed = result.json(version: .latest)
-    guard let again = try? CNIResult(json: printed, what: "result") else {
-        fatalError("a result we print does not parse again: \(printed.serialized())")
-    }
-    precondition(again == result, "result round trip changed it: \(printed.serialized())")
     for version in SpecVersion.allCases { _ = result.json(version: version).serialized() }
     return 0
 }
