@@ -61,7 +61,13 @@ extension Posix {
                     : "cannot open \(path): it is a symbolic link (refused: only regular files are read or written)"))
             case ENXIO: return .refused(PluginError(.io, "cannot open \(path): it is not a regular file (a FIFO, socket or device)"))
             case EISDIR: return .refused(notRegular(path, S_IFDIR))
-            default: throw ioError("open", path)
+            default:
+                // A device node on a nodev mount fails with EACCES: still a planted entry.
+                let e = errno
+                var st = stat()
+                let found = followSymlink ? stat(path, &st) : lstat(path, &st)
+                if found == 0 && st.st_mode & S_IFMT != S_IFREG { return .refused(notRegular(path, st.st_mode)) }
+                throw ioError("open", path, e)
             }
         }
         var st = stat()
