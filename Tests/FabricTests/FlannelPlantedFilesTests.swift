@@ -140,6 +140,20 @@ import TestSupport
         #expect(delText.contains("data/c2") && delText.contains("symbolic link"), "\(del.termination) \(delText)")
     }
 
+    /// A `subnetFile` of another JSON type silently fell back to /run/flannel/subnet.env;
+    /// now it is a decode error (code 6), as flannel's Go decoding makes it. (`dataDir` takes
+    /// the same path; not run here, as the old code would have written to the host's
+    /// /var/lib/cni/flannel.)
+    @Test func subnetFileOfTheWrongTypeIsADecodeError() throws {
+        let config = #"{"cniVersion":"1.1.0","name":"cbr0","type":"flannel-vxlan","subnetFile":5,"delegate":{"type":"stand-in"}}"#
+        for command in ["ADD", "STATUS"] {
+            let (out, status) = Dispatcher.run(FlannelCNIPlugin(), environment: Self.environment(command, "c1", dir.path),
+                                               stdin: Array(config.utf8))
+            #expect(status == 1)
+            #expect(out?.contains(#""code":6"#) == true && out?.contains("subnetFile") == true, "\(command): \(out ?? "")")
+        }
+    }
+
     /// A saved config the face could not read back is refused at ADD, before anything runs.
     @Test func delegateConfigOverTheSaveLimitIsRefused() throws {
         let store = try SavedDelegateConfigs(directory: dir.path + "/data")
