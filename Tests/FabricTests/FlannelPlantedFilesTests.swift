@@ -50,11 +50,11 @@ import TestSupport
         Self.run(command, id, dir.path, subnetFile: subnetFile)
     }
 
-    /// `run` on its own thread: nil when it did not return within 3 s (the FIFOs are then
+    /// `run` on its own thread: nil when it did not return within 5 s (the FIFOs are then
     /// opened to release it, so the suite goes on).
     func runWithDeadline(_ command: String, _ id: String, subnetFile: String? = nil, fifos: [String]) -> (out: String, status: Int32)? {
         let root = dir.path
-        return resultWithin(3, unblocking: fifos) { Self.run(command, id, root, subnetFile: subnetFile) }
+        return resultWithin(5, unblocking: fifos) { Self.run(command, id, root, subnetFile: subnetFile) }
     }
 
     /// flannel (and we before) wrote `<dataDir>/<id>.tmp.<pid>` with O_TRUNC through

@@ -30,11 +30,11 @@ import TestSupport
         return (out ?? "", status)
     }
 
-    /// `run` on its own thread: nil when it did not return within 3 s (then the FIFOs are
+    /// `run` on its own thread: nil when it did not return within 5 s (then the FIFOs are
     /// opened to release it, so the suite goes on).
     func runWithDeadline(_ command: String, _ id: String, _ dir: String, _ extraIPAM: String = "", extra: String = "",
                          fifos: [String]) -> (out: String, status: Int32)? {
-        resultWithin(3, unblocking: fifos) { run(command, id, dir, extraIPAM, extra: extra) }
+        resultWithin(5, unblocking: fifos) { run(command, id, dir, extraIPAM, extra: extra) }
     }
 
     func network(_ dir: String) throws -> String {
