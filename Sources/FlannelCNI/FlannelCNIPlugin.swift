@@ -113,8 +113,9 @@ package struct FlannelCNIPlugin: Plugin {
             }
             return CNIResult()
         }
-        let out = try Delegate.exec(type: type, command: command, invocation: inv)
-        if command == .add { return try CNIResult(json: JSONValue.parse(out, what: "\(type) result"), what: "\(type) result") }
+        // ADD through Delegate.add: a result we cannot use is released before the error.
+        if command == .add { return try Delegate.add(type: type, invocation: inv) }
+        _ = try Delegate.exec(type: type, command: command, invocation: inv)
         return CNIResult()
     }
 

@@ -155,6 +155,28 @@ import TestSupport
     }
 
     /// A saved config the face could not read back is refused at ADD, before anything runs.
+    /// A delegate that succeeded but printed a result we cannot use (a route `mtu` of -1):
+    /// ADD fails with code 7 naming the field, and the delegate is sent a DEL so what it set
+    /// up is released (before, the face parsed the result itself and released nothing).
+    @Test func unusableDelegateResultIsReleased() throws {
+        let log = dir.path + "/stand-in.log"
+        try writeText(dir.path + "/bin/stand-in", """
+            #!/bin/sh
+            cat >/dev/null
+            echo "$CNI_COMMAND" >>\(log)
+            if [ "$CNI_COMMAND" = ADD ]; then
+              echo '{"cniVersion":"1.1.0","ips":[{"address":"10.244.7.5/24"}],"routes":[{"dst":"0.0.0.0/0","mtu":-1}]}'
+            else
+              echo '{"cniVersion":"1.1.0"}'
+            fi
+
+            """)
+        let (out, status) = run("ADD", "c1")
+        #expect(status != 0)
+        #expect(out.contains(#""code":7"#) && out.contains("mtu"), "\(out)")
+        #expect(text(log) == "ADD\nDEL\n", "the delegate's ADD was released with a DEL")
+    }
+
     @Test func delegateConfigOverTheSaveLimitIsRefused() throws {
         let store = try SavedDelegateConfigs(directory: dir.path + "/data")
         let huge = JSONValue.object(["type": .string("stand-in"), "pad": .string(String(repeating: "x", count: SavedDelegateConfigs.sizeLimit))])
