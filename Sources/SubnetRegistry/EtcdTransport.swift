@@ -9,7 +9,8 @@ import NIOSSL
 /// its registry leaks no threads). Callers are plain threads that block on the response
 /// with deadlines; nothing here runs on the caller's behalf once it stopped waiting.
 final class EtcdTransport {
-    private let group: MultiThreadedEventLoopGroup
+    /// Internal, not private: the lifecycle test asks its thread for its id.
+    let group: MultiThreadedEventLoopGroup
     private let client: HTTPClient
     private let tls: TLSConfiguration?
     private let connectTimeout: Double

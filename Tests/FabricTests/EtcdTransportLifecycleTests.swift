@@ -5,35 +5,30 @@ import Testing
 /// Each registry owns one event loop thread; re-creating registries (an agent that rebuilds
 /// its registry after a config change, the tests) must not pile up threads.
 @Suite struct EtcdTransportLifecycleTests {
-    /// Threads of swift-nio event loop groups ("NIO-ELT-…"), of this whole test process.
-    static func eventLoopThreads() -> Int {
-        guard let dir = opendir("/proc/self/task") else { return -1 }
-        defer { closedir(dir) }
-        var count = 0
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.first != ".", let file = fopen("/proc/self/task/\(name)/comm", "r") else { continue }
-            defer { fclose(file) }
-            var line = [CChar](repeating: 0, count: 64)
-            if fgets(&line, 64, file) != nil,
-               String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).hasPrefix("NIO-ELT") { count += 1 }
-        }
-        return count
+    /// The calling thread's id, from /proc/thread-self ("<pid>/task/<tid>").
+    static func threadID() -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        let n = readlink("/proc/thread-self", &buffer, 63)
+        return n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
     }
 
     @Test func registryReleasesItsEventLoopThread() throws {
         weak var lastTransport: EtcdTransport?
-        let before = Self.eventLoopThreads()
+        // The ids of this test's own event loop threads: other suites start and stop
+        // registries of their own meanwhile, so a process-wide count cannot tell (it flaked).
+        var threadIDs: [String] = []
         for _ in 0..<10 {
             let registry = try EtcdRegistry(endpoints: ["http://127.0.0.1:2379"])
-            lastTransport = try registry.usableTransport()
-            #expect(Self.eventLoopThreads() >= 1)
+            let transport = try registry.usableTransport()
+            lastTransport = transport
+            threadIDs.append(try transport.group.next().submit { Self.threadID() }.wait())
         }
+        #expect(Set(threadIDs).count == 10, "one thread per registry")
         #expect(lastTransport == nil)  // nothing keeps the client alive once the registry is gone
-        // Other suites may hold registries of their own for a moment: wait for them.
+        let alive = { threadIDs.filter { access("/proc/\($0)", F_OK) == 0 } }
         let deadline = monotonicNow() + 5
-        while Self.eventLoopThreads() > before && monotonicNow() < deadline { usleep(50_000) }
-        #expect(Self.eventLoopThreads() <= before)
+        while !alive().isEmpty && monotonicNow() < deadline { usleep(20_000) }
+        #expect(alive().isEmpty, "event loop threads still running: \(alive())")
     }
 }
 
