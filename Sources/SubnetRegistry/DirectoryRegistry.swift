@@ -65,7 +65,8 @@ package final class DirectoryRegistry: Registry {
 
     package func networkConfig() throws -> FlannelNetworkConfig {
         guard let bytes = try RegistryFiles.readIfPresent(configPath) else {
-            throw PluginError(.invalidConfig,
+            // notFound, as etcd's: a running agent tells "deleted" from "unreadable" by kind.
+            throw RegistryError(.notFound,
                 "network config \(configPath) does not exist; write flannel's config there, "
                 + "e.g. {\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")
         }

@@ -17,8 +17,6 @@ final class ScriptedRegistry: Registry, @unchecked Sendable {
         var blockListings = false
         var failListings = false
         var failRenewals = false
-        /// networkConfig() says not found, as etcd does for a deleted config key.
-        var configDeleted = false
         var blockedListings = 0
         var renewals = 0
         /// Monotonic time of each renewal call.
@@ -31,10 +29,7 @@ final class ScriptedRegistry: Registry, @unchecked Sendable {
     init(_ inner: DirectoryRegistry) { self.inner = inner }
 
     var location: String { inner.location }
-    func networkConfig() throws -> FlannelNetworkConfig {
-        if script.withLock({ $0.configDeleted }) { throw RegistryError(.notFound, "network config not found (test)") }
-        return try inner.networkConfig()
-    }
+    func networkConfig() throws -> FlannelNetworkConfig { try inner.networkConfig() }
     func storeNetworkConfig(_ json: String) throws { try inner.storeNetworkConfig(json) }
     func leases() throws -> [SubnetLease] {
         if script.withLock({ $0.blockListings }) {

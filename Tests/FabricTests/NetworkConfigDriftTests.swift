@@ -77,7 +77,8 @@ import Testing
         let log = CapturedLog()
         var node = try agentTestNode(own, registry: registry, status: AgentStatus(logger: log.logger))
         node.startConfig = try registry.networkConfig()
-        registry.script.withLock { $0.configDeleted = true }
+        // The directory registry's own "absent" (not the double's): it must read as deleted.
+        #expect(unlink(dir.path + "/coreos.com/network/config") == 0)
         try node.followNetworkConfig(registry: registry)
         #expect(log.lines.contains { $0.contains("network config in the registry changed") && $0.contains("changes=deleted") })
         #expect(node.configProblem == nil)

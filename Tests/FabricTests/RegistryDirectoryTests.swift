@@ -21,7 +21,8 @@ import Testing
         #expect {
             _ = try registry.networkConfig()
         } throws: { error in
-            (error as? PluginError)?.message.contains(dir.path + "/coreos.com/network/config does not exist") == true
+            (error as? RegistryError)?.kind == .notFound
+                && (error as? RegistryError)?.message.contains(dir.path + "/coreos.com/network/config does not exist") == true
         }
         try registry.storeNetworkConfig(registryVXLANConfig)
         #expect(try registry.networkConfig().network == IPPrefix("10.244.0.0/16"))
