@@ -31,46 +31,10 @@ package enum Posix {
         }
     }
 
-    /// The whole file. Reservation and state files are a few bytes, so one buffer is enough.
-    package static func readFile(_ path: String) throws(PluginError) -> [UInt8] {
-        guard let bytes = try readFileIfPresent(path) else { throw ioError("read", path, ENOENT) }
-        return bytes
-    }
-
     /// The parent directory of `path` ("." when it has none).
     package static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
-    /// The whole file, or nil if it does not exist or is a directory (a concurrent remover
-    /// or a stray entry: neither is an error for a directory scan).
-    package static func readFileIfPresent(_ path: String) throws(PluginError) -> [UInt8]? {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw ioError("open", path)
-        }
-        defer { close(fd) }
-        return try readRemaining(fd, path: path)
-    }
-
-    /// Everything left to read from `fd`; nil when it is a directory.
-    package static func readRemaining(_ fd: Int32, path: String) throws(PluginError) -> [UInt8]? {
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                if errno == EISDIR { return nil }
-                throw ioError("read", path)
-            }
-            result += chunk[0..<n]
-            // A regular file reads short only at its end: skip the extra read returning 0,
-            // which would double the syscalls of a scan over thousands of reservations.
-            if n < chunk.count { return result }
-        }
     }
 
     /// Writes all of `bytes`, retrying short writes; `write` is the syscall (tests swap it).

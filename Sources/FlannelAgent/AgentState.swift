@@ -26,9 +26,12 @@ struct AgentState {
         try storedMAC(file: "vtep-mac-v6")
     }
 
+    /// A state file holds one MAC or one prefix: anything larger is not ours.
+    static let fileLimit = 4096
+
     private func storedMAC(file: String) throws -> MACAddress {
         let path = directory + "/" + file
-        if let bytes = try Posix.readFileIfPresent(path),
+        if let bytes = try Posix.readRegularFile(path, limit: Self.fileLimit),
            let mac = MACAddress(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()) {
             return mac
         }
@@ -39,7 +42,7 @@ struct AgentState {
 
     /// The subnet of the previous run: the state file, else FLANNEL_SUBNET of `subnetFile`.
     func previousSubnet(subnetFile: String) -> IPPrefix? {
-        if let bytes = try? Posix.readFileIfPresent(directory + "/lease"),
+        if let bytes = try? Posix.readRegularFile(directory + "/lease", limit: Self.fileLimit),
            let p = IPPrefix(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()) {
             return p.network
         }
@@ -48,7 +51,7 @@ struct AgentState {
 
     /// The IPv6 subnet of the previous run: the state file, else FLANNEL_IPV6_SUBNET.
     func previousIPv6Subnet(subnetFile: String) -> IPPrefix? {
-        if let bytes = try? Posix.readFileIfPresent(directory + "/lease-v6"),
+        if let bytes = try? Posix.readRegularFile(directory + "/lease-v6", limit: Self.fileLimit),
            let p = IPPrefix(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()) {
             return p.network
         }

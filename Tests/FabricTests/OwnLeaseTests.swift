@@ -35,12 +35,12 @@ import Testing
         let (metrics, recorder) = (AgentMetrics(), DataplaneRecorder())
         var node = try Self.node(own, registry: registry, recorder: recorder, metrics: metrics, peers: [peer])
         let path = dir.path + RegistryDefaults.prefix + "/subnets/" + own.key
-        let before = try #require(try Posix.readFileIfPresent(path))
+        let before = try #require(try Posix.readRegularFile(path, limit: 1 << 20))
         #expect(recorder.programmed == [Self.peerPeer(peer)])
 
         unlink(path)
         #expect(try node.apply([.delete(storedKey: own.key)], registry: registry))
-        #expect(try Posix.readFileIfPresent(path) == before)
+        #expect(try Posix.readRegularFile(path, limit: 1 << 20) == before)
         #expect(node.conflict == nil && node.conflictReason == nil)
         #expect(recorder.programmed == [Self.peerPeer(peer)])  // nothing withdrawn
         #expect(Self.exposition(metrics).contains("swiftcni_lease_reacquired_total 1"))
@@ -48,7 +48,7 @@ import Testing
         // The same at a resync listing (expiry leaves no event in the directory registry).
         unlink(path)
         try node.reconcile(registry: registry)
-        #expect(try Posix.readFileIfPresent(path) == before)
+        #expect(try Posix.readRegularFile(path, limit: 1 << 20) == before)
         #expect(Self.exposition(metrics).contains("swiftcni_lease_reacquired_total 2"))
     }
 

@@ -45,7 +45,7 @@ func thrownError(_ body: () throws -> Void) -> PluginError? {
     }
 }
 
-func fileBytes(_ path: String) -> [UInt8]? { try? Posix.readFileIfPresent(path) }
+func fileBytes(_ path: String) -> [UInt8]? { try? Posix.readRegularFile(path, limit: 1 << 20) }
 func fileText(_ path: String) -> String? { fileBytes(path).map { String(decoding: $0, as: UTF8.self) } }
 
 func writeFile(_ path: String, _ text: String) throws {
