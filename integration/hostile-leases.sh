@@ -261,11 +261,12 @@ sc_hostile() {
     check "n2 still programs n1 (an alias of n1's subnet is ignored)" state_is 2 "${SUB[1]}" "${NODE_IP[1]}" "${MAC[1]}" "$(full_state)"
     check "n1c1 reaches n2c1" ping_quick "$(ctr 1 1)" "${CTR_IP[$(ctr 2 1)]}"
 
+    NHOSTILE=${#HKEYS[@]}
     [ "$REGISTRY" = dir ] && sc_planted
 
     local l1 l2 l3
     l1=$(ping_bg_losses "$p1" "$f1") l2=$(ping_bg_losses "$p2" "$f2") l3=$(ping_bg_losses "$p3" "$f3")
-    RESULTS+=("$REGISTRY/$BACKEND: ${#HKEYS[@]} hostile leases; pings lost n1c1->n2c1 $l1, n2c2->n3c1 $l2, n3c2->n1c2 $l3${PLANTED_RESULT:+; $PLANTED_RESULT}")
+    RESULTS+=("$REGISTRY/$BACKEND: $NHOSTILE hostile leases; pings lost n1c1->n2c1 $l1, n2c2->n3c1 $l2, n3c2->n1c2 $l3${PLANTED_RESULT:+; $PLANTED_RESULT}")
     assert_eq "no ping lost n1c1 -> n2c1 throughout (lost/sent $l1)" 0 "${l1%%/*}"
     assert_eq "no ping lost n2c2 -> n3c1 throughout (lost/sent $l2)" 0 "${l2%%/*}"
     assert_eq "no ping lost n3c2 -> n1c2 throughout (lost/sent $l3)" 0 "${l3%%/*}"
@@ -334,6 +335,9 @@ sc_planted() {
             [ "$j" = "$k" ] && continue
             check "n$k still programs n$j" state_is "$k" "${SUB[$j]}" "${NODE_IP[$j]}" "${MAC[$j]}" "$(full_state)"
         done
+        local bad="" t
+        for key in "${planted[@]}"; do t=$(traces "$k" "$key"); [ -n "$t" ] && bad+="$key: $t; "; done
+        assert_eq "n$k programs nothing for the planted entries" "" "$bad"
         rss=$(vmrss_kib "$k")
         check "n$k VmRSS bounded: ${rss:-?} KiB (was ${rss0[$k]:-?}, budget +$MEM_BUDGET_KIB)" \
             test -n "$rss" -a "${rss:-0}" -le $((${rss0[$k]:-0} + MEM_BUDGET_KIB))

@@ -619,7 +619,8 @@ pcap_count_ge() { [ "$(tcpdump -n -r "$2" "$3" 2>/dev/null | grep -c .)" -ge "$1
 
 # A join is timed from events, not by the loop that waits for it: a watcher stamps each new
 # lease key when it appears in the registry (etcd: `etcdctl watch`; directory: a fork-free
-# look at the subnets directory every 5 ms), and `ip -ts monitor route neigh` in every old
+# look at the subnets directory every 5 ms, the time being the new file's ctime, i.e. the
+# rename that put it there), and `ip -ts monitor route neigh` in every old
 # node stamps each route, neighbour and FDB entry when the kernel announces it. The probe
 # loop (~100-150 ms a round with a dozen ip/bridge calls) only decides when all is there;
 # its cost no longer lands in the measured time.
@@ -646,8 +647,9 @@ join_watch_start() {
                     n=${f##*/}
                     [ -n "${seen[$n]:-}" ] && continue
                     seen[$n]=1
-                    t=${EPOCHREALTIME/./}
-                    echo "$((t / 1000)) $n"
+                    # the inode's change time: set by the rename that put the lease in place
+                    t=$(stat -c %.3Z "$f" 2>/dev/null) && t=${t/./} || { t=${EPOCHREALTIME/./}; t=$((t / 1000)); }
+                    echo "$t $n"
                 done
                 read -r -t 0.005 -u "$fd" _ || true
             done
@@ -709,14 +711,14 @@ join_watch_stop() {
 lease_seen_ms() { awk -v k="$1" '$2 == k { print $1; exit }' "$JW_LEASES"; }
 
 # re_q <text>: the text as an extended regular expression matching itself
-re_q() { sed 's/[][\.*^$()+?{}|/]/\\&/g' <<<"$1"; }
+re_q() { sed 's/[][\.*^$()+?{}|]/\\&/g' <<<"$1"; }
 
 # peer_entry_res <subnet> <public-ip> <mac> [vxlan-device]: one ERE per kernel entry a
 # node holds for that peer, as `ip monitor` prints it (vxlan: route, neighbour, FDB entry;
 # host-gw: the route via the peer)
 peer_entry_res() {
-    local sub net pip mac dev=${4:-flannel.1}
-    sub=$(re_q "$1") net=$(re_q "${1%/*}") pip=$(re_q "$2") mac=$(re_q "$3")
+    local sub net pip mac dev
+    sub=$(re_q "$1") net=$(re_q "${1%/*}") pip=$(re_q "$2") mac=$(re_q "$3") dev=$(re_q "${4:-flannel.1}")
     case $BACKEND in
     vxlan)
         echo "$sub via $net dev $dev "
