@@ -332,7 +332,7 @@ join_node() {
         fail "n$k: lease in the registry within 15 s" "$(agent_log_tail "$k")"
         return 1
     fi
-    tl=$(lease_seen_ms "${KEY[$k]}")
+    tl=$(lease_seen_ms "${KEY[$k]}" "$k")
     [ -n "$tl" ] || { fail "n$k: the registry watcher saw its lease ${KEY[$k]} (test setup)" "$(cat "$JW_LEASES")"; return 1; }
     pass "n$k: lease ${KEY[$k]} in the registry $((tl - t0)) ms after the agent started"
     local probe="probe loop: $rounds rounds of ~$(( (${tseen:-$(now_ms)} - t0) / rounds )) ms, saw everything at +$(( ${tseen:-0} > 0 ? tseen - tl : -1 )) ms"
@@ -341,7 +341,7 @@ join_node() {
     mapfile -t res < <(peer_entry_res "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")
     for j in 1 2 3; do
         v=""
-        te=$(entries_done_ms "$j" "${res[@]}") && v=$((te - tl))
+        te=$(entries_done_ms "$j" "${res[@]}") && v=$(join_ms "$te" "$tl")
         msg+="n$j ${v:-never} ms; "
         if [ -z "$v" ]; then worst=999999; elif [ "$v" -gt $worst ]; then worst=$v; fi
     done

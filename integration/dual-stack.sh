@@ -273,7 +273,7 @@ sc_join() {
     done
     join_watch_stop
     [ -n "${SUB6[$k]:-}" ] || { fail "n4: lease in the registry within 15 s" "$(agent_log_tail $k)"; return; }
-    tl=$(lease_seen_ms "${KEY[$k]}")
+    tl=$(lease_seen_ms "${KEY[$k]}" "$k")
     [ -n "$tl" ] || { fail "n4: the registry watcher saw its lease ${KEY[$k]} (test setup)" "$(cat "$JW_LEASES")"; return; }
     pass "n4: lease ${KEY[$k]} in the registry $((tl - t0)) ms after the agent started"
     local probe="probe loop: $rounds rounds of ~$(( (${tseen:-$(now_ms)} - t0) / rounds )) ms, saw everything at +$(( ${tseen:-0} > 0 ? tseen - tl : -1 )) ms"
@@ -288,7 +288,7 @@ sc_join() {
             fi
             te=$(entries_done_ms $j "${res[@]}")
             v=""
-            [ -n "$te" ] && v=$((te - tl))
+            [ -n "$te" ] && v=$(join_ms "$te" "$tl")
             msg+="n$j ${v:-never} ms; "
             if [ -z "$v" ]; then worst=999999; elif [ "$v" -gt $worst ]; then worst=$v; fi
         done

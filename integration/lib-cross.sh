@@ -707,8 +707,25 @@ join_watch_stop() {
     JW_PIDS=()
 }
 
-# lease_seen_ms <key>: when the key first appeared in the registry (epoch ms), "" if never
-lease_seen_ms() { awk -v k="$1" '$2 == k { print $1; exit }' "$JW_LEASES"; }
+# lease_seen_ms <key> [k]: when the key first appeared in the registry (epoch ms), "" if
+# never seen: the watcher's stamp, or node k's own "lease acquired" log line if that came
+# earlier. Both are observations after the fact (under load the watcher can be scheduled
+# late), so the earlier one is the better bound; a peer can still be a few ms faster than
+# both: join_ms counts that as 0.
+lease_seen_ms() {
+    local w l
+    w=$(awk -v k="$1" '$2 == k { print $1; exit }' "$JW_LEASES")
+    if [ -n "${2:-}" ]; then
+        l=$(awk -v s="${1%%&*}" 'BEGIN { sub(/-/, "/", s) } /msg="lease acquired"/ && index($0, "subnet=" s " ") {
+                t = $1; sub(/^ts=/, "", t); split(t, p, "."); printf "%d%03d\n", p[1], substr(p[2] "000", 1, 3) }' \
+            "${NODE_DIR[$2]}/agent.log" | tail -n1)
+        if [ -n "$l" ] && { [ -z "$w" ] || [ "$l" -lt "$w" ]; }; then w=$l; fi
+    fi
+    echo "$w"
+}
+
+# join_ms <done-ms> <lease-ms>: the join time, never below 0 (see lease_seen_ms)
+join_ms() { local v=$(($1 - $2)); [ $v -lt 0 ] && v=0; echo $v; }
 
 # re_q <text>: the text as an extended regular expression matching itself
 re_q() { sed 's/[][\.*^$()+?{}|]/\\&/g' <<<"$1"; }
