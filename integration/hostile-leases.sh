@@ -371,23 +371,7 @@ main() {
         return
     fi
     if [ ! -x "$AGENT_BIN" ]; then fail "$AGENT_BIN exists"; summary; return; fi
-    local reg be
-    for reg in $REGISTRIES; do
-        REGISTRY=$reg
-        if [ "$reg" = etcd ]; then
-            CURRENT_SCENARIO=etcd
-            if ! etcd_ensure_installed || ! etcd_start; then fail "etcd starts in $ETCD_NS"; continue; fi
-        fi
-        for be in $BACKENDS; do
-            BACKEND=$be
-            run_combo
-        done
-        [ "$reg" = etcd ] && etcd_stop
-    done
-    log ""
-    log "measured:"
-    printf '  %s\n' "${RESULTS[@]}" >&2
-    summary
+    run_matrix run_combo
 }
 
 main "$@"

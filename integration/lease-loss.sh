@@ -222,23 +222,7 @@ main() {
         summary
         return
     fi
-    local reg be
-    for reg in $REGISTRIES; do
-        REGISTRY=$reg
-        if [ "$reg" = etcd ]; then
-            CURRENT_SCENARIO=etcd
-            if ! etcd_ensure_installed || ! etcd_start; then fail "etcd starts in $ETCD_NS"; continue; fi
-        fi
-        for be in $BACKENDS; do
-            BACKEND=$be
-            run_combo
-        done
-        [ "$reg" = etcd ] && etcd_stop
-    done
-    log ""
-    log "measured:"
-    printf '  %s\n' "${RESULTS[@]}" >&2
-    summary
+    run_matrix run_combo
 }
 
 main "$@"

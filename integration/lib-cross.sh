@@ -319,6 +319,28 @@ net_config() { # [json-overrides]: the network config for the current backend
 }
 
 # ---------------------------------------------------------------- clusters
+# run_matrix <fn>: <fn> once per registry (REGISTRIES) and backend (BACKENDS), etcd running
+# for its registry; then RESULTS (an array of lines) under "measured:" and the summary
+run_matrix() {
+    local fn=$1 reg be
+    for reg in $REGISTRIES; do
+        REGISTRY=$reg
+        if [ "$reg" = etcd ]; then
+            CURRENT_SCENARIO=etcd
+            if ! etcd_ensure_installed || ! etcd_start; then fail "etcd starts in $ETCD_NS"; continue; fi
+        fi
+        for be in $BACKENDS; do
+            BACKEND=$be
+            "$fn"
+        done
+        [ "$reg" = etcd ] && etcd_stop
+    done
+    log ""
+    log "measured:"
+    printf '  %s\n' "${RESULTS[@]}" >&2
+    summary
+}
+
 
 # cluster_begin <label>: new prefix and dir for a set of nodes; clears the
 # registry (etcd) or starts a fresh registry dir.
