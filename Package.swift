@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "NetlinkTests", dependencies: ["Netlink", "NetTypes"]),
         .testTarget(name: "CNITests", dependencies: ["CNI", "NetTypes"]),
         .testTarget(name: "IPAMTests", dependencies: ["IPAM", "CNI", "NetTypes", "TestSupport"]),
-        .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes", "Nftables"]),
+        .testTarget(name: "AttachTests", dependencies: ["Attach", "CNI", "NetTypes", "Nftables", "TestSupport"]),
         .testTarget(name: "UDPTunnelTests", dependencies: ["UDPTunnel", "CNI", "NetNS", "NetTypes", "TestSupport"]),
         .testTarget(name: "FabricTests", dependencies: [
             "SubnetRegistry", "Dataplane", "FlannelCNI", "FlannelAgent", "Attach", "CNI", "Netlink", "NetNS",
@@ -108,6 +108,7 @@ if Context.environment["SWIFT_CNI_FUZZ"] == "1" {
         ("fuzz-json", "JSON", ["CNI"]),
         ("fuzz-cni-config", "CNIConfig", ["CNI", "NetTypes"]),
         ("fuzz-cni-args", "CNIArgs", ["CNI"]),
+        ("fuzz-ipam-result", "IPAMResult", ["Attach", "CNI", "Netlink"]),
         ("fuzz-host-local-config", "HostLocalConfig", ["IPAM", "CNI"]),
         ("fuzz-reservation", "Reservation", ["IPAM", "CNI", "NetTypes"]),
         ("fuzz-netlink", "Netlink", ["Netlink", "NetTypes"]),

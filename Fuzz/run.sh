@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin"
 SCRATCH=${FUZZ_SCRATCH:-.build-fuzz}
 FUZZ_WORK=${FUZZ_WORK:-$SCRATCH/fuzz-work}
-TARGETS_ALL=(json cni-config cni-args host-local-config reservation netlink etcd-watch etcd-reply lease flannel-config subnet-env udp-packet)
+TARGETS_ALL=(json cni-config cni-args ipam-result host-local-config reservation netlink etcd-watch etcd-reply lease flannel-config subnet-env udp-packet)
 
 build() {
   # One product per invocation: SwiftPM builds only the last --product given.

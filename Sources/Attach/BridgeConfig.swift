@@ -31,7 +31,6 @@ package struct BridgeConfig: Sendable {
         func bool(_ key: String, _ fallback: Bool) throws(PluginError) -> Bool {
             try fields.bool(key, default: fallback)
         }
-        func int(_ key: String) throws(PluginError) -> Int? { try fields.int(key) }
         if let name = try fields.string("bridge") {
             if !name.isEmpty {
                 do { try Environment.validate(ifname: name) } catch {
@@ -52,11 +51,11 @@ package struct BridgeConfig: Sendable {
         macSpoofCheck = try bool("macspoofchk", false)
         disableContainerInterface = try bool("disableContainerInterface", false)
         portIsolation = try bool("portIsolation", false)
-        if let m = try int("mtu"), m != 0 {
+        if let m = try fields.int("mtu"), m != 0 {
             guard (68...65535).contains(m) else { throw PluginError(.invalidConfig, "mtu \(m) out of range 68-65535") }
             mtu = m
         }
-        vlan = try int("vlan") ?? 0
+        vlan = try fields.int("vlan") ?? 0
         guard (0...4094).contains(vlan) else { throw PluginError(.invalidConfig, "invalid VLAN ID \(vlan) (must be between 0 and 4094)") }
         vlanTrunk = try Self.parseTrunk(fields)
         if vlan != 0 && !vlanTrunk.isEmpty {
@@ -78,11 +77,12 @@ package struct BridgeConfig: Sendable {
 
     static func parseTrunk(_ fields: ConfigFields) throws(PluginError) -> [TrunkRange] {
         var out: [TrunkRange] = []
-        for item in try fields.array("vlanTrunk") ?? [] {
-            if let id = item["id"]?.intValue {
+        for (n, entry) in (try fields.array("vlanTrunk") ?? []).enumerated() {
+            let item = try ConfigFields(entry, path: "vlanTrunk[\(n)]", what: fields.what)
+            if let id = try item.int("id") {
                 guard (1...4094).contains(id) else { throw PluginError(.invalidConfig, "invalid vlanTrunk id \(id) (must be between 1 and 4094)") }
                 out.append(TrunkRange(minID: id, maxID: id))
-            } else if let lo = item["minID"]?.intValue, let hi = item["maxID"]?.intValue {
+            } else if let lo = try item.int("minID"), let hi = try item.int("maxID") {
                 guard (1...4094).contains(lo), (1...4094).contains(hi), lo <= hi else {
                     throw PluginError(.invalidConfig, "invalid vlanTrunk range \(lo)-\(hi) (1-4094, minID <= maxID)")
                 }

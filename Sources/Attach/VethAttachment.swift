@@ -107,27 +107,36 @@ struct VethAttachment {
                 if !enableDAD { try Sysctl.set("net/ipv6/conf/\(ifname)/accept_dad", "0") }
             }
         }
+        try performAll(Self.containerRequests(for: result, index: container.index, enableDAD: enableDAD), socket: socket)
+    }
+
+    /// What the container side is configured with, in one datagram: arp_notify, the
+    /// addresses, link up, the routes. Apart so that the fuzz-ipam-result target builds the
+    /// very requests an IPAM result becomes.
+    static func containerRequests(for result: CNIResult, index: Int32, enableDAD: Bool) -> [NetlinkRequest] {
         // arp_notify=1 as the reference sets it, before the link comes up: the container
         // then announces its IPv4 addresses with a gratuitous ARP on up and on MAC changes,
         // so the other containers on the bridge replace a stale entry for a reused address
         // at once (attachHostSide refreshes the node's own entries directly).
         var requests: [NetlinkRequest] = []
         if result.ips.contains(where: { $0.address.family == .v4 }) {
-            requests.append(.setLink(index: container.index, arpNotify: true))
+            requests.append(.setLink(index: index, arpNotify: true))
         }
         requests += result.ips.map {
-            .addAddress($0.address, index: container.index, noDAD: !enableDAD)
+            .addAddress($0.address, index: index, noDAD: !enableDAD)
         }
-        requests.append(.setLink(index: container.index, up: true))
+        requests.append(.setLink(index: index, up: true))
+        // The route attributes are netlink's types already (CNIResult checked them when it
+        // read the result): nothing here can trap on an IPAM plugin's numbers.
         let routes = result.routes.map { r -> Route in
             let gw = r.gateway ?? result.ips.first(where: { $0.address.family == r.destination.family })?.gateway
-            return Route(destination: r.destination.network, gateway: gw, outputIndex: container.index,
-                         priority: r.priority.map(UInt32.init), mtu: r.mtu.map(UInt32.init), advmss: r.advmss.map(UInt32.init))
+            return Route(destination: r.destination.network, gateway: gw, outputIndex: index,
+                         priority: r.priority, mtu: r.mtu, advmss: r.advmss)
         }
         // Routes in the same datagram, after the addresses and the link: the kernel handles a
         // datagram's requests one by one, in order, so their gateways are already on-link.
         requests += routes.map { NetlinkRequest.addRoute($0, replace: true) }
-        try performAll(requests, socket: socket)
+        return requests
     }
 
     /// One round trip for a batch; the first failure of `requests` (if any) is thrown, while

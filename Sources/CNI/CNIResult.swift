@@ -6,11 +6,11 @@ package struct CNIResult: Sendable, Equatable {
     package struct Interface: Sendable, Equatable {
         package var name: String
         package var mac: MACAddress?
-        package var mtu: Int?
+        package var mtu: UInt32?
         /// The netns path for interfaces inside a container; nil on the host.
         package var sandbox: String?
 
-        package init(name: String, mac: MACAddress? = nil, mtu: Int? = nil, sandbox: String? = nil) {
+        package init(name: String, mac: MACAddress? = nil, mtu: UInt32? = nil, sandbox: String? = nil) {
             self.name = name
             self.mac = mac
             self.mtu = mtu
@@ -35,14 +35,16 @@ package struct CNIResult: Sendable, Equatable {
     package struct Route: Sendable, Equatable {
         package var destination: IPPrefix
         package var gateway: IPAddress?
-        package var mtu: Int?
-        package var advmss: Int?
-        package var priority: Int?
-        package var table: Int?
-        package var scope: Int?
+        // The types netlink carries them in (RTAX_MTU, RTAX_ADVMSS, RTA_PRIORITY and
+        // RTA_TABLE are u32, rtm_scope a u8): a result is checked against them once, when read.
+        package var mtu: UInt32?
+        package var advmss: UInt32?
+        package var priority: UInt32?
+        package var table: UInt32?
+        package var scope: UInt8?
 
-        package init(destination: IPPrefix, gateway: IPAddress? = nil, mtu: Int? = nil, advmss: Int? = nil,
-                    priority: Int? = nil, table: Int? = nil, scope: Int? = nil) {
+        package init(destination: IPPrefix, gateway: IPAddress? = nil, mtu: UInt32? = nil, advmss: UInt32? = nil,
+                    priority: UInt32? = nil, table: UInt32? = nil, scope: UInt8? = nil) {
             self.destination = destination
             self.gateway = gateway
             self.mtu = mtu

@@ -5,6 +5,10 @@
 ///   "failed to decode content" and whatever the plugin;
 /// - a value of the right type that makes no sense (a bad CIDR, an unknown mode) is for the
 ///   caller to refuse as `.invalidConfig` (code 7), naming the field;
+/// - an integer field takes a number written as an integer, within the range of what it
+///   becomes: a fraction or an exponent (`1.5`, `1e3`, refused by Go's encoding/json too) or
+///   a value outside the range is `.invalidConfig` (code 7), naming the field and the range,
+///   never a trap further on;
 /// - unknown fields are ignored.
 /// Flannel's config is read case-insensitively (Go's encoding/json matches field names
 /// without regard to case, and flannel's docs use both "Network" and "network").
@@ -59,9 +63,34 @@ package struct ConfigFields: Sendable {
     }
 
     package func int(_ key: String) throws(PluginError) -> Int? {
+        try integer(key, in: Int.min...Int.max)
+    }
+
+    /// An integer field as the type it is used as (a netlink `UInt32`, a `UInt8` scope), so
+    /// no later conversion can trap on it.
+    package func integer<T: FixedWidthInteger>(_ key: String, as type: T.Type) throws(PluginError) -> T? {
+        try integer(key, in: T.min...T.max)
+    }
+
+    /// An integer field within `range`.
+    package func integer<T: FixedWidthInteger>(_ key: String, in range: ClosedRange<T>) throws(PluginError) -> T? {
         guard let v = value(key) else { return nil }
-        guard let i = v.intValue else { throw mismatch(key, "an integer", v) }
-        return i
+        func refused(_ why: String) -> PluginError {
+            PluginError(.invalidConfig, "\(what): \(child(key)): \(why)")
+        }
+        let outOfRange = "is out of range \(range.lowerBound)...\(range.upperBound)"
+        switch v {
+        case .int(let i):
+            guard let t = T(exactly: i), range.contains(t) else { throw refused("\(i) \(outOfRange)") }
+            return t
+        case .double(let d):
+            // A whole number the range cannot hold is said to be out of range (1e20); any
+            // other is refused for its spelling, whatever it rounds to.
+            if d == d.rounded(), T(exactly: d).map(range.contains) != true { throw refused("\(d) \(outOfRange)") }
+            throw refused("\(d) is not an integer (it is written with a fraction or an exponent)")
+        default:
+            throw mismatch(key, "an integer", v)
+        }
     }
 
     package func array(_ key: String) throws(PluginError) -> [JSONValue]? {

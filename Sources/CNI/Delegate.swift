@@ -30,26 +30,42 @@ package enum Delegate {
                           details: stderr.isEmpty ? nil : stderr)
     }
 
-    /// ADD through a delegate: its result, parsed.
+    /// ADD through a delegate: its result, parsed. A result we cannot use (not JSON, a route
+    /// `mtu` of -1) comes from a plugin that did succeed, so what it set up (an address it
+    /// allocated) is released with a DEL before the error is thrown: the caller, which never
+    /// got a result, does not know there is anything to undo. DEL is idempotent by the spec.
     package static func add(type: String, invocation: Invocation) throws -> CNIResult {
         let out = try exec(type: type, command: .add, invocation: invocation)
-        return try CNIResult(json: JSONValue.parse(out, what: "\(type) result"), what: "\(type) result")
+        do {
+            return try result(of: type, output: out)
+        } catch {
+            _ = try? exec(type: type, command: .del, invocation: invocation)
+            throw error
+        }
+    }
+
+    /// A delegate's ADD output read as a result (what the fuzz-ipam-result target feeds).
+    package static func result(of type: String, output: [UInt8]) throws(PluginError) -> CNIResult {
+        try CNIResult(json: JSONValue.parse(output, what: "\(type) result"), what: "\(type) result")
     }
 
     /// True when `type` resolves on CNI_PATH to the very file of that name installed next to
     /// the running executable (same device and inode), i.e. a plugin of this suite that can
     /// run in-process instead of paying for another process start.
     package static func resolvesToSibling(_ type: String, in environment: Environment) -> Bool {
-        guard let found = locate(type, in: environment) else { return false }
+        guard let found = locate(type, in: environment), let directory = executableDirectory else { return false }
+        var a = stat(), b = stat()
+        guard stat(found, &a) == 0, stat(directory + "/" + type, &b) == 0 else { return false }
+        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
+    }
+
+    /// The directory of the running executable (where the suite's plugins are installed).
+    package static var executableDirectory: String? {
         var selfPath = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &selfPath, selfPath.count - 1)
-        guard n > 0 else { return false }
+        guard n > 0 else { return nil }
         let exe = String(decoding: selfPath[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let slash = exe.lastIndex(of: "/") else { return false }
-        let sibling = exe[..<slash] + "/" + type
-        var a = stat(), b = stat()
-        guard stat(found, &a) == 0, stat(String(sibling), &b) == 0 else { return false }
-        return a.st_dev == b.st_dev && a.st_ino == b.st_ino
+        return exe.lastIndex(of: "/").map { String(exe[..<$0]) }
     }
 
     /// The path `type` resolves to on `CNI_PATH`, if any: the first directory holding an

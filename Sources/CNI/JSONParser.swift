@@ -4,10 +4,12 @@
 /// call: going through FoundationEssentials' `JSONDecoder` and `JSONValue`'s `Decodable`
 /// conformance cost a generic decoding container per value, a `try?` cascade of type probes
 /// and the runtime's protocol-conformance scans, about a quarter of the plugin's own CPU.
-/// The values it builds are the ones that path built: a number is `.int` when it is an
-/// integer that fits `Int` (also written as `5.0` or `1e2`), `.double` otherwise; a repeated
-/// object key keeps its first value; and, as JSONDecoder does, one trailing comma before `]`
-/// or `}` is accepted.
+/// The values it builds are the ones that path built, but for one thing: a number is `.int`
+/// only when it is written as an integer (no fraction, no exponent) and fits `Int`, and
+/// `.double` otherwise, also `5.0` or `1e3`, which JSONDecoder made `.int`: an integer field
+/// refuses those, as Go's encoding/json does for the reference plugins, instead of taking
+/// them for what they happen to round to. A repeated object key keeps its first value;
+/// and, as JSONDecoder does, one trailing comma before `]` or `}` is accepted.
 struct JSONParser {
     /// Why the text is not JSON, with the byte offset; becomes a `PluginError`'s details.
     struct Failure: Error, CustomStringConvertible {
@@ -235,7 +237,6 @@ struct JSONParser {
             position = start
             throw failure("number out of range")
         }
-        if let i = Int(exactly: d) { return .int(i) }
         return .double(d)
     }
 

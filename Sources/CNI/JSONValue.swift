@@ -29,12 +29,11 @@ package enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// An integer written as one (`1000`, not `1e3` or `1000.0`). Fields are read with
+    /// `ConfigFields.integer(_:in:)`, which also says why a value is refused.
     package var intValue: Int? {
-        switch self {
-        case .int(let i): return i
-        case .double(let d) where d == d.rounded(): return Int(exactly: d)
-        default: return nil
-        }
+        if case .int(let i) = self { return i }
+        return nil
     }
 
     package var arrayValue: [JSONValue]? {

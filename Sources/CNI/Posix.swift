@@ -105,9 +105,13 @@ package enum Posix {
 
     /// Replaces `path` with `bytes` atomically: a temp file in the same directory, fsync,
     /// rename. Readers see the old or the new content, never a partial file.
+    ///
+    /// The temp file is `<path>.tmp.<random digits>`, created exclusively
+    /// (`createUniqueFile`): a symlink or file planted at a guessable temp name is neither
+    /// written through nor renamed into place. `rename` replaces `path` itself, so a symlink
+    /// planted at `path` is replaced, never followed.
     package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
-        let temp = path + ".tmp.\(getpid())"
-        let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode: mode)
+        let (fd, temp) = try createUniqueFile(prefix: path + ".tmp.", mode: mode)
         do {
             try writeAll(fd, bytes, path: temp)
             if fsync(fd) != 0 { throw ioError("sync", temp) }

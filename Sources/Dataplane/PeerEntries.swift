@@ -30,6 +30,6 @@ extension PeerEntries {
         let selected = Peer.selectable(peers, localSubnet: localSubnet, publicIP: publicIP, into: &report)
         let v4 = entries(selected, into: &report)
         guard let localIPv6Subnet else { return v4 }
-        return v4 + ipv6Entries(Peer.selectableIPv6(selected, localIPv6Subnet: localIPv6Subnet, into: &report), into: &report)
+        return v4 + ipv6Entries(Peer.selectableIPv6(selected, into: &report), into: &report)
     }
 }

@@ -22,7 +22,7 @@ package struct PeerSet {
     static func peer(_ lease: SubnetLease) -> Peer {
         Peer(subnet: lease.subnet, publicIP: lease.publicIP, vtepMAC: lease.vtepMAC,
              ipv6Subnet: lease.ipv6Subnet, publicIPv6: lease.publicIPv6,
-             vtepMACv6: lease.backendV6Data?["VtepMAC"]?.stringValue.flatMap { MACAddress($0) })
+             vtepMACv6: lease.vtepMACv6)
     }
 
     /// Starts over from a full listing; returns its peers in listing order (duplicates
@@ -43,11 +43,12 @@ package struct PeerSet {
             let peer: Peer?
             switch event {
             case .put(let lease): (subnet, peer) = (lease.subnet, Self.peer(lease))
-            case .delete(let deleted, let deletedIPv6):
+            case .delete(let key):
+                guard let deleted = LeaseKey.parse(key) else { continue }
                 // Another key than the peer's current one (its IPv4-only key removed after
                 // it moved to a dual-stack one, or the reverse): the peer stays.
-                if let known = bySubnet[deleted.network], known.ipv6Subnet != deletedIPv6?.network { continue }
-                (subnet, peer) = (deleted.network, nil)
+                if let known = bySubnet[deleted.subnet], known.ipv6Subnet != deleted.ipv6Subnet { continue }
+                (subnet, peer) = (deleted.subnet, nil)
             }
             guard subnet != ownSubnet else { continue }
             if before.index(forKey: subnet) == nil { before.updateValue(bySubnet[subnet], forKey: subnet) }

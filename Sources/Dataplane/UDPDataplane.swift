@@ -127,8 +127,7 @@ package struct UDPDataplane: Dataplane, Sendable {
         report.programmedPeers.removeAll { $0 == Self.networkRouteID }
         let routeInPlace = report.failures.count == failuresBefore
 
-        let wanted = programmable(Peer.selectable(peers, localSubnet: configuration.ownSubnet,
-                                                  publicIP: underlay.publicIP, into: &report), into: &report)
+        let wanted = Peer.selectable(peers, localSubnet: configuration.ownSubnet, publicIP: underlay.publicIP, into: &report)
         let before = table
         table = Dictionary(wanted.map { ($0.subnet, $0) }, uniquingKeysWith: { first, _ in first })
         report.added += table.values.filter { before[$0.subnet] != $0 }.count
@@ -149,28 +148,14 @@ package struct UDPDataplane: Dataplane, Sendable {
             for old in changes.compactMap(\.old) where table.removeValue(forKey: old.subnet) != nil {
                 report.removed += 1
             }
-            let wanted = programmable(Peer.selectable(changes.compactMap(\.new), localSubnet: configuration.ownSubnet,
-                                                      publicIP: underlay.publicIP, into: &report), into: &report)
+            let wanted = Peer.selectable(changes.compactMap(\.new), localSubnet: configuration.ownSubnet,
+                                         publicIP: underlay.publicIP, into: &report)
             for peer in wanted where table[peer.subnet] == nil {
                 table[peer.subnet] = peer
                 report.added += 1
                 report.programmedPeers.append(peer.id)
             }
             publish()
-        }
-    }
-
-    /// Peers flannel0's route can reach: a subnet outside the cluster network would never be
-    /// handed to the tunnel, so it is reported instead of silently black-holed.
-    private func programmable(_ selected: [Peer], into report: inout ReconcileReport) -> [Peer] {
-        let network = configuration.network.network
-        return selected.filter { peer in
-            guard network.length <= peer.subnet.length, network.contains(peer.subnet.address) else {
-                report.unreachablePeers.append(UnreachablePeer(
-                    peer: peer, reason: "subnet outside the cluster network \(network)"))
-                return false
-            }
-            return true
         }
     }
 

@@ -24,25 +24,20 @@ package enum BackendKind: String, Sendable, CaseIterable {
 /// event loop; a ServiceGroup ties both to the signals. Nothing here enters another namespace.
 package final class Agent: Sendable {
     let options: AgentOptions
-    let logger: Logger
-    let metrics = AgentMetrics()
-    let readiness = Mutex(Readiness())
+    /// Readiness, log and metrics, published in that order (AgentStatus).
+    let status: AgentStatus
+    var logger: Logger { status.logger }
+    var metrics: AgentMetrics { status.metrics }
     /// Raised by graceful shutdown; the loop polls it.
     let stop = StopFlag()
 
-    struct Readiness {
-        var ready = false
-        var reason = "starting"
-        var unreachable: [String] = []
-        /// Reasons logged since the node was last ready: a problem whose text alternates
-        /// between a few variants (a TLS listener closing or resetting a plain-HTTP client)
-        /// is logged once per variant, not once per retry.
-        var logged: Set<String> = []
+    package convenience init(options: AgentOptions) {
+        self.init(options: options, status: AgentStatus(logger: Logger.agent(level: options.logLevel)))
     }
 
-    package init(options: AgentOptions) {
+    init(options: AgentOptions, status: AgentStatus) {
         self.options = options
-        self.logger = Logger.agent(level: options.logLevel)
+        self.status = status
     }
 
     /// Runs until SIGTERM/SIGINT (exit 0) or a start-up error only an operator can fix
@@ -81,12 +76,14 @@ package final class Agent: Sendable {
     func runLoop(context: AgentContext) {
         var backoff = Backoff()
         var node: AgentNode?
+        let limit = heartbeatLimit(registry: context.registry)
         while node == nil {
+            status.beat(.setUp, limit: limit)  // a set-up that hangs is reported stuck
             if stop.isRaised { return stopped() }
             do {
-                node = try AgentNode.setUp(context: context, options: options, metrics: metrics, logger: logger)
+                node = try AgentNode.setUp(context: context, options: options, status: status)
             } catch {
-                notReady("\(error)", kind: "setup")
+                status.notReady("\(error)", kind: "setup")
                 backoff.sleep(unless: stop)
             }
         }
@@ -95,7 +92,7 @@ package final class Agent: Sendable {
                                             "subnetFile": "\(options.subnetFile)"])
         // flanneld's signal to a Type=notify unit: subnet.env is in place.
         SystemdNotify.send("READY=1")
-        steadyState(&node, context: context)
+        steadyState(&node, registry: context.registry)
         stopped()
     }
 
@@ -106,69 +103,72 @@ package final class Agent: Sendable {
     ///
     /// Registry trouble never touches the dataplane: what is programmed stays, the node
     /// reports not ready, and the loop retries with backoff until the registry answers again.
-    func steadyState(_ node: inout AgentNode, context: AgentContext) {
+    /// Lease renewal never waits behind a failing listing or wait: it is tried whenever it is
+    /// due (a registry that cannot list, one bad entry used to make every listing fail, may
+    /// still renew), and only its own failure backs off.
+    func steadyState(_ node: inout AgentNode, registry: any Registry) {
         var backoff = Backoff()
         var pending = true
         var lastResync = 0.0
+        let limit = heartbeatLimit(registry: registry)
         while !stop.isRaised {
+            status.beat(.steadyState, limit: limit)
             let now = monotonicSeconds()
-            node.keepForwardRules(metrics: metrics)  // outside the do: registry trouble must not skip it
-            do {
-                if pending || now - lastResync >= options.resyncInterval {
-                    try node.reconcile(registry: context.registry, metrics: metrics)
+            node.keepForwardRules()  // registry trouble must not skip it
+            var problems: [String] = []
+            if pending || now - lastResync >= options.resyncInterval {
+                do {
+                    try node.reconcile(registry: registry)
+                    try node.followNetworkConfig(registry: registry)
                     lastResync = monotonicSeconds()
                     pending = false
+                } catch {
+                    problems.append("\(error)")
                 }
-                readiness.withLock { [unreachable = node.unreachableDescriptions] in $0.unreachable = unreachable }
-                if let conflict = node.conflictReason {
-                    // Another node holds our subnet: no renewal (it is not ours), not ready.
-                    metrics.recordRegistryUp(true)
-                    notReady(conflict, kind: nil)
-                } else {
-                    try node.renewIfDue(registry: context.registry, ttl: options.leaseTTL, margin: options.renewMargin, metrics: metrics)
-                    markReady(node)
+            }
+            if node.conflict == nil {  // in a conflict the subnet is not ours to renew
+                do {
+                    try node.renewIfDue(registry: registry, ttl: options.leaseTTL, margin: options.renewMargin)
+                } catch {
+                    problems.append("renewing the lease: \(error)")
                 }
-                backoff.reset()
+            }
+            guard problems.isEmpty else {
+                status.notReady("registry \(registry.location): \(problems.joined(separator: "; "))", kind: "registry")
+                backoff.sleep(unless: stop)
+                continue
+            }
+            if let conflict = node.conflictReason {
+                // Another node holds our subnet: not ready until it lets go.
+                status.notReady(conflict, kind: nil, registryUp: true)
+            } else if let problem = node.configProblem {
+                status.notReady(problem, kind: nil, registryUp: true)
+            } else {
+                status.markReady(subnet: node.lease.subnet)
+            }
+            backoff.reset()
+            do {
                 let untilResync = max(0.05, options.resyncInterval - (monotonicSeconds() - lastResync))
-                switch try context.registry.waitForChanges(timeout: min(1.0, untilResync)) {
+                switch try registry.waitForChanges(timeout: min(LoopHeartbeat.longestWait, untilResync)) {
                 case .timeout:
                     break
                 case .events(let events):
-                    if try !node.apply(events, registry: context.registry, metrics: metrics) { pending = true }
+                    if try !node.apply(events, registry: registry) { pending = true }
                 case .relistNeeded(let reason):
                     logger.info("listing the registry again", metadata: ["reason": "\(reason)"])
                     pending = true
                 }
             } catch {
-                notReady("registry \(context.registry.location): \(error)", kind: "registry")
+                status.notReady("registry \(registry.location): \(error)", kind: "registry")
                 pending = true
                 backoff.sleep(unless: stop)
             }
         }
     }
 
-    func markReady(_ node: AgentNode) {
-        let changed = readiness.withLock { r -> Bool in
-            defer { r.ready = true; r.reason = "ready"; r.logged = [] }
-            return !r.ready
-        }
-        metrics.recordRegistryUp(true)
-        metrics.recordReady(true)
-        if changed { logger.info("ready", metadata: ["subnet": "\(node.lease.subnet.description)"]) }
-    }
-
-    /// `kind`: the error counted in `swiftcni_errors_total`, nil when the caller counts it.
-    func notReady(_ reason: String, kind errorKind: String?) {
-        let changed = readiness.withLock { r -> Bool in
-            defer { r.ready = false; r.reason = reason }
-            if r.logged.count >= 16 { r.logged = [] }  // bounded; a reason seen again is then logged again
-            return r.logged.insert(reason).inserted
-        }
-        metrics.recordReady(false)
-        if errorKind == "registry" { metrics.recordRegistryUp(false) }
-        if let errorKind { metrics.recordError(errorKind) }
-        // Log each distinct problem once, not once per retry.
-        if changed { logger.error("not ready", metadata: ["reason": "\(reason)"]) }
+    /// How long the loop may go without completing a pass before /readyz calls it stuck.
+    func heartbeatLimit(registry: any Registry) -> Double {
+        LoopHeartbeat.limit(resyncInterval: options.resyncInterval, registryCallBound: LoopHeartbeat.callBound(of: registry))
     }
 
     /// The loop has ended (stop flag raised): say so to the log and to systemd.
@@ -191,6 +191,7 @@ package final class Agent: Sendable {
 /// Exponential backoff between retries: 0.5 s doubling to 5 s, so a returning registry is
 /// noticed within seconds without hammering an absent one.
 struct Backoff {
+    static let maxDelay = 5.0
     var delay = 0.5
     /// Sleeps the current delay in steps of 0.2 s, returning early once `stop` is raised.
     mutating func sleep(unless stop: StopFlag) {
@@ -199,7 +200,7 @@ struct Backoff {
             usleep(useconds_t(min(remaining, 0.2) * 1_000_000))
             remaining -= 0.2
         }
-        delay = min(delay * 2, 5)
+        delay = min(delay * 2, Self.maxDelay)
     }
     mutating func reset() { delay = 0.5 }
 }

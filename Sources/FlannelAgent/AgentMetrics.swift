@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import SubnetRegistry
 import NetTypes
 import Synchronization
 
@@ -34,24 +35,30 @@ final class AgentMetrics: Sendable {
     let ready: Meter
     let leaseConflict: Meter
     let leaseReacquired: CoreMetrics.Counter
+    let networkConfigChanged: Meter
+    let leasesRejected: [LeaseRejection: CoreMetrics.Counter]
     let reconcileDuration: CoreMetrics.Timer
     let reconcileTotal: CoreMetrics.Counter
     let entriesChanged: CoreMetrics.Counter
     let errors = Mutex([String: CoreMetrics.Counter]())
     /// The udp backend's forwarding counters (zero families until a udp node follows a tunnel).
     let udp: UDPTunnelMetrics
+    let observer: MetricObserver?
 
-    init() {
+    init(observer: MetricObserver? = nil) {
+        self.observer = observer
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
         self.registry = registry
         self.factory = factory
         udp = UDPTunnelMetrics(registry: registry, factory: factory)
         func meter(_ name: MetricNameDescriptor, _ labels: [(String, String)] = []) -> Meter {
-            Meter(label: name.name, dimensions: labels, handler: registry.makeGauge(descriptor: name, labels: labels), factory: factory)
+            let gauge: any MeterHandler = registry.makeGauge(descriptor: name, labels: labels)
+            let handler = observer.map { ObservedMeterHandler(gauge, tap: MetricTap(name: Self.fullName(name), labels: labels, observer: $0)) } ?? gauge
+            return Meter(label: name.name, dimensions: labels, handler: handler, factory: factory)
         }
         func counter(_ name: MetricNameDescriptor) -> CoreMetrics.Counter {
-            CoreMetrics.Counter(label: name.name, dimensions: [], handler: registry.makeCounter(descriptor: name, labels: []), factory: factory)
+            Self.counter(name, labels: [], registry: registry, factory: factory, observer: observer)
         }
         let peers = Self.name("peers", help: "Peer nodes by dataplane state.")
         peersProgrammed = meter(peers, [("state", "programmed")])
@@ -66,6 +73,15 @@ final class AgentMetrics: Sendable {
         registryUp = meter(Self.name("registry_up", help: "1 when the last registry operation succeeded."))
         ready = meter(Self.name("ready", help: "1 when the node is ready (lease, device, subnet file)."))
         leaseConflict = meter(Self.name("lease_conflict", help: "1 while another node holds this node's subnet."))
+        networkConfigChanged = meter(Self.name("network_config_changed",
+            help: "1 while the registry's network config differs from the one this node started with (a restart applies it)."))
+        let rejected = Self.name("leases_rejected", unit: "total", help: "Registry entries not programmed, by reason "
+            + "(lease admission): each (stored key, reason) counts once when first seen, not at every resync; one that "
+            + "goes away and comes back counts again.")
+        leasesRejected = Dictionary(uniqueKeysWithValues: LeaseRejection.allCases.map { reason in
+            (reason, Self.counter(rejected, labels: [("reason", reason.rawValue)], registry: registry, factory: factory,
+                                  observer: observer))
+        })
         let duration = Self.name("reconcile_duration", unit: "seconds", help: "Time to bring the dataplane in line with the registry.")
         reconcileDuration = CoreMetrics.Timer(
             label: duration.name, dimensions: [],
@@ -75,9 +91,23 @@ final class AgentMetrics: Sendable {
                                            help: "Routes, neighbours and FDB entries added or removed."))
         leaseReacquired = counter(Self.name("lease_reacquired", unit: "total",
                                             help: "Times this node's lease vanished from the registry and was re-acquired."))
-        for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready, leaseConflict] { m.set(0) }
+        for m in [peersProgrammed, peersUnreachableByState, peersUnreachable, leaseExpiry, registryUp, ready, leaseConflict, networkConfigChanged] { m.set(0) }
         for (programmed, unreachable) in peersByFamily.values { programmed.set(0); unreachable.set(0) }
         for kind in Self.errorKinds { _ = errorCounter(kind) }
+    }
+
+    /// A counter in `registry`, observed when there is an observer.
+    static func counter(_ name: MetricNameDescriptor, labels: [(String, String)], registry: PrometheusCollectorRegistry,
+                        factory: PrometheusMetricsFactory, observer: MetricObserver?) -> CoreMetrics.Counter {
+        let counter: any CounterHandler = registry.makeCounter(descriptor: name, labels: labels)
+        let handler = observer.map { ObservedCounterHandler(counter, tap: MetricTap(name: fullName(name), labels: labels, observer: $0)) } ?? counter
+        return CoreMetrics.Counter(label: name.name, dimensions: labels, handler: handler, factory: factory)
+    }
+
+    /// The name as exposed (`swiftcni_lease_conflict`, `swiftcni_errors_total`).
+    static func fullName(_ name: MetricNameDescriptor) -> String {
+        ([name.namespace, name.subsystem, name.metricName, name.unitName] as [String?]).compactMap { $0 }.filter { !$0.isEmpty }
+            .joined(separator: "_")
     }
 
     /// `swiftcni_<name>[_<unit>]`.
@@ -113,6 +143,10 @@ final class AgentMetrics: Sendable {
 
     func recordLeaseReacquired() { leaseReacquired.increment() }
 
+    func recordLeaseRejected(_ reason: LeaseRejection) { leasesRejected[reason]?.increment() }
+
+    func recordNetworkConfigChanged(_ changed: Bool) { networkConfigChanged.set(changed ? 1 : 0) }
+
     /// The gauge follows the conflict; each conflict that begins counts one `lease_conflict` error.
     func recordLeaseConflict(_ inConflict: Bool) {
         leaseConflict.set(inConflict ? 1 : 0)
@@ -122,10 +156,8 @@ final class AgentMetrics: Sendable {
     private func errorCounter(_ kind: String) -> CoreMetrics.Counter {
         errors.withLock { counters in
             if let c = counters[kind] { return c }
-            let labels = [("kind", kind)]
-            let name = Self.name("errors", unit: "total", help: "Errors by kind.")
-            let c = CoreMetrics.Counter(label: name.name, dimensions: labels,
-                                        handler: registry.makeCounter(descriptor: name, labels: labels), factory: factory)
+            let c = Self.counter(Self.name("errors", unit: "total", help: "Errors by kind."), labels: [("kind", kind)],
+                                 registry: registry, factory: factory, observer: observer)
             counters[kind] = c
             return c
         }

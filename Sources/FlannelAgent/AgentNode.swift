@@ -18,12 +18,17 @@ struct AgentNode {
     var dualStack: Bool { lease.ipv6Subnet != nil }
     var renewAt: Double
     var peers: PeerSet
+    /// The registry's leases as the admission judge last saw them (AgentNode+Admission).
+    var admitted: AdmittedLeases
     /// Ids of the peers whose entries are all in place.
     var programmed: Set<String> = []
     /// Peers not programmed, with the reason, in subnet order (for /readyz and the log).
     var unreachable: [UnreachablePeer] = []
     var lastUnreachable: [String] = []
-    let logger: Logger
+    /// Where the node publishes what changes: readiness, then the log, then the metrics.
+    let status: AgentStatus
+    var logger: Logger { status.logger }
+    var metrics: AgentMetrics { status.metrics }
     /// `--lease-ttl` and `--subnet-lease-renew-margin`, for renewing and re-acquiring.
     let ttl: Int
     let renewMargin: Int
@@ -31,11 +36,18 @@ struct AgentNode {
     var conflict: IPAddress?
     /// `--iptables-forward-rules`: checked at set-up and every `--iptables-resync` seconds.
     var forwardRules: ForwardRulesKeeper?
+    /// The network config the node was set up with (nil: not followed), how the registry's
+    /// differs now (nil: it matches), and why that leaves the node not ready
+    /// (NetworkConfigDrift).
+    var startConfig: FlannelNetworkConfig?
+    var configDrift: String?
+    var configProblem: String?
 
     /// Config → lease → device → masquerade → first reconcile → subnet.env, in that order so
     /// that subnet.env (what lets containers start) appears only on a working node. Any
     /// failure leaves no subnet.env behind and is retried by the caller.
-    static func setUp(context: AgentContext, options: AgentOptions, metrics: AgentMetrics, logger: Logger) throws -> AgentNode {
+    static func setUp(context: AgentContext, options: AgentOptions, status: AgentStatus) throws -> AgentNode {
+        let (logger, metrics) = (status.logger, status.metrics)
         let config = try context.registry.networkConfig()
         guard let kind = BackendKind(rawValue: config.backend.type) else {
             throw AgentError("the network config in \(context.registry.location) asks for backend \"\(config.backend.type)\"; "
@@ -73,13 +85,14 @@ struct AgentNode {
                                                 "publicIPv6": "\(lease.publicIPv6?.description ?? "none")",
                                                 "reused": "\(previous == lease.subnet)"])
 
+        let (vni, port) = try tunnelNumbers(config.backend, registry: context.registry.location)
         var dataplane: any Dataplane
         let mtu: Int
         switch kind {
         case .vxlan:
             let vxlan = VXLANDataplane(
-                configuration: VXLANConfiguration(localSubnet: lease.subnet, mac: mac!, vni: UInt32(config.backend.vni),
-                                                  port: UInt16(config.backend.port), directRouting: config.backend.directRouting,
+                configuration: VXLANConfiguration(localSubnet: lease.subnet, mac: mac!, vni: vni,
+                                                  port: port, directRouting: config.backend.directRouting,
                                                   mtu: config.backend.mtu, localIPv6Subnet: lease.ipv6Subnet, macV6: macV6),
                 underlay: underlay, socket: context.socket)
             let device = try vxlan.ensureDevice()
@@ -95,7 +108,7 @@ struct AgentNode {
             // Bound to the interface's address: behind NAT (--public-ip) peers send to the
             // public one and the NAT delivers here.
             var udp = try UDPDataplane(
-                configuration: UDPTunnelConfiguration(publicAddress: context.underlay.localAddress, port: UInt16(config.backend.port),
+                configuration: UDPTunnelConfiguration(publicAddress: context.underlay.localAddress, port: port,
                                                       network: network, ownSubnet: lease.subnet, path: options.udpPath),
                 underlay: context.underlay, mtu: config.backend.mtu, socket: context.socket)
             mtu = try udp.ensureDevice().mtu
@@ -114,34 +127,52 @@ struct AgentNode {
         } else {
             try NodeMasquerade().remove()
         }
+        guard let admission = LeaseAdmission(config: config, own: lease) else {
+            throw AgentError("the network config in \(context.registry.location) has no IPv4 Network")
+        }
         var node = AgentNode(lease: lease, kind: kind, dataplane: dataplane, ownSubnet: lease.subnet,
                              renewAt: Self.renewalTime(expiry: registryNow() + Double(options.leaseTTL), ttl: options.leaseTTL, margin: options.renewMargin), peers: PeerSet(ownSubnet: lease.subnet),
-                             logger: logger, ttl: options.leaseTTL, renewMargin: options.renewMargin)
+                             admitted: AdmittedLeases(admission: admission),
+                             status: status, ttl: options.leaseTTL, renewMargin: options.renewMargin)
         let clusterNetworks = [network] + (lease.ipv6Subnet == nil ? [] : ipv6Network.map { [$0] } ?? [])
+        node.startConfig = config
         node.forwardRules = ForwardRulesKeeper(clusterNetworks: clusterNetworks, enabled: options.forwardRules,
                                                interval: options.forwardRulesResync)
-        node.keepForwardRules(metrics: metrics)
+        node.keepForwardRules()
         metrics.recordLeaseExpiry(lease.expiration ?? 0)
-        try node.reconcile(registry: context.registry, metrics: metrics)
+        try node.reconcile(registry: context.registry)
         try SubnetEnv(network: network, lease: lease.subnet, ipv6Network: lease.ipv6Subnet == nil ? nil : ipv6Network,
                       ipv6Lease: lease.ipv6Subnet, mtu: mtu, ipMasq: options.ipMasq).write(to: options.subnetFile)
         return node
+    }
+
+    /// The backend's VNI and port as the dataplane takes them, checked: the config comes from
+    /// the registry (the parser checks the ranges too, but a number out of range here must be
+    /// an error naming the field, never a trap).
+    static func tunnelNumbers(_ backend: FlannelNetworkConfig.Backend, registry: String) throws -> (vni: UInt32, port: UInt16) {
+        guard let vni = UInt32(exactly: backend.vni), (1...0xff_ffff).contains(vni) else {
+            throw AgentError("the network config in \(registry): Backend.VNI \(backend.vni) is out of range 1-16777215")
+        }
+        guard let port = UInt16(exactly: backend.port), port != 0 else {
+            throw AgentError("the network config in \(registry): Backend.Port \(backend.port) is out of range 1-65535")
+        }
+        return (vni, port)
     }
 
     /// Lists the registry and brings the dataplane in line with it (reading the kernel's
     /// state, so anything changed behind the agent's back is repaired). The listing also
     /// shows whether this node still holds its own lease (AgentNode+OwnLease): at the latest
     /// here, every `--resync-interval`, a lost lease is noticed.
-    mutating func reconcile(registry: any Registry, metrics: AgentMetrics) throws {
-        let leases = try registry.leases()
-        _ = try keepOwnLease(OwnLeaseStatus(listing: leases, own: lease), registry: registry, metrics: metrics)
-        if conflict != nil { return withdrawPeers(metrics: metrics) }  // and keep them withdrawn
-        let report = dataplane.reconcile(peers.replace(with: leases))
+    mutating func reconcile(registry: any Registry) throws {
+        let changes = admit(listing: try registry.leases(), unreadable: registry.takeSkippedEntries())
+        _ = try keepOwnLease(changes.own ?? admitted.verdict.own, registry: registry)
+        if conflict != nil { return withdrawPeers() }  // and keep them withdrawn
+        let report = dataplane.reconcile(peers.replace(with: admitted.verdict.peers))
         // A re-opened tunnel (its device was deleted by hand) is counted from now on.
         if let udp = dataplane as? UDPDataplane { metrics.udp.follow(udp.tunnel) }
         programmed = Set(report.programmedPeers)
         unreachable = report.unreachablePeers
-        record(report, via: "list", metrics: metrics)
+        record(report, via: "list")
     }
 
     /// Applies a batch of lease events to the known peers and hands the dataplane only the
@@ -150,13 +181,13 @@ struct AgentNode {
     /// Events about this node's own subnet are acted on first (AgentNode+OwnLease); while
     /// another node holds it, peer events change nothing (the full listing that ends the
     /// conflict programs the peers as they are then).
-    mutating func apply(_ events: [RegistryEvent], registry: any Registry, metrics: AgentMetrics) throws -> Bool {
-        if let status = OwnLeaseStatus(events: events, own: lease),
-           try keepOwnLease(status, registry: registry, metrics: metrics) {
+    mutating func apply(_ events: [RegistryEvent], registry: any Registry) throws -> Bool {
+        let admittedChanges = admit(events: events, unreadable: registry.takeSkippedEntries())
+        if let status = admittedChanges.own, try keepOwnLease(status, registry: registry) {
             return false
         }
         if conflict != nil { return true }
-        let changes = peers.apply(events)
+        let changes = peers.apply(admittedChanges.peerEvents)
         guard !changes.isEmpty else { return true }
         let report = dataplane.apply(changes)
         let changed = Set(changes.flatMap { [$0.old?.id, $0.new?.id] }.compactMap { $0 })
@@ -165,28 +196,45 @@ struct AgentNode {
         unreachable.removeAll { changed.contains($0.peer.id) }
         unreachable += report.unreachablePeers
         unreachable.sort { $0.peer.subnet.address < $1.peer.subnet.address }
-        record(report, via: "events", metrics: metrics)
+        record(report, via: "events")
         return report.failures.isEmpty
     }
 
     /// Forward rules when due (ForwardRulesKeeper): changes logged; failures logged and
     /// counted, never fatal (the next check retries).
-    mutating func keepForwardRules(metrics: AgentMetrics) {
+    mutating func keepForwardRules() {
         guard let outcome = forwardRules?.syncIfDue(now: monotonicSeconds()) else { return }
         for change in outcome.changes { logger.info("forward rules", metadata: ["change": "\(change)"]) }
-        for error in outcome.errors {
-            metrics.recordError("forward_rules")
-            logger.warning("forward rules", metadata: ["error": "\(error)"])
-        }
+        for error in outcome.errors { logger.warning("forward rules", metadata: ["error": "\(error)"]) }
+        for _ in outcome.errors { metrics.recordError("forward_rules") }
     }
 
     /// The unreachable peers in words, for /readyz.
     var unreachableDescriptions: [String] { unreachable.map(\.description) }
 
-    /// Metrics and log lines for one reconcile, full (`via` "list") or incremental ("events").
-    mutating func record(_ report: ReconcileReport, via: String, metrics: AgentMetrics) {
+    /// /readyz, log lines and metrics for one reconcile, full (`via` "list") or incremental
+    /// ("events"), in that order (AgentStatus): a suite that sees the peer counts change
+    /// finds the unreachable peers on /readyz and the log lines already there.
+    mutating func record(_ report: ReconcileReport, via: String) {
+        let descriptions = unreachableDescriptions
+        status.setUnreachable(descriptions)
         let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
         let changed = report.added + report.removed + report.repaired
+        if changed > 0 {
+            logger.info("reconciled", metadata: ["peers": "\(programmed.count)", "added": "\(report.added)",
+                                                "removed": "\(report.removed)", "repaired": "\(report.repaired)",
+                                                "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)",
+                                                "via": "\(via)"])
+        }
+        if descriptions != lastUnreachable {
+            let known = Set(lastUnreachable)
+            for u in descriptions where !known.contains(u) { logger.warning("peer not programmed", metadata: ["peer": "\(u)"]) }
+            lastUnreachable = descriptions
+        }
+        for failure in report.failures {
+            logger.error("dataplane entry failed", metadata: ["entry": "\(failure.description)"])
+        }
+        for _ in report.failures { metrics.recordError("dataplane") }
         metrics.recordReconcile(duration: report.duration, changed: changed)
         metrics.recordPeers(programmed: programmed.count, unreachable: unreachable.count)
         if dualStack {
@@ -197,22 +245,6 @@ struct AgentNode {
             metrics.recordPeers(family: .v6, programmed: ipv6Programmed.count, unreachable: ipv6Unreachable.count)
         } else {
             metrics.recordPeers(family: .v4, programmed: programmed.count, unreachable: unreachable.count)
-        }
-        if changed > 0 {
-            logger.info("reconciled", metadata: ["peers": "\(programmed.count)", "added": "\(report.added)",
-                                                "removed": "\(report.removed)", "repaired": "\(report.repaired)",
-                                                "ms": "\(Int(seconds * 1000))", "roundTrips": "\(report.netlinkRoundTrips)",
-                                                "via": "\(via)"])
-        }
-        let descriptions = unreachableDescriptions
-        if descriptions != lastUnreachable {
-            let known = Set(lastUnreachable)
-            for u in descriptions where !known.contains(u) { logger.warning("peer not programmed", metadata: ["peer": "\(u)"]) }
-            lastUnreachable = descriptions
-        }
-        for failure in report.failures {
-            metrics.recordError("dataplane")
-            logger.error("dataplane entry failed", metadata: ["entry": "\(failure.description)"])
         }
     }
 
@@ -225,13 +257,13 @@ struct AgentNode {
 
     /// Renews the lease once its renewal time has come. A failed renewal throws and leaves
     /// `renewAt` as it was, so the loop retries it after its backoff, long before expiry.
-    mutating func renewIfDue(registry: any Registry, ttl: Int, margin: Int, metrics: AgentMetrics) throws {
+    mutating func renewIfDue(registry: any Registry, ttl: Int, margin: Int) throws {
         guard registryNow() >= renewAt else { return }
         try registry.renewLease(lease, ttl: ttl)
         let expiry = registryNow() + Double(ttl)
         lease.expiration = expiry
         renewAt = Self.renewalTime(expiry: expiry, ttl: ttl, margin: margin)
-        metrics.recordLeaseExpiry(expiry)
         logger.debug("lease renewed", metadata: ["subnet": "\(lease.subnet.description)"])
+        metrics.recordLeaseExpiry(expiry)
     }
 }

@@ -47,6 +47,10 @@ package enum AgentDefaults {
     package static let registryDir = "/var/lib/swift-cni/registry"
     package static let stateDir = "/var/lib/swift-cni/agent"
     package static let listen = "127.0.0.1:9102"
+    /// Upper bounds of `--lease-ttl` (10 years) and `--resync-interval` (a day): beyond them
+    /// the numbers only overflow what they are turned into (file times, timeouts).
+    package static let maxLeaseTTL = 10 * 365 * 24 * 3600
+    package static let maxResyncInterval = 24 * 3600.0
 }
 
 package enum AgentLogLevel: String, Sendable, CaseIterable {

@@ -208,9 +208,14 @@ package struct FlanneldCommand: ParsableCommand {
         o.forwardRulesResync = Double(iptablesResync)
         o.stateDir = stateDir
         o.listen = listen == "off" ? nil : listen
-        guard leaseTtl >= 2 else { throw UsageError("--lease-ttl \(leaseTtl): at least 2 seconds") }
+        // Bounded above too: the expiry (now + TTL) becomes a file time and an etcd lease TTL.
+        guard (2...AgentDefaults.maxLeaseTTL).contains(leaseTtl) else {
+            throw UsageError("--lease-ttl \(leaseTtl): 2 to \(AgentDefaults.maxLeaseTTL) seconds (10 years)")
+        }
         o.leaseTTL = leaseTtl
-        guard resyncInterval > 0 else { throw UsageError("--resync-interval \(resyncInterval): must be positive") }
+        guard resyncInterval > 0, resyncInterval <= AgentDefaults.maxResyncInterval else {
+            throw UsageError("--resync-interval \(resyncInterval): more than 0 and at most \(Int(AgentDefaults.maxResyncInterval)) seconds")
+        }
         o.resyncInterval = resyncInterval
         guard let level = AgentLogLevel(rawValue: logLevel.lowercased() == "warn" ? "warning" : logLevel.lowercased()) else {
             throw UsageError("--log-level \(logLevel): one of \(AgentLogLevel.allCases.map(\.rawValue).joined(separator: ", "))")

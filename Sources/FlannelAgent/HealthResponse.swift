@@ -25,11 +25,15 @@ extension Agent {
         case "/healthz":
             return HealthResponse(status: .ok, text: "ok\n")
         case "/readyz":
-            let r = readiness.withLock { $0 }
-            var body = r.ready ? "ready\n" : "not ready: \(r.reason)\n"
+            let r = status.readiness
+            let stall = status.stall()
+            let ready = r.ready && stall == nil
+            let reason = stall.map { $0 + (r.ready ? "" : "; before that: \(r.reason)") } ?? r.reason
+            var body = ready ? "ready\n" : "not ready: \(reason)\n"
             for u in r.unreachable { body += "peer unreachable: \(u)\n" }
-            return HealthResponse(status: r.ready ? .ok : .serviceUnavailable, text: body)
+            return HealthResponse(status: ready ? .ok : .serviceUnavailable, text: body)
         case "/metrics":
+            _ = status.stall()  // a stuck loop shows swiftcni_ready 0 too
             return HealthResponse(status: .ok, contentType: "text/plain; version=0.0.4", body: metrics.exposition())
         default:
             return HealthResponse(status: .notFound, text: "not found\n")

@@ -23,9 +23,13 @@ final class HealthServer: Service, Sendable {
         var requestTimeout: TimeAmount = .seconds(10)
         /// Bytes a connection may send (a request for these endpoints is a few hundred).
         var maxRequestBytes = 8 * 1024
-        /// Open connections beyond this are closed at once, so a flood of clients cannot
-        /// take the file descriptors the agent needs for netlink and the registry.
+        /// Open connections per listener beyond this are closed at once, so a flood of
+        /// clients cannot take the file descriptors the agent needs for netlink and the
+        /// registry; each listener has its own, so a flood on one leaves the others alone.
         var maxConnections = 64
+        /// Open connections from one remote address on a listener that is not loopback:
+        /// one host cannot take the whole listener (ConnectionAdmission).
+        var maxConnectionsPerRemote = 8
     }
 
     /// A listening address and the flag it came from (for the operator's error message).
@@ -50,30 +54,15 @@ final class HealthServer: Service, Sendable {
     static func start(listeners: [Listener], limits: Limits = Limits(),
                       respond: @escaping @Sendable (_ path: String) -> HealthResponse) async throws -> HealthServer {
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let connections = ConnectionCount()
-        let bootstrap = ServerBootstrap(group: eventLoops)
-            .serverChannelOption(.backlog, value: 32)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                guard connections.admit(channel) <= limits.maxConnections else {
-                    return channel.close()
-                }
-                return channel.eventLoop.makeCompletedFuture {
-                    let pipeline = channel.pipeline.syncOperations
-                    try pipeline.addHandler(RequestSizeLimitHandler(limit: limits.maxRequestBytes))
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
-                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
-                    try pipeline.addHandler(HealthRequestHandler(requestTimeout: limits.requestTimeout, respond: respond))
-                }
-            }
         var channels: [any Channel] = []
         var seen: Set<String> = []
         do {
             for listener in listeners where seen.insert(listener.address).inserted {
-                let (host, port) = try parse(listener)
+                let (host, address, port) = try parse(listener)
+                let admission = ConnectionAdmission(host: address, limits: limits)
                 do {
-                    channels.append(try await bootstrap.bind(host: host, port: port).get())
+                    channels.append(try await bootstrap(eventLoops, admission: admission, limits: limits, respond: respond)
+                        .bind(host: host, port: port).get())
                 } catch {
                     throw AgentError("\(listener.flag) \(listener.address): \(reason(error))")
                 }
@@ -84,6 +73,27 @@ final class HealthServer: Service, Sendable {
             throw error
         }
         return HealthServer(eventLoops: eventLoops, channels: channels)
+    }
+
+    /// One listener's server: its own admission (caps), the shared event loop and limits.
+    private static func bootstrap(_ eventLoops: MultiThreadedEventLoopGroup, admission: ConnectionAdmission, limits: Limits,
+                                  respond: @escaping @Sendable (_ path: String) -> HealthResponse) -> ServerBootstrap {
+        ServerBootstrap(group: eventLoops)
+            .serverChannelOption(.backlog, value: 32)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                let remote = channel.remoteAddress?.ipAddress
+                guard admission.admit(remote: remote) else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in admission.release(remote: remote) }
+                return channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(RequestSizeLimitHandler(limit: limits.maxRequestBytes))
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: limits.idleTimeout))
+                    try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    try pipeline.addHandler(HealthRequestHandler(requestTimeout: limits.requestTimeout, respond: respond))
+                }
+            }
     }
 
     /// Serves until graceful shutdown (or cancellation), then stops listening, lets the
@@ -99,7 +109,7 @@ final class HealthServer: Service, Sendable {
     }
 
     /// `ADDRESS:PORT`, `[IPV6]:PORT` or `:PORT` (all IPv4 addresses).
-    static func parse(_ listener: Listener) throws -> (host: String, port: Int) {
+    static func parse(_ listener: Listener) throws -> (host: String, address: IPAddress, port: Int) {
         let text = listener.address
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
             throw AgentError("\(listener.flag) \(text): expected ADDRESS:PORT")
@@ -107,25 +117,13 @@ final class HealthServer: Service, Sendable {
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         if host.isEmpty { host = "0.0.0.0" }
-        guard IPAddress(host) != nil else { throw AgentError("\(listener.flag) \(text): \(host) is not an IP address") }
-        return (host, Int(port))
+        guard let address = IPAddress(host) else { throw AgentError("\(listener.flag) \(text): \(host) is not an IP address") }
+        return (host, address, Int(port))
     }
 
     /// The system's words for a failed bind ("Address already in use"), not NIO's call site.
     static func reason(_ error: any Error) -> String {
         if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
         return "\(error)"
-    }
-}
-
-/// Open connections, counted as they are accepted and as they close.
-final class ConnectionCount: Sendable {
-    private let open = Atomic<Int>(0)
-
-    /// Counts `channel` until it closes; returns the count including it.
-    func admit(_ channel: any Channel) -> Int {
-        let now = open.add(1, ordering: .relaxed).newValue
-        channel.closeFuture.whenComplete { [self] _ in open.subtract(1, ordering: .relaxed) }
-        return now
     }
 }

@@ -11,9 +11,12 @@ import Glibc
 struct LogfmtLogHandler: LogHandler {
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
+    /// Where each line goes: stderr (tests keep them to read).
+    let sink: @Sendable (_ line: String) -> Void
 
-    init(logLevel: Logger.Level) {
+    init(logLevel: Logger.Level, sink: @escaping @Sendable (_ line: String) -> Void = { StandardIO.write($0, fd: 2) }) {
         self.logLevel = logLevel
+        self.sink = sink
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -24,7 +27,7 @@ struct LogfmtLogHandler: LogHandler {
     func log(event: LogEvent) {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
-        StandardIO.write(Self.line(level: event.level, message: "\(event.message)", fields: fields), fd: 2)
+        sink(Self.line(level: event.level, message: "\(event.message)", fields: fields))
     }
 
     /// The whole line, newline included, so one write(2) puts it out in one piece. Metadata

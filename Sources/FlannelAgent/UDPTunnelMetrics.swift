@@ -55,19 +55,27 @@ final class UDPTunnelMetrics: Sendable {
             guard let tunnel = state.tunnel else { return }
             let now = tunnel.statistics()
             for (reason, count) in now.drops {
-                drops[reason]?.increment(by: Int(count &- (state.last.drops[reason] ?? 0)))
+                drops[reason]?.increment(by: Self.growth(count, since: state.last.drops[reason] ?? 0))
             }
-            unreachablesSent.increment(by: Int(now.unreachablesSent &- state.last.unreachablesSent))
+            unreachablesSent.increment(by: Self.growth(now.unreachablesSent, since: state.last.unreachablesSent))
             for (subnet, traffic) in now.peers {
                 let before = state.last.peers[subnet] ?? UDPPeerTraffic()
                 let counters = state.peerCounters[subnet] ?? makePeerCounters(subnet)
                 state.peerCounters[subnet] = counters
-                let deltas = [traffic.packetsIn &- before.packetsIn, traffic.bytesIn &- before.bytesIn,
-                              traffic.packetsOut &- before.packetsOut, traffic.bytesOut &- before.bytesOut]
-                for (counter, delta) in zip(counters, deltas) where delta > 0 { counter.increment(by: Int(delta)) }
+                let deltas = [Self.growth(traffic.packetsIn, since: before.packetsIn), Self.growth(traffic.bytesIn, since: before.bytesIn),
+                              Self.growth(traffic.packetsOut, since: before.packetsOut),
+                              Self.growth(traffic.bytesOut, since: before.bytesOut)]
+                for (counter, delta) in zip(counters, deltas) where delta > 0 { counter.increment(by: delta) }
             }
             state.last = now
         }
+    }
+
+    /// What a tunnel counter grew by since `before`, as the registry's counters take it: a
+    /// counter lower than before started again (counted from zero), and no difference
+    /// traps on the way to `Int`.
+    static func growth(_ now: UInt64, since before: UInt64) -> Int {
+        Int(clamping: now >= before ? now - before : now)
     }
 
     /// packets in, bytes in, packets out, bytes out.

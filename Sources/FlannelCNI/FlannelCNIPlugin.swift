@@ -67,7 +67,7 @@ package struct FlannelCNIPlugin: Plugin {
     }
 
     package func status(_ invocation: Invocation) throws {
-        let path = subnetFile(invocation.config)
+        let path = try subnetFile(invocation.config)
         guard access(path, R_OK) == 0 else {
             throw PluginError(.unavailable, "subnet file \(path) does not exist yet: the node agent has not leased a subnet")
         }
@@ -75,12 +75,14 @@ package struct FlannelCNIPlugin: Plugin {
 
     // MARK: - plumbing
 
-    func subnetFile(_ config: NetworkConfig) -> String {
-        config.raw["subnetFile"]?.stringValue ?? Self.defaultSubnetFile
+    /// `subnetFile`; a value that is no string is `.decode` (as flannel's Go decoding
+    /// refuses it), not silently the default path.
+    func subnetFile(_ config: NetworkConfig) throws -> String {
+        try ConfigFields(config.raw).string("subnetFile") ?? Self.defaultSubnetFile
     }
 
     func loadSubnetEnv(_ config: NetworkConfig) throws -> SubnetEnv {
-        let path = subnetFile(config)
+        let path = try subnetFile(config)
         guard access(path, R_OK) == 0 else {
             throw PluginError(.tryAgainLater, "subnet file \(path) does not exist: the node agent has not leased a subnet yet (is it running?)")
         }
@@ -88,7 +90,7 @@ package struct FlannelCNIPlugin: Plugin {
     }
 
     func savedConfigs(_ config: NetworkConfig) throws -> SavedDelegateConfigs {
-        try SavedDelegateConfigs(directory: config.raw["dataDir"]?.stringValue ?? Self.defaultDataDir)
+        try SavedDelegateConfigs(directory: ConfigFields(config.raw).string("dataDir") ?? Self.defaultDataDir)
     }
 
     /// Runs the delegate: our bridge in-process when the delegate is `bridge` and the `bridge`
@@ -111,8 +113,9 @@ package struct FlannelCNIPlugin: Plugin {
             }
             return CNIResult()
         }
-        let out = try Delegate.exec(type: type, command: command, invocation: inv)
-        if command == .add { return try CNIResult(json: JSONValue.parse(out, what: "\(type) result"), what: "\(type) result") }
+        // ADD through Delegate.add: a result we cannot use is released before the error.
+        if command == .add { return try Delegate.add(type: type, invocation: inv) }
+        _ = try Delegate.exec(type: type, command: command, invocation: inv)
         return CNIResult()
     }
 

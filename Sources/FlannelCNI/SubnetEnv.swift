@@ -62,9 +62,22 @@ package struct SubnetEnv: Sendable, Equatable {
         try Posix.writeAtomically(Array(rendered().utf8), to: path)
     }
 
+    /// The largest subnet.env read: flannel's file is under 256 bytes; 64 KiB is the most
+    /// flannel's own reader (a `bufio.Scanner`) takes on one line.
+    static let sizeLimit = 64 * 1024
+
+    /// The largest FLANNEL_MTU: the bridge and the veth take it as a link MTU, and no Linux
+    /// device accepts more than 65535 (ETH_MAX_MTU).
+    static let maximumMTU = 65535
+
     /// Reads `path`. A missing file is `.tryAgainLater` (the agent has not finished yet).
+    ///
+    /// The path is the operator's (`subnetFile`): a symlink is followed, as flannel's
+    /// `os.Open` does, but only to a regular file, opened without blocking and read up to
+    /// `sizeLimit`; a FIFO (which hangs flannel's ADD), a socket, a device or a larger file
+    /// is an `.io` error naming it.
     package static func read(from path: String) throws(PluginError) -> SubnetEnv {
-        guard let bytes = try Posix.readFileIfPresent(path) else {
+        guard let bytes = try Posix.readRegularFile(path, limit: sizeLimit, followSymlink: true) else {
             throw PluginError(.tryAgainLater,
                 "subnet file \(path) does not exist; is the node daemon (swift-flanneld) running?")
         }
@@ -104,8 +117,15 @@ package struct SubnetEnv: Sendable, Equatable {
         guard (env.subnet == nil) == (env.network == nil), (env.ipv6Subnet == nil) == (env.ipv6Network == nil) else {
             throw PluginError(.decode, "subnet file \(path): each *_SUBNET needs its *_NETWORK and vice versa")
         }
-        guard let mtuText = values["FLANNEL_MTU"], let mtu = Int(mtuText), mtu > 0 else {
-            throw PluginError(.decode, "subnet file \(path): FLANNEL_MTU is missing or not a positive number")
+        // Decimal digits only, as flannel's `strconv.ParseUint(_, 10, 32)` takes it. flannel
+        // then lets the kernel refuse a bad value later; here it is refused before anything
+        // is set up, as a number out of range (code 7).
+        guard let mtuText = values["FLANNEL_MTU"], !mtuText.isEmpty,
+              mtuText.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+            throw PluginError(.decode, "subnet file \(path): FLANNEL_MTU is missing or not a decimal number")
+        }
+        guard let mtu = Int(mtuText), (1...Self.maximumMTU).contains(mtu) else {
+            throw PluginError(.invalidConfig, "subnet file \(path): FLANNEL_MTU=\(mtuText) is out of range (1...\(Self.maximumMTU))")
         }
         var result = env
         result.mtu = mtu

@@ -1,4 +1,5 @@
 import CNI
+import Glibc
 
 extension CNIResult.DNS {
     /// Parses resolv.conf text like the reference host-local does for `ipam.resolvConf`:
@@ -19,8 +20,19 @@ extension CNIResult.DNS {
         }
     }
 
-    /// Reads and parses the file at `path`; a missing or unreadable file is an `.io` error.
+    /// The largest resolv.conf read: glibc's resolver uses at most 3 nameservers and 6
+    /// search domains (a few hundred bytes); 64 KiB leaves room for any comment header.
+    static let resolvConfLimit = 64 * 1024
+
+    /// Reads and parses the file at `path`; a missing or unreadable file is an `.io` error,
+    /// and so is one that is no regular file (a FIFO would block, /dev/zero never ends) or
+    /// is larger than `resolvConfLimit`. The path is the operator's: a symlink is followed
+    /// (as the reference's `os.Open` does; /etc/resolv.conf usually is one), to a regular
+    /// file only.
     package static func load(resolvConf path: String) throws -> CNIResult.DNS {
-        CNIResult.DNS(resolvConf: String(decoding: try Posix.readFile(path), as: UTF8.self))
+        guard let bytes = try Posix.readRegularFile(path, limit: resolvConfLimit, followSymlink: true) else {
+            throw Posix.ioError("read", path, ENOENT)
+        }
+        return CNIResult.DNS(resolvConf: String(decoding: bytes, as: UTF8.self))
     }
 }

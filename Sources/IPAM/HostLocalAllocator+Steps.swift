@@ -57,9 +57,8 @@ extension HostLocalAllocator {
                 throw PluginError(.invalidConfig, "requested IP \(address) is not in range set \(setIndex)")
             }
             guard !reserved.contains(address), try staged.place(at: address) else {
-                let holder = store.holder(of: address)
                 throw PluginError(
-                    .failed, "requested IP \(address) already allocated to \(holder?.description ?? "another container")")
+                    .failed, "requested IP \(address) already allocated to \(store.holderDescription(of: address) ?? "another container")")
             }
             chosen = (range, address)
         } else {

@@ -104,7 +104,7 @@ package struct HostLocalAllocator: Sendable {
                 switch reservation.holder {
                 case .attachment(let a)?: return !keeping.contains(a)
                 case .containerOnly(let id)?: return !keptContainers.contains(id)
-                case nil: return true
+                case nil: return reservation.isHolderless
                 }
             }
             for reservation in stale { try store.remove(reservation) }

@@ -24,7 +24,7 @@ extension HostLocalStore {
         var reserved = Set<IPAddress>()
         for name in names {
             if Self.isTemporary(name) {
-                try Posix.removeFile(path(name))
+                try removeTemporary(name)
                 continue
             }
             guard let address = IPAddress(name) else { continue }
@@ -39,19 +39,27 @@ extension HostLocalStore {
     }
 
     /// The full pass (DEL, GC, host-local's own ADD): reads every reservation of the listing
-    /// `names`, removes the holder-less ones and every temporary, and returns the rest.
+    /// `names`, removes the holder-less ones and every temporary, and returns the rest
+    /// (entries that are no reservation, with their `refusal`, among them).
     func reclaimHolderless(_ names: [String]) throws -> [Reservation] {
         try removeTemporaries(among: names)
         var held: [Reservation] = []
         for reservation in try reservations(in: names) {
-            if reservation.holder == nil { try remove(reservation) } else { held.append(reservation) }
+            if reservation.isHolderless { try remove(reservation) } else { held.append(reservation) }
         }
         return held
     }
 
     /// Removes the temporaries among the directory entries `names`.
     func removeTemporaries(among names: [String]) throws {
-        for name in names where Self.isTemporary(name) { try Posix.removeFile(path(name)) }
+        for name in names where Self.isTemporary(name) { try removeTemporary(name) }
+    }
+
+    /// Removes a temporary (of a dead writer, or planted: `unlink` removes a symlink, never
+    /// its target). A directory of that name cannot be unlinked; it is left alone, as new
+    /// temporaries get fresh names (`Posix.createUniqueFile`).
+    private func removeTemporary(_ name: String) throws {
+        if unlink(path(name)) != 0 && errno != ENOENT && errno != EISDIR { throw Posix.ioError("remove", path(name)) }
     }
 
     static func isTemporary(_ name: String) -> Bool { name.hasPrefix(temporaryPrefix) }

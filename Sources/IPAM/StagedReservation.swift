@@ -8,10 +8,12 @@ import NetTypes
 /// could claim (the reference's plugins#498). `link(2)` fails with EEXIST when the address is
 /// taken, atomically, as `O_EXCL` did; `rename(2)` would silently replace the other holder.
 ///
-/// The temporary's name (`HostLocalStore.temporaryPrefix` + pid) is a dot file that is no
-/// address, not `lock` and not `last_reserved_ip.*`, so neither we nor the reference ever
-/// take it for a reservation; it only exists while its writer holds the store's lock, so
-/// whoever holds the lock and finds one knows its writer died (`HostLocalStore.removeTemporaries`).
+/// The temporary's name (`HostLocalStore.temporaryPrefix` + random digits) is a dot file that
+/// is no address, not `lock` and not `last_reserved_ip.*`, so neither we nor the reference
+/// ever take it for a reservation; it only exists while its writer holds the store's lock,
+/// so whoever holds the lock and finds one knows its writer died
+/// (`HostLocalStore.removeTemporaries`). It is created `O_EXCL | O_NOFOLLOW` under a name
+/// nobody can guess, so a symlink planted at a temporary's name is never written through.
 struct StagedReservation {
     let store: HostLocalStore
     let path: String
@@ -20,9 +22,8 @@ struct StagedReservation {
     /// A failed write removes the temporary again. Caller holds the store's lock.
     init(in store: HostLocalStore, for attachment: Attachment, sync: Bool) throws {
         self.store = store
-        path = store.path(HostLocalStore.temporaryPrefix + String(getpid()))
-        // O_TRUNC: a temporary of a dead process that had our pid is stale (we hold the lock).
-        let fd = try Posix.open(path, O_WRONLY | O_CREAT | O_TRUNC)
+        let fd: Int32
+        (fd, path) = try Posix.createUniqueFile(prefix: store.path(HostLocalStore.temporaryPrefix))
         do {
             try Posix.writeAll(fd, ReservationHolder.fileContent(for: attachment), path: path, using: store.write)
             if sync && fsync(fd) != 0 { throw Posix.ioError("sync", path) }

@@ -30,10 +30,14 @@ extension DirectoryRegistry {
     package func renewLease(_ lease: SubnetLease, ttl: Int) throws {
         try Posix.makeDirectories(subnetsDirectory)
         let path = subnetsDirectory + "/" + lease.key
+        let value = Array(LeaseJSON.encode(lease).utf8)
         try RegistryFiles.withLock(lockPath) { () throws(PluginError) in
             try checkNotHeldByOther(lease, path: path)
-            let temp = try RegistryFiles.writeTemporary(
-                in: subnetsDirectory, Array(LeaseJSON.encode(lease).utf8), mtime: registryNow() + Double(ttl))
+            let expiry = registryNow() + Double(ttl)
+            // Unchanged: move the expiry of the same file, whose birth time says how old the
+            // lease is; a rewrite by rename would make the node look new at every renewal.
+            if try RegistryFiles.extendIfUnchanged(path, holding: value, until: expiry) { return }
+            let temp = try RegistryFiles.writeTemporary(in: subnetsDirectory, value, mtime: expiry)
             defer { unlink(temp) }
             if try RegistryFiles.modificationTime(path) != nil {
                 try replace(temp, path)
@@ -45,13 +49,16 @@ extension DirectoryRegistry {
         }
     }
 
-    /// Throws when `path` holds an unexpired lease of another node, or one nobody can read.
+    /// Throws when `path` holds an unexpired lease of another node, or an unexpired entry
+    /// nobody can read (a planted symlink or FIFO: never followed, never waited on).
     private func checkNotHeldByOther(_ lease: SubnetLease, path: String) throws(PluginError) {
-        guard let (bytes, mtime) = try RegistryFiles.readWithModificationTime(path), mtime > registryNow() else {
-            return
-        }
-        guard let current = try? LeaseJSON.decode(bytes, key: lease.key) else {
-            throw PluginError(.failed, "cannot renew lease \(lease.subnet): \(path) is not a valid lease; remove it")
+        guard let mtime = try RegistryFiles.modificationTime(path), mtime > registryNow() else { return }
+        let current: SubnetLease
+        do throws(PluginError) {
+            guard let file = try RegistryFiles.read(path, limit: RegistryFiles.leaseSizeLimit) else { return }
+            current = try LeaseJSON.decode(file.bytes, key: lease.key)
+        } catch {
+            throw PluginError(.failed, "cannot renew lease \(lease.subnet): \(path) is not a valid lease (\(error.message)); remove it")
         }
         guard current.publicIP == lease.publicIP else {
             throw PluginError(.failed,

@@ -23,17 +23,20 @@ extension DirectoryRegistry {
 
     /// The change each name stands for, from the file as it is now: a readable, unexpired
     /// lease is a put; anything else (gone, expired, unreadable) means no lease, as in a
-    /// listing. Names that are not lease keys are skipped.
+    /// listing, and an unreadable entry is also reported (`takeSkippedEntries`).
     func events(for names: Set<String>) throws(PluginError) -> [RegistryEvent] {
         let now = registryNow()
         var events: [RegistryEvent] = []
         for name in names.sorted() {
-            guard let subnets = LeaseKey.parse(name) else { continue }
-            if let lease = try readLease(name, subnets: subnets), !lease.isExpired(at: now) {
+            switch readEntry(name) {
+            case .lease(let lease) where !lease.isExpired(at: now):
                 events.append(.put(lease))
                 if let expiry = lease.expiration { nextExpiry = min(nextExpiry ?? expiry, expiry) }
-            } else {
-                events.append(.delete(subnets.subnet, ipv6Subnet: subnets.ipv6Subnet))
+            case .unreadable(let entry):
+                skippedEntries.append(entry)
+                events.append(.delete(storedKey: name))
+            case .lease, .absent:
+                events.append(.delete(storedKey: name))
             }
         }
         return events

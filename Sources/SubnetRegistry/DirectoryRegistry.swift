@@ -12,13 +12,24 @@ import NetTypes
 ///     <root><prefix>/.registry.lock             flock for take-over, renewal and delete
 ///
 /// A lease file's mtime IS its expiry time (set into the future with futimens), so
-/// "expired" needs no TTL knowledge and survives agent restarts; a renewal rewrites the file
-/// with a later mtime. (A hand-written lease therefore needs `touch -d '+1 day'`.)
+/// "expired" needs no TTL knowledge and survives agent restarts; a renewal moves the mtime
+/// (in place when nothing else changed, else by rewriting the file). (A hand-written lease therefore needs `touch -d '+1 day'`.)
 ///
 /// Creation is `link(2)` of a finished temp file to the key (EEXIST: taken), so readers never
 /// see half-written leases and two creators cannot both win. Replacing an expired lease,
 /// renewing and deleting happen under the lock file, and creators never replace an existing
 /// file, so a lease nobody holds-the-lock for can only go from absent to present.
+///
+/// Anyone who can write the directory can plant entries: a lease file is opened without
+/// following symlinks and without blocking, must be a regular file of at most 64 KiB, and
+/// anything else (a symlink or loop, a FIFO, a socket, a device, a directory, a huge file,
+/// not JSON, a name that is no lease key) is skipped and reported (`takeSkippedEntries`),
+/// never an error of the listing or the batch.
+///
+/// How old a lease is (`creationRank`, which decides between two leases for one subnet) is
+/// the file's birth time (statx): creation links a new file, and a renewal that changes
+/// nothing only moves the mtime of the same inode, so the birth time stays the creation
+/// time. Nil on a filesystem without birth times (the judge then orders by key).
 package final class DirectoryRegistry: Registry {
     package let root: String
     package let prefix: String
@@ -33,6 +44,8 @@ package final class DirectoryRegistry: Registry {
     var nextExpiry: Double?
     /// Tests: use the polling fallback even when inotify works.
     var pollsForChanges = false
+    /// Entries the last listing and the batches since could not read (`takeSkippedEntries`).
+    var skippedEntries: [RejectedLease] = []
 
     package init(root: String, prefix: String = RegistryDefaults.prefix) {
         self.root = root
@@ -68,10 +81,13 @@ package final class DirectoryRegistry: Registry {
         try ensureWatcher()?.drain()
         let now = registryNow()
         var result: [SubnetLease] = []
+        skippedEntries = []
         for name in try RegistryFiles.list(subnetsDirectory) where !name.hasPrefix(".") {
-            guard let subnets = LeaseKey.parse(name),
-                  let lease = try readLease(name, subnets: subnets), !lease.isExpired(at: now) else { continue }
-            result.append(lease)
+            switch readEntry(name) {
+            case .lease(let lease) where !lease.isExpired(at: now): result.append(lease)
+            case .unreadable(let entry): skippedEntries.append(entry)
+            case .lease, .absent: continue
+            }
         }
         result.sort { $0.subnet.address < $1.subnet.address }
         nextExpiry = result.compactMap(\.expiration).min()
@@ -102,20 +118,40 @@ package final class DirectoryRegistry: Registry {
         RegistryFiles.syncDirectory(subnetsDirectory)
     }
 
-    /// The lease stored under `name` (which names `subnets`) with its expiry, nil when absent
-    /// or unreadable.
-    func readLease(_ name: String, subnets: (subnet: IPPrefix, ipv6Subnet: IPPrefix?)) throws(PluginError) -> SubnetLease? {
-        guard let (bytes, mtime) = try RegistryFiles.readWithModificationTime(subnetsDirectory + "/" + name),
-              var lease = try? LeaseJSON.decode(bytes, key: name, subnets: subnets) else { return nil }
-        lease.expiration = mtime
-        return lease
+    package func takeSkippedEntries() -> [RejectedLease] {
+        defer { skippedEntries = [] }
+        return skippedEntries
     }
 
-    /// Lease names and mtimes: what the polling fallback compares.
+    /// The entry `name` of the subnets directory. Never throws: whatever is wrong with one
+    /// entry is that entry's problem, not the listing's.
+    func readEntry(_ name: String) -> RegistryEntry {
+        let path = subnetsDirectory + "/" + name
+        func unreadable(_ detail: String) -> RegistryEntry {
+            .unreadable(RejectedLease(storedKey: name, reason: .unreadable, detail: detail))
+        }
+        guard let subnets = LeaseKey.parse(name) else {
+            var st = stat()
+            return lstat(path, &st) != 0 && errno == ENOENT ? .absent : unreadable("\(path) is not a lease key like 10.244.1.0-24")
+        }
+        do throws(PluginError) {
+            guard let file = try RegistryFiles.read(path, limit: RegistryFiles.leaseSizeLimit) else { return .absent }
+            var lease = try LeaseJSON.decode(file.bytes, key: name, subnets: subnets)
+            lease.expiration = file.mtime
+            lease.storedKey = name
+            lease.creationRank = file.birth
+            return .lease(lease)
+        } catch {
+            return unreadable(error.message)
+        }
+    }
+
+    /// Entry names and mtimes (lstat: an entry's own): what the polling fallback compares.
+    /// An entry that cannot be looked at is left out rather than failing the whole poll.
     func snapshot() throws(PluginError) -> [String: Double] {
         var out: [String: Double] = [:]
         for name in try RegistryFiles.list(subnetsDirectory) where !name.hasPrefix(".") {
-            out[name] = try RegistryFiles.modificationTime(subnetsDirectory + "/" + name)
+            out[name] = (try? RegistryFiles.modificationTime(subnetsDirectory + "/" + name)) ?? nil
         }
         return out
     }

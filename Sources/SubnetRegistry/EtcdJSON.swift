@@ -99,6 +99,9 @@ struct EtcdKeyValue {
     let key: String
     let value: [UInt8]
     let modRevision: Int64
+    /// The revision that created the key: how old the lease is (the older of two leases for
+    /// one subnet wins).
+    let createRevision: Int64
     let lease: Int64
 
     init?(_ json: JSONValue?) {
@@ -106,6 +109,7 @@ struct EtcdKeyValue {
         self.key = String(decoding: key, as: UTF8.self)
         value = EtcdJSON.decodeBase64(json["value"]) ?? []
         modRevision = EtcdJSON.int64(json["mod_revision"])
+        createRevision = EtcdJSON.int64(json["create_revision"])
         lease = EtcdJSON.int64(json["lease"])
     }
 }

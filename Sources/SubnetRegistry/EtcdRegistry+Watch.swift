@@ -67,9 +67,10 @@ extension EtcdRegistry {
                 closeWatch()
                 revision = nil
                 return .relistNeeded(reason: "etcd \(stream.endpoint) ended the watch: \(reason)")
-            case .events(let batch, let seen):
+            case .events(let batch, let seen, let skipped):
                 revision = seen
                 events += batch
+                skippedEntries += skipped
                 if !events.isEmpty { waitUntil = 0 }  // from now on, only what is already here
             case .created, .other:
                 continue

@@ -30,6 +30,8 @@ package final class EtcdRegistry: Registry {
     var revision: Int64?
     /// The watch kept open across `waitForChanges` calls.
     var watch: EtcdWatchStream?
+    /// Entries the last listing and the batches since could not read (`takeSkippedEntries`).
+    var skippedEntries: [RejectedLease] = []
 
     /// `settings.endpoints`: `http://host:port` or `https://host:port` URLs (port 2379 when omitted).
     package init(settings: EtcdClientSettings, prefix: String = RegistryDefaults.prefix) throws(RegistryError) {
@@ -80,11 +82,41 @@ package final class EtcdRegistry: Registry {
         let reply = try call("/v3/kv/range", EtcdJSON.prefixRange(subnetsPrefix))
         revision = EtcdJSON.int64(reply["header"]?["revision"])
         var result: [SubnetLease] = []
+        skippedEntries = []
         for entry in reply["kvs"]?.arrayValue ?? [] {
-            guard let kv = EtcdKeyValue(entry), let lease = try? LeaseJSON.decode(kv.value, key: kv.key) else { continue }
-            result.append(lease)
+            guard let kv = EtcdKeyValue(entry), kv.key.hasPrefix(subnetsPrefix) else { continue }
+            switch Self.lease(storedKey: String(kv.key.dropFirst(subnetsPrefix.count)), fullKey: kv.key, value: kv.value,
+                              createRevision: kv.createRevision) {
+            case .lease(let lease): result.append(lease)
+            case .unreadable(let skipped): skippedEntries.append(skipped)
+            case .absent: continue
+            }
         }
         return result.sorted { $0.subnet.address < $1.subnet.address }
+    }
+
+    package func takeSkippedEntries() -> [RejectedLease] {
+        defer { skippedEntries = [] }
+        return skippedEntries
+    }
+
+    /// The lease a key-value under `<prefix>/subnets/` holds, named by its key relative to
+    /// that (etcd keys are literal strings: "evil/dir/10.244.1.0-24" and "../x" are stored
+    /// as such and judged by `LeaseAdmission`), or why it is not one.
+    static func lease(storedKey: String, fullKey: String, value: [UInt8],
+                      createRevision: Int64) -> RegistryEntry {
+        guard let subnets = LeaseKey.parse(storedKey) else {
+            return .unreadable(RejectedLease(storedKey: storedKey, reason: .unreadable,
+                                             detail: "\(fullKey) is not a lease key like 10.244.1.0-24"))
+        }
+        do throws(PluginError) {
+            var lease = try LeaseJSON.decode(value, key: fullKey, subnets: subnets)
+            lease.storedKey = storedKey
+            lease.creationRank = createRevision > 0 ? createRevision : nil
+            return .lease(lease)
+        } catch {
+            return .unreadable(RejectedLease(storedKey: storedKey, reason: .unreadable, detail: error.message))
+        }
     }
 
     package func deleteLease(subnet: IPPrefix) throws {

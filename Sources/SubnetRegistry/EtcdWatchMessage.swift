@@ -8,8 +8,9 @@ import CNI
 enum EtcdWatchMessage: Equatable {
     /// The watch was set up (the first message of every stream).
     case created
-    /// Lease changes in revision order, and the highest revision among the events.
-    case events([RegistryEvent], revision: Int64)
+    /// Lease changes in revision order, the highest revision among the events, and the
+    /// entries among them that are not readable leases (also deleted in `events`).
+    case events([RegistryEvent], revision: Int64, skipped: [RejectedLease] = [])
     /// etcd ended the watch: it fell behind compaction, or the server cancelled it.
     case canceled(reason: String)
     /// Nothing for us (progress notifications, blank lines).
@@ -24,7 +25,7 @@ enum EtcdWatchMessage: Equatable {
             let fields = raw.map { event in
                 EventFields(isDelete: event.isDelete, key: event.key.flatMap { EtcdJSON.decodeBase64(bytes: line[$0]) },
                             value: event.value.flatMap { EtcdJSON.decodeBase64(bytes: line[$0]) } ?? [],
-                            modRevision: event.modRevision)
+                            modRevision: event.modRevision, createRevision: event.createRevision)
             }
             return judge(fields, subnetsPrefix: subnetsPrefix, after: after)
         }
@@ -50,7 +51,8 @@ enum EtcdWatchMessage: Equatable {
         let fields = entries.map { entry in
             EventFields(isDelete: entry["type"]?.stringValue == "DELETE", key: EtcdJSON.decodeBase64(entry["kv"]?["key"]),
                         value: EtcdJSON.decodeBase64(entry["kv"]?["value"]) ?? [],
-                        modRevision: EtcdJSON.int64(entry["kv"]?["mod_revision"]))
+                        modRevision: EtcdJSON.int64(entry["kv"]?["mod_revision"]),
+                        createRevision: EtcdJSON.int64(entry["kv"]?["create_revision"]))
         }
         return judge(fields, subnetsPrefix: subnetsPrefix, after: after)
     }
@@ -62,27 +64,36 @@ enum EtcdWatchMessage: Equatable {
         let key: [UInt8]?
         let value: [UInt8]
         let modRevision: Int64
+        let createRevision: Int64
     }
 
-    /// Events as lease changes: only keys under `subnetsPrefix` that are lease keys, only
-    /// revisions after `after`; a put whose value is not a lease means no lease, as in a listing.
+    /// Events as lease changes: only keys under `subnetsPrefix`, only revisions after
+    /// `after`. Every key under it is passed on under its stored name (relative to
+    /// `subnetsPrefix`, whatever its spelling: `LeaseAdmission` judges it); a put whose key
+    /// is not a lease key or whose value is not a lease means no lease, as in a listing, and
+    /// is reported in `skipped`.
     static func judge(_ fields: [EventFields], subnetsPrefix: String, after: Int64) -> EtcdWatchMessage {
         let prefix = Array(subnetsPrefix.utf8)
         var events: [RegistryEvent] = []
+        var skipped: [RejectedLease] = []
         var revision = after
         for event in fields {
-            guard event.modRevision > after, let key = event.key, key.starts(with: prefix),
-                  let subnets = LeaseKey.parse(String(decoding: key[prefix.count...], as: UTF8.self)) else { continue }
+            guard event.modRevision > after, let key = event.key, key.starts(with: prefix) else { continue }
             revision = max(revision, event.modRevision)
+            let storedKey = String(decoding: key[prefix.count...], as: UTF8.self)
             if event.isDelete {
-                events.append(.delete(subnets.subnet, ipv6Subnet: subnets.ipv6Subnet))
-            } else if let lease = try? LeaseJSON.decode(event.value, key: String(decoding: key, as: UTF8.self), subnets: subnets) {
-                events.append(.put(lease))
-            } else {
-                // What a listing would do with an unreadable value: skip it, i.e. no lease.
-                events.append(.delete(subnets.subnet, ipv6Subnet: subnets.ipv6Subnet))
+                events.append(.delete(storedKey: storedKey))
+                continue
+            }
+            switch EtcdRegistry.lease(storedKey: storedKey, fullKey: String(decoding: key, as: UTF8.self), value: event.value,
+                                      createRevision: event.createRevision) {
+            case .lease(let lease): events.append(.put(lease))
+            case .unreadable(let entry):
+                skipped.append(entry)
+                events.append(.delete(storedKey: storedKey))
+            case .absent: events.append(.delete(storedKey: storedKey))
             }
         }
-        return .events(events, revision: revision)
+        return .events(events, revision: revision, skipped: skipped)
     }
 }

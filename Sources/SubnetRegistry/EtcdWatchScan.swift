@@ -15,6 +15,7 @@ struct EtcdWatchScan {
         var key: Range<Int>?
         var value: Range<Int>?
         var modRevision: Int64 = 0
+        var createRevision: Int64 = 0
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
@@ -61,6 +62,10 @@ struct EtcdWatchScan {
                         case "mod_revision":
                             guard let text = scan.string(), let revision = scan.decimal(text) else { return false }
                             event.modRevision = revision
+                            return true
+                        case "create_revision":
+                            guard let text = scan.string(), let revision = scan.decimal(text) else { return false }
+                            event.createRevision = revision
                             return true
                         default: return scan.skipValue()
                         }

@@ -25,6 +25,17 @@ package enum LeaseKey {
         return (v4, v6)
     }
 
+    /// Whether `storedKey` (a name relative to `<prefix>/subnets/`) is a lease key exactly as
+    /// flannel writes it: directly under subnets/ (no '/', so no extra segment and no ".."),
+    /// and the one spelling of its subnets (no zero padding, RFC 5952 IPv6 text), so that no
+    /// two stored names can claim the same subnets. `parse` stays lenient (deleting and
+    /// renaming must still find odd spellings); admission asks this.
+    package static func isCanonical(_ storedKey: some StringProtocol) -> Bool {
+        let text = Substring(storedKey)
+        guard !text.utf8.contains(UInt8(ascii: "/")), let parsed = parse(text) else { return false }
+        return make(subnet: parsed.subnet, ipv6Subnet: parsed.ipv6Subnet).utf8.elementsEqual(text.utf8)
+    }
+
     /// `a.b.c.d-len` with host bits clear (a key with host bits set is not flannel's).
     private static func prefix(_ text: Substring, family: IPAddress.Family) -> IPPrefix? {
         guard let dash = text.utf8.lastIndex(of: UInt8(ascii: "-")) else { return nil }

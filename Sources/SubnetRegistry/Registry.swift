@@ -21,9 +21,17 @@ package protocol Registry: AnyObject {
     /// Stores `<prefix>/config` verbatim (set-up tools and tests; agents only read it).
     func storeNetworkConfig(_ json: String) throws
 
-    /// Every unexpired lease under `<prefix>/subnets`, in key order; unreadable entries are
-    /// skipped (a broken lease of one node must not stop the others).
+    /// Every unexpired lease under `<prefix>/subnets`, in subnet order, each with the key it
+    /// is stored under (`storedKey`, whatever its spelling: `LeaseAdmission` judges it) and
+    /// its `creationRank`. Unreadable entries are skipped (a broken lease of one node must
+    /// not stop the others) and reported by `takeSkippedEntries`.
     func leases() throws -> [SubnetLease]
+
+    /// The entries under `<prefix>/subnets` that the last `leases()` and the batches of
+    /// `waitForChanges` since could not read as leases (reason `.unreadable`, with the
+    /// entry's stored key and what is wrong), then forgets them. Call it after each listing
+    /// and batch and hand them to `AdmittedLeases` with it. A listing starts the list over.
+    func takeSkippedEntries() -> [RejectedLease]
 
     /// Creates the lease only if its key is free (an expired lease counts as free). Atomic
     /// against every other agent: false means someone else holds the subnet.
@@ -48,6 +56,9 @@ package protocol Registry: AnyObject {
 }
 
 extension Registry {
+    /// For registries that read nothing they could skip (test doubles).
+    package func takeSkippedEntries() -> [RejectedLease] { [] }
+
     /// For registries that only delete by subnet (test doubles): right for IPv4-only keys,
     /// an error for dual-stack ones, which `deleteLease(subnet:)` would over-match.
     package func deleteLease(key: String) throws {

@@ -16,12 +16,21 @@ package enum RegistryChanges: Equatable {
     case relistNeeded(reason: String)
 }
 
-/// One lease change under `<prefix>/subnets`.
-package enum RegistryEvent: Equatable {
-    /// The lease for `lease.subnet` is new or has new attributes (or was merely renewed).
+/// One lease change under `<prefix>/subnets`, named by the key as stored there (relative to
+/// `<prefix>/subnets/`, whatever its spelling: aliases must reach `LeaseAdmission` to be
+/// reported, not vanish in the registry).
+package enum RegistryEvent: Equatable, Sendable {
+    /// The lease stored under `lease.storedKey` is new or has new attributes (or was merely renewed).
     case put(SubnetLease)
-    /// No valid lease holds the key of `subnet` (and, in dual stack, `ipv6Subnet`) any more:
-    /// deleted, expired, or unreadable. The IPv6 half tells an old IPv4-only key removed
-    /// after its node moved to a dual-stack key apart from the key the node uses now.
-    case delete(IPPrefix, ipv6Subnet: IPPrefix? = nil)
+    /// No readable lease is stored under this key any more: deleted, expired, or unreadable
+    /// (the registry reports an unreadable entry apart, see `Registry.takeSkippedEntries`).
+    case delete(storedKey: String)
+
+    /// The stored key the event is about.
+    package var storedKey: String {
+        switch self {
+        case .put(let lease): return lease.storedKey
+        case .delete(let key): return key
+        }
+    }
 }

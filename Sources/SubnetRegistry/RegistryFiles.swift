@@ -9,9 +9,14 @@ package enum RegistryFiles {
     /// The parent directory of `path` ("." when it has none).
     static func directory(of path: String) -> String { Posix.directory(of: path) }
 
-    /// The whole file, or nil when it does not exist.
-    static func readIfPresent(_ path: String) throws(PluginError) -> [UInt8]? {
-        try readWithModificationTime(path)?.bytes
+    /// A lease is a few hundred bytes; anything near this is not one.
+    static let leaseSizeLimit = 64 * 1024
+    /// The network config: larger than a lease, still small.
+    static let configSizeLimit = 1024 * 1024
+
+    /// The whole regular file (at most `limit` bytes), or nil when it does not exist.
+    static func readIfPresent(_ path: String, limit: Int = configSizeLimit) throws(PluginError) -> [UInt8]? {
+        try read(path, limit: limit)?.bytes
     }
 
     /// Entry names without "." and ".."; an absent directory is empty.
@@ -57,14 +62,15 @@ package enum RegistryFiles {
         if fd >= 0 { fsync(fd); close(fd) }
     }
 
-    /// The file's modification time in seconds since the epoch, nil when it does not exist.
+    /// The modification time of the entry itself (lstat: a symlink's own, so a loop or a
+    /// dangling link is an entry like any other), in seconds since the epoch; nil when absent.
     static func modificationTime(_ path: String) throws(PluginError) -> Double? {
         var st = stat()
-        if stat(path, &st) != 0 {
+        if lstat(path, &st) != 0 {
             if errno == ENOENT { return nil }
             throw Posix.ioError("stat", path)
         }
-        return Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+        return seconds(st.st_mtim)
     }
 
     /// Runs `body` holding an exclusive `flock` on `path` (created if needed).
@@ -86,18 +92,43 @@ extension RegistryFiles {
         return timespec(tv_sec: Int(whole), tv_nsec: Int((seconds - whole) * 1e9))
     }
 
-    /// The file's content and modification time read through one descriptor, so a
-    /// concurrent rename cannot pair one file's bytes with another's expiry. nil: absent.
-    static func readWithModificationTime(_ path: String) throws(PluginError) -> (bytes: [UInt8], mtime: Double)? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return nil }
-            throw Posix.ioError("open", path)
-        }
+    static func seconds(_ time: timespec) -> Double { Double(time.tv_sec) + Double(time.tv_nsec) / 1e9 }
+
+    /// A file others can write to, as read through one descriptor (so a concurrent rename
+    /// cannot pair one file's bytes with another's expiry): its bytes, its mtime, and its
+    /// birth time in ns (nil: not recorded).
+    struct Contents {
+        var bytes: [UInt8]
+        var mtime: Double
+        var birth: Int64?
+    }
+
+    /// The regular file at `path`, at most `limit` bytes; nil when absent. Never follows a
+    /// symlink, never blocks (a FIFO), never reads a device: those, directories, sockets and
+    /// larger files throw `.io` naming the path and what it is.
+    static func read(_ path: String, limit: Int) throws(PluginError) -> Contents? {
+        guard let fd = try Posix.openRegularFile(path, O_RDONLY) else { return nil }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw Posix.ioError("stat", path) }
-        guard let result = try Posix.readRemaining(fd, path: path) else { return nil }
-        return (result, Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+        guard st.st_size <= limit else {
+            throw PluginError(.io, "cannot read \(path): it is larger than \(limit) bytes")
+        }
+        let bytes = try Posix.readBounded(fd, path: path, limit: limit)
+        return Contents(bytes: bytes, mtime: seconds(st.st_mtim), birth: Posix.birthTimeNanoseconds(fd))
+    }
+
+    /// Sets the expiry (mtime) of the regular file at `path` in place when it holds exactly
+    /// `bytes`: a renewal that changes nothing keeps the inode, and with it the birth time
+    /// that says how old the lease is. False: absent, different, or not a regular file.
+    static func extendIfUnchanged(_ path: String, holding bytes: [UInt8], until mtime: Double) throws(PluginError) -> Bool {
+        guard let fd = try? Posix.openRegularFile(path, O_RDONLY) else { return false }
+        defer { close(fd) }
+        guard let current = try? Posix.readBounded(fd, path: path, limit: leaseSizeLimit), current == bytes else {
+            return false
+        }
+        var times = [timeSpec(mtime), timeSpec(mtime)]
+        guard futimens(fd, &times) == 0 else { throw Posix.ioError("set the expiry (mtime) of", path) }
+        return true
     }
 }

@@ -32,6 +32,9 @@ import CNI
         #""vlan":5000"#, #""vlan":-1"#, #""vlanTrunk":[{"minID":10,"maxID":5}]"#, #""vlanTrunk":[{"id":0}]"#,
         #""vlan":5,"vlanTrunk":[{"id":6}]"#, #""mtu":20"#, #""bridge":"a/b""#, #""bridge":"waytoolongbridgename""#,
         #""isGateway":true"#, #""ipam":{"subnet":"10.0.0.0/24"}"#,
+        // Numbers not written as integers, or too large for any: refused, not rounded.
+        #""mtu":1e3"#, #""mtu":1500.0"#, #""vlan":5.0"#, #""vlan":1e19"#, #""vlanTrunk":[{"id":1e1}]"#,
+        #""vlanTrunk":[{"minID":1,"maxID":2.5}]"#,
     ])
     func invalidConfigsAreCode7(_ fields: String) {
         do {

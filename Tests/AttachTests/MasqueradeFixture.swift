@@ -1,5 +1,6 @@
 import CNI
 import Glibc
+import TestSupport
 @testable import Nftables
 @testable import Attach
 
@@ -13,8 +14,11 @@ enum MasqueradeFixture {
     /// Root, `ip` and `nft` are all needed; without them the privileged tests are skipped.
     static let privileged = getuid() == 0 && access(ip, X_OK) == 0 && nft != nil
 
+    /// `SWIFTCNI_TEST_NETNS_PREFIX`, in front of every namespace and file these tests make.
+    static let namePrefix = testNamespaceName("")
+
     /// Runs `body` with fresh namespaces (`count` of them), deleted afterwards even when
-    /// `body` throws. The prefix tells whose tests left a namespace behind after a crash.
+    /// `body` throws. The prefixes tell whose tests left a namespace behind after a crash.
     static func withNamespaces<R>(_ count: Int = 1, prefix: String = "msq", _ body: ([String]) throws -> R) throws -> R {
         var created: [String] = []
         defer {
@@ -25,7 +29,7 @@ enum MasqueradeFixture {
             }
         }
         for _ in 0..<count {
-            let ns = "\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let ns = testNamespaceName("\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
             try run(ip, ["netns", "add", ns])
             created.append(ns)
         }

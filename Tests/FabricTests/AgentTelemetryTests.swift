@@ -46,6 +46,7 @@ import Testing
             "# TYPE swiftcni_lease_expiry_seconds gauge", "swiftcni_lease_expiry_seconds 1700000123.0",
             "# TYPE swiftcni_registry_up gauge", "swiftcni_registry_up 1.0",
             "# TYPE swiftcni_ready gauge", "swiftcni_ready 1.0",
+            "# TYPE swiftcni_network_config_changed gauge", "swiftcni_network_config_changed 0.0",
             "# TYPE swiftcni_reconcile_duration_seconds histogram",
             #"swiftcni_reconcile_duration_seconds_bucket{le="0.001"} 0"#,
             #"swiftcni_reconcile_duration_seconds_bucket{le="0.0025"} 0"#,

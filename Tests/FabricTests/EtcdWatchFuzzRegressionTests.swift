@@ -50,7 +50,7 @@ extension EtcdWatchFuzzRegressionTests {
         #expect(EtcdWatchScan.events(in: line) == nil)
         let decoded = try EtcdWatchMessage.decode(line, subnetsPrefix: Self.prefix, after: 0)
         #expect(decoded == (try EtcdWatchMessage.decodeInFull(line, subnetsPrefix: Self.prefix, after: 0)))
-        guard case .events(let events, _) = decoded else { Issue.record("not events: \(decoded)"); return }
+        guard case .events(let events, _, _) = decoded else { Issue.record("not events: \(decoded)"); return }
         #expect(events.count == 1)
         if case .put = events.first { Issue.record("the first value (not base64) must count: \(events)") }
     }

@@ -53,34 +53,56 @@ struct EtcdWatchMessageTests {
             Self.put("10.244.2.0-24", Self.lease("192.168.1.3"), revision: 5),
             Self.delete("10.244.3.0-24", revision: 6),
         ]))
-        guard case .events(let events, let revision) = message else { Issue.record("\(message)"); return }
+        guard case .events(let events, let revision, _) = message else { Issue.record("\(message)"); return }
         #expect(revision == 6)
         #expect(events.count == 3)
         guard case .put(let first) = events[0], case .put(let second) = events[1] else { Issue.record("\(events)"); return }
         #expect(first.subnet == IPPrefix("10.244.1.0/24")! && first.publicIP == IPAddress("192.168.1.2")!)
         #expect(first.vtepMAC == MACAddress("aa:bb:cc:dd:ee:01")! && first.expiration == nil)
         #expect(second.publicIP == IPAddress("192.168.1.3")!)
-        #expect(events[2] == .delete(IPPrefix("10.244.3.0/24")!))
+        #expect(events[2] == .delete(storedKey: "10.244.3.0-24"))
     }
 
-    @Test func unreadableValueIsNoLeaseAndOtherKeysAreSkipped() throws {
+    /// An unreadable value and a key under subnets/ that is no lease key: no lease, and
+    /// reported; keys outside subnets/ are not the registry's leases at all.
+    @Test func unreadableEntriesAreNoLeaseAndReported() throws {
         let message = try Self.decode(Self.events([
             Self.put("10.244.4.0-24", "not json", revision: 7),
             Self.put("README", "hello", revision: 7),
             #"{"kv":{"key":"\#(Self.b64("/p/config"))","mod_revision":"7","value":"e30="}}"#,
         ]))
-        #expect(message == .events([.delete(IPPrefix("10.244.4.0/24")!)], revision: 7))
+        guard case .events(let events, let revision, let skipped) = message else { Issue.record("\(message)"); return }
+        #expect(events == [.delete(storedKey: "10.244.4.0-24"), .delete(storedKey: "README")])
+        #expect(revision == 7)
+        #expect(skipped.map(\.storedKey) == ["10.244.4.0-24", "README"])
+        #expect(skipped.allSatisfy { $0.reason == .unreadable })
+    }
+
+    /// Keys in another spelling or below extra segments reach the judge under their stored
+    /// name (etcd keys are literal strings), with the create revision as their age.
+    @Test func aliasKeysArePassedOnWithTheirStoredNameAndAge() throws {
+        for key in ["evil/dir/10.244.7.0-24", "../../10.244.8.0-24", "10.244.9.0-024"] {
+            let line = Self.events([#"{"kv":{"key":"\#(Self.b64("/p/subnets/" + key))","create_revision":"4","mod_revision":"7","version":"2","value":"\#(Self.b64(Self.lease()))"}}"#])
+            #expect(EtcdWatchScan.events(in: Array(line.utf8)) != nil)  // the fast path reads create_revision too
+            let decoded = try Self.decode(line)  // and agrees with the full decoder
+            guard case .events(let events, _, let skipped) = decoded, case .put(let lease)? = events.first else {
+                Issue.record("\(decoded)"); continue
+            }
+            #expect(lease.storedKey == key)
+            #expect(lease.creationRank == 4)
+            #expect(skipped.isEmpty)
+        }
     }
 
     @Test func aDualStackKeysDeleteCarriesBothHalves() throws {
         let line = Self.events([Self.delete("10.244.1.0-24&fd00:0:0:1::-64", revision: 6)])
         #expect(try Self.decode(line, after: 5)
-                == .events([.delete(IPPrefix("10.244.1.0/24")!, ipv6Subnet: IPPrefix("fd00:0:0:1::/64")!)], revision: 6))
+                == .events([.delete(storedKey: "10.244.1.0-24&fd00:0:0:1::-64")], revision: 6))
     }
 
     @Test func eventsAlreadyListedAreDropped() throws {
         let line = Self.events([Self.put("10.244.1.0-24", Self.lease(), revision: 5), Self.delete("10.244.1.0-24", revision: 6)])
-        #expect(try Self.decode(line, after: 5) == .events([.delete(IPPrefix("10.244.1.0/24")!)], revision: 6))
+        #expect(try Self.decode(line, after: 5) == .events([.delete(storedKey: "10.244.1.0-24")], revision: 6))
         #expect(try Self.decode(line, after: 6) == .events([], revision: 6))
     }
 

@@ -86,4 +86,24 @@ import Testing
         #expect(message(#"{"Network":"fd00::/48","Backend":{"Type":"vxlan"}}"#).contains("not an IPv4 CIDR"))
         #expect(message("[1]").contains("JSON object"))
     }
+
+    /// Numbers flannel reads into Go ints: an integer literal or an error naming the field,
+    /// never a silent rounding, a wrap-around or a trap.
+    @Test(arguments: [#""SubnetLen":2.4e1"#, #""SubnetLen":24.0"#, #""SubnetLen":1e30"#, #""SubnetLen":-24"#,
+                      #""SubnetLen":99999999999999999999"#, #""IPv6SubnetLen":6.4e1"#])
+    func numbersThatAreNotIntegersAreRefused(field: String) {
+        let text = #"{"Network":"10.244.0.0/16","IPv6Network":"fd00::/48",\#(field),"Backend":{"Type":"vxlan"}}"#
+        let name = String(field.dropFirst().prefix { $0 != "\"" })
+        #expect(message(text).contains(name), "\(message(text))")
+        #expect(message(text) != "no error")
+    }
+
+    @Test(arguments: [#""VNI":1e3"#, #""VNI":16777216"#, #""VNI":-1"#, #""Port":65536"#, #""Port":8.472e3"#,
+                      #""MTU":4294967297"#, #""MTU":1.5e3"#, #""VNI":9223372036854775808"#])
+    func backendNumbersAreCheckedByName(field: String) {
+        let text = #"{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan",\#(field)}}"#
+        let name = String(field.dropFirst().prefix { $0 != "\"" })
+        #expect(message(text).contains(name), "\(message(text))")
+        #expect(message(text) != "no error")
+    }
 }

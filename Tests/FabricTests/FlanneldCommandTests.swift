@@ -71,6 +71,9 @@ struct FlanneldCommandTests {
         ["--public-ip", "fe80::1"], ["--public-ipv6", "10.0.0.1"], ["--iface-can-reach", "nowhere"], ["--healthz-port", "70000"],
         ["--etcd-endpoints", "http://e:2379", "--registry-dir", "/r"], ["--log-level", "chatty"],
         ["--etcd-endpoints", ","],
+        // Numbers beyond what they become (file times, timeouts): refused, never a trap later.
+        ["--resync-interval", "inf"], ["--resync-interval", "1e300"],
+        ["--lease-ttl", "9223372036854775807"], ["--lease-ttl", "315360001"],
     ])
     func senselessValuesAreUsageErrors(_ arguments: [String]) {
         #expect(throws: UsageError.self) { try options(arguments) }

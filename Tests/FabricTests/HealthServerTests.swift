@@ -1,5 +1,6 @@
 import Glibc
 import NIOCore
+import NetTypes
 import Testing
 @testable import FlannelAgent
 
@@ -101,6 +102,67 @@ import Testing
         }
     }
 
+    /// Issue 18 point 6: a flood that fills one listener (flanneld's --healthz-port) leaves
+    /// the other (--listen) answering; the flooded one admits again once the flood ends.
+    @Test func eachListenerHasItsOwnConnectionCap() async throws {
+        // Idle clients stay for the whole test: the flood is not cut short by the idle timeout.
+        let limits = HealthServer.Limits(idleTimeout: .seconds(30), requestTimeout: .seconds(30), maxRequestBytes: 4096,
+                                         maxConnections: 4)
+        let agent = Agent(options: AgentOptions())
+        let server = try await HealthServer.start(listeners: [.init(flag: "--listen", address: "127.0.0.1:0"),
+                                                              .init(flag: "--healthz-ip/--healthz-port", address: "127.0.0.2:0")],
+                                                  limits: limits) { agent.healthResponse(path: $0) }
+        let ports = server.boundAddresses.compactMap(\.port)
+        do {
+            try #require(ports.count == 2)
+            let (listen, healthz) = (ports[0], ports[1])
+            let flood = try (0..<4).map { _ in try TestClient(host: "127.0.0.2", port: healthz) }
+            // The flooded listener is full: one more is turned away at once.
+            let extra = try TestClient(host: "127.0.0.2", port: healthz)
+            #expect(extra.waitForClose(within: 1.0) != nil, "the flooded listener admits more than its cap")
+            for _ in 0..<5 {
+                #expect(try TestClient.get("/healthz", port: listen).hasPrefix("HTTP/1.1 200 OK\r\n"),
+                        "--listen starved by a flood on the other listener")
+            }
+            withExtendedLifetime(flood) {}
+            for c in flood { c.close() }
+            #expect(await eventually(within: 2) {
+                (try? TestClient.get("/healthz", host: "127.0.0.2", port: healthz))?.hasPrefix("HTTP/1.1 200 OK\r\n") == true
+            }, "the flooded listener admits again once the flood is gone")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+
+    @Test func perRemoteCapOnlyOnListenersOtherHostsReach() {
+        let limits = HealthServer.Limits()
+        #expect(limits.maxConnections == 64 && limits.maxConnectionsPerRemote == 8)
+        for host in ["127.0.0.1", "127.1.2.3", "::1"] {
+            #expect(ConnectionAdmission(host: IPAddress(host)!, limits: limits).maxPerRemote == nil, "\(host)")
+        }
+        for host in ["0.0.0.0", "::", "192.168.1.5", "fd00::1"] {
+            #expect(ConnectionAdmission(host: IPAddress(host)!, limits: limits).maxPerRemote == 8, "\(host)")
+        }
+    }
+
+    @Test func oneRemoteAddressCannotTakeAListener() {
+        let admission = ConnectionAdmission(maxConnections: 12, maxPerRemote: 8)
+        for i in 1...8 { #expect(admission.admit(remote: "10.0.0.9"), "connection \(i)") }
+        #expect(!admission.admit(remote: "10.0.0.9"))        // the 9th from one address
+        #expect(admission.admit(remote: "10.0.0.10"))        // another address still gets in
+        admission.release(remote: "10.0.0.9")
+        #expect(admission.admit(remote: "10.0.0.9"))        // a slot freed is a slot again
+        for host in 20..<23 { #expect(admission.admit(remote: "10.0.0.\(host)")) }
+        #expect(!admission.admit(remote: "10.0.0.250"))      // the listener's own cap (12) holds
+        let loopback = ConnectionAdmission(maxConnections: 12, maxPerRemote: nil)
+        for _ in 0..<12 { #expect(loopback.admit(remote: "127.0.0.1")) }
+        #expect(!loopback.admit(remote: "127.0.0.1"))
+        loopback.release(remote: "127.0.0.1")
+        #expect(loopback.admit(remote: "127.0.0.1"))
+    }
+
     @Test func headAndOtherMethods() async throws {
         try await withServer { port, _ in
             let head = try TestClient.exchange("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n", port: port)
@@ -140,12 +202,12 @@ import Testing
 final class TestClient {
     let fd: Int32
 
-    init(port: Int) throws {
+    init(host: String = "127.0.0.1", port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var sa = sockaddr_in()
         sa.sin_family = sa_family_t(AF_INET)
         sa.sin_port = UInt16(port).bigEndian
-        sa.sin_addr.s_addr = inet_addr("127.0.0.1")
+        sa.sin_addr.s_addr = inet_addr(host)
         let rc = withUnsafePointer(to: &sa) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -202,13 +264,13 @@ final class TestClient {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func exchange(_ request: String, port: Int) throws -> String {
-        let c = try TestClient(port: port)
+    static func exchange(_ request: String, host: String = "127.0.0.1", port: Int) throws -> String {
+        let c = try TestClient(host: host, port: port)
         c.send(request)
         return c.readToEnd()
     }
 
-    static func get(_ path: String, port: Int) throws -> String {
-        try exchange("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", port: port)
+    static func get(_ path: String, host: String = "127.0.0.1", port: Int) throws -> String {
+        try exchange("GET \(path) HTTP/1.1\r\nHost: \(host)\r\n\r\n", host: host, port: port)
     }
 }

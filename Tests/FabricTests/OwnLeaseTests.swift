@@ -16,32 +16,6 @@ import Testing
 
     // ---------------------------------------------------------------- decision
 
-    @Test func listingSaysHeldMissingOrTakenBy() {
-        #expect(OwnLeaseStatus(listing: [peer, own], own: own) == .held)
-        #expect(OwnLeaseStatus(listing: [peer], own: own) == .missing)
-        #expect(OwnLeaseStatus(listing: [], own: own) == .missing)
-        let stolen = registryTestLease("10.244.7.0/24", Self.other)
-        #expect(OwnLeaseStatus(listing: [stolen, peer], own: own) == .takenBy(IPAddress(Self.other)!))
-        // An overlapping lease of another length is not our key.
-        #expect(OwnLeaseStatus(listing: [registryTestLease("10.244.0.0/16", Self.other)], own: own) == .missing)
-    }
-
-    @Test func eventsSayWhatTheLastEventAboutTheSubnetSays() {
-        #expect(OwnLeaseStatus(events: [.put(peer), .delete(peer.subnet)], own: own) == nil)
-        #expect(OwnLeaseStatus(events: [.put(peer), .delete(own.subnet)], own: own) == .missing)
-        #expect(OwnLeaseStatus(events: [.delete(own.subnet), .put(own)], own: own) == .held)
-        let stolen = registryTestLease("10.244.7.0/24", Self.other)
-        #expect(OwnLeaseStatus(events: [.delete(own.subnet), .put(stolen)], own: own) == .takenBy(IPAddress(Self.other)!))
-        // A delete whose prefix has host bits set still names the subnet.
-        #expect(OwnLeaseStatus(events: [.delete(IPPrefix("10.244.7.9/24")!)], own: own) == .missing)
-        // Dual stack: only the delete of the key the node holds now counts (its old IPv4-only
-        // key, removed after the move to a dual-stack key, does not).
-        var dual = own
-        dual.ipv6Subnet = IPPrefix("fd00:0:0:7::/64")!
-        #expect(OwnLeaseStatus(events: [.delete(own.subnet)], own: dual) == nil)
-        #expect(OwnLeaseStatus(events: [.delete(own.subnet, ipv6Subnet: dual.ipv6Subnet)], own: dual) == .missing)
-    }
-
     @Test func decisionForEveryStatusAndConflictState() {
         let x = IPAddress(Self.other)!, y = IPAddress("192.168.5.9")!
         #expect(OwnLeaseAction.decide(.held, conflictWith: nil) == OwnLeaseAction.none)
@@ -65,7 +39,7 @@ import Testing
         #expect(recorder.programmed == [Self.peerPeer(peer)])
 
         unlink(path)
-        #expect(try node.apply([.delete(own.subnet)], registry: registry, metrics: metrics))
+        #expect(try node.apply([.delete(storedKey: own.key)], registry: registry))
         #expect(try Posix.readFileIfPresent(path) == before)
         #expect(node.conflict == nil && node.conflictReason == nil)
         #expect(recorder.programmed == [Self.peerPeer(peer)])  // nothing withdrawn
@@ -73,7 +47,7 @@ import Testing
 
         // The same at a resync listing (expiry leaves no event in the directory registry).
         unlink(path)
-        try node.reconcile(registry: registry, metrics: metrics)
+        try node.reconcile(registry: registry)
         #expect(try Posix.readFileIfPresent(path) == before)
         #expect(Self.exposition(metrics).contains("swiftcni_lease_reacquired_total 2"))
     }
@@ -88,7 +62,7 @@ import Testing
         #expect(try registry.createLease(stolen, ttl: 60))
 
         // The watch reports the delete and the other node's put in one batch.
-        #expect(try node.apply([.delete(own.subnet), .put(stolen)], registry: registry, metrics: metrics))
+        #expect(try node.apply([.delete(storedKey: own.key), .put(stolen)], registry: registry))
         #expect(node.conflict == IPAddress(Self.other))
         #expect(node.conflictReason?.contains("PublicIP \(Self.other)") == true)
         #expect(recorder.programmed.isEmpty)  // every peer entry withdrawn
@@ -97,20 +71,20 @@ import Testing
         #expect(text.contains("swiftcni_lease_conflict 1.0") && text.contains(#"swiftcni_errors_total{kind="lease_conflict"} 1"#))
 
         // Resyncs and peer events keep it that way, and never write our lease over theirs.
-        try node.reconcile(registry: registry, metrics: metrics)
+        try node.reconcile(registry: registry)
         let newPeer = registryTestLease("10.244.9.0/24", "192.168.5.4")
         #expect(try registry.createLease(newPeer, ttl: 60))
-        #expect(try node.apply([.put(newPeer)], registry: registry, metrics: metrics))
+        #expect(try node.apply([.put(newPeer)], registry: registry))
         #expect(recorder.programmed.isEmpty)
         #expect(try registry.leases().first { $0.subnet == own.subnet }?.publicIP == IPAddress(Self.other))
         #expect(Self.exposition(metrics).contains(#"swiftcni_errors_total{kind="lease_conflict"} 1"#))  // one conflict
 
         // The other node lets go: the subnet is ours again, then a full listing reprograms.
         try registry.deleteLease(subnet: own.subnet)
-        #expect(try node.apply([.delete(own.subnet)], registry: registry, metrics: metrics) == false)
+        #expect(try node.apply([.delete(storedKey: own.key)], registry: registry) == false)
         #expect(node.conflict == nil)
         #expect(try registry.leases().first { $0.subnet == own.subnet }?.publicIP == IPAddress(Self.me))
-        try node.reconcile(registry: registry, metrics: metrics)
+        try node.reconcile(registry: registry)
         #expect(Set(recorder.programmed) == [Self.peerPeer(peer), Self.peerPeer(newPeer)])
         #expect(Self.exposition(metrics).contains("swiftcni_lease_conflict 0.0"))
     }
@@ -122,7 +96,7 @@ import Testing
         var node = try Self.node(own, registry: registry, recorder: recorder, metrics: metrics, peers: [peer])
         try registry.deleteLease(subnet: own.subnet)
         #expect(try registry.createLease(registryTestLease("10.244.7.0/24", Self.other), ttl: 60))
-        try node.reconcile(registry: registry, metrics: metrics)
+        try node.reconcile(registry: registry)
         #expect(node.conflict == IPAddress(Self.other) && recorder.programmed.isEmpty)
     }
 
@@ -141,7 +115,7 @@ import Testing
         raised.raise()  // sleep returns at once; the delays are what the loop would wait
         while true {
             do {
-                try node.renewIfDue(registry: registry, ttl: node.ttl, margin: node.renewMargin, metrics: metrics)
+                try node.renewIfDue(registry: registry, ttl: node.ttl, margin: node.renewMargin)
                 break
             } catch {
                 #expect(node.renewAt == due)  // still due: the next pass retries
@@ -166,20 +140,17 @@ import Testing
     /// A node holding `own` in `registry` after its first reconcile, as setUp leaves it.
     static func node(_ own: SubnetLease, registry: any Registry, recorder: DataplaneRecorder, metrics: AgentMetrics,
                      peers: [SubnetLease]) throws -> AgentNode {
-        #expect(try registry.createLease(own, ttl: 24 * 3600))
-        for p in peers { #expect(try registry.createLease(p, ttl: 24 * 3600)) }
-        var node = AgentNode(lease: own, kind: .vxlan, dataplane: RecordingDataplane(recorder: recorder), ownSubnet: own.subnet,
-                             renewAt: registryNow() + 3600, peers: PeerSet(ownSubnet: own.subnet),
-                             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-                             ttl: 24 * 3600, renewMargin: 3600)
-        try node.reconcile(registry: registry, metrics: metrics)
-        return node
+        try agentTestNode(own, registry: registry, peers: peers,
+                          status: AgentStatus(metrics: metrics, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })),
+                          recorder: recorder)
     }
 }
 
 /// What a `RecordingDataplane` was last asked to have programmed.
 final class DataplaneRecorder {
     var programmed: [Peer] = []
+    /// Peers (by subnet) the dataplane reports as not programmed (host-gw: not on-link).
+    var unreachable: Set<IPPrefix> = []
 }
 
 /// A dataplane that programs nothing and remembers the peer set it was asked for.
@@ -187,9 +158,12 @@ struct RecordingDataplane: Dataplane {
     let recorder: DataplaneRecorder
 
     mutating func reconcile(_ peers: [Peer]) -> ReconcileReport {
-        recorder.programmed = peers
+        let (left, programmed) = (peers.filter { recorder.unreachable.contains($0.subnet) },
+                                  peers.filter { !recorder.unreachable.contains($0.subnet) })
+        recorder.programmed = programmed
         var report = ReconcileReport()
-        report.programmedPeers = peers.map(\.id)
+        report.programmedPeers = programmed.map(\.id)
+        report.unreachablePeers = left.map { UnreachablePeer(peer: $0, reason: "not on-link (test)") }
         return report
     }
 
@@ -213,6 +187,7 @@ final class FlakyRenewals: Registry {
     func networkConfig() throws -> FlannelNetworkConfig { try inner.networkConfig() }
     func storeNetworkConfig(_ json: String) throws { try inner.storeNetworkConfig(json) }
     func leases() throws -> [SubnetLease] { try inner.leases() }
+    func takeSkippedEntries() -> [RejectedLease] { inner.takeSkippedEntries() }
     func createLease(_ lease: SubnetLease, ttl: Int) throws -> Bool { try inner.createLease(lease, ttl: ttl) }
     func renewLease(_ lease: SubnetLease, ttl: Int) throws {
         attempts += 1

@@ -50,6 +50,29 @@ import Testing
         }
     }
 
+    /// FLANNEL_MTU out of a link MTU's range (flannel takes any uint32 and lets the kernel
+    /// refuse it later; 65536 used to be accepted here) is refused as out of range (code 7)
+    /// naming the field; a non-number stays a decode error.
+    @Test func mtuOutOfRangeIsInvalidConfigNamingTheField() {
+        func mtuError(_ value: String) -> PluginError? {
+            do {
+                _ = try SubnetEnv.parse("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=\(value)\n", path: "/run/flannel/subnet.env")
+                return nil
+            } catch {
+                return error
+            }
+        }
+        for value in ["65536", "4294967297", "99999999999999999999999", "0"] {
+            let e = mtuError(value)
+            #expect(e?.kind == .invalidConfig, "FLANNEL_MTU=\(value): \(String(describing: e))")
+            #expect(e?.message.contains("FLANNEL_MTU=\(value)") == true)
+        }
+        for value in ["-1", "1e3", "+1450", "14 50"] {
+            #expect(mtuError(value)?.kind == .decode, "FLANNEL_MTU=\(value)")
+        }
+        #expect(mtuError("65535") == nil && mtuError("1") == nil)
+    }
+
     @Test func badContentIsNamed() {
         for text in ["FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_MTU=1450\n",
                      "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\n",
