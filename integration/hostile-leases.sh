@@ -91,8 +91,11 @@ kernel_entries() {
 }
 
 # reject_lines <k> <stored-key> <reason>: node k's log lines reporting that rejection
+# (level=warn msg="lease rejected; not programmed" key=<stored key> reason=<reason> ...)
 reject_lines() {
-    grep -iF 'reject' "${NODE_DIR[$1]}/agent.log" 2>/dev/null | grep -F -- "$2" | grep -cF -- "$3" || true
+    local o
+    o=$(grep -iF 'reject' "${NODE_DIR[$1]}/agent.log" 2>/dev/null | grep -E -- "key=\"?$(re_q "$2")\"?( |$)")
+    grep -cF -- "reason=$3" <<<"$o" || true
 }
 
 # all_reported <k> <key...>: node k has logged each of the keys' rejections
