@@ -300,6 +300,10 @@ check_reports() {
 sc_planted() {
     log "--- planted entries in subnets/: symlink loop, unix socket, FIFO, symlink to /dev/zero"
     local d="$REG_DIR$PREFIX_KEY/subnets" k key n rss0=() rss e0 r0 fixture
+    # the baselines before anything is planted (the agent sees the entries at once)
+    for k in 1 2 3; do rss0[$k]=$(vmrss_kib "$k"); done
+    e0=$(lease_expiry 1) r0=$(metric_sum 1 swiftcni_leases_rejected_total 'reason="unreadable"')
+    rss_guard_start
     HKEYS=()
     free_subnet; key=$(subnet_key "$FREE"); HKEYS+=("$key"); HR[$key]=unreadable HN[$key]="1 2 3" HS[$key]=$FREE HM[$key]="" HP[$key]=-
     ln -s "$key" "$d/$key"
@@ -310,14 +314,12 @@ sc_planted() {
     free_subnet; key=$(subnet_key "$FREE"); HKEYS+=("$key"); HR[$key]=unreadable HN[$key]="1 2 3" HS[$key]=$FREE HM[$key]="" HP[$key]=-
     ln -s /dev/zero "$d/$key"
     local planted=("${HKEYS[@]}")
-    for k in 1 2 3; do rss0[$k]=$(vmrss_kib "$k"); done
-    rss_guard_start
-    e0=$(lease_expiry 1) r0=$(metric_sum 1 swiftcni_leases_rejected_total 'reason="unreadable"')
     log "  planted ${planted[*]}; n1 VmRSS ${rss0[1]} KiB, lease expiry $e0"
     if wait_for "$REPORT_MS" all_reported 1 "${planted[@]}"; then pass "n1 reports every planted entry"
     else fail "n1 reports every planted entry within $REPORT_MS ms" "$(agent_log_tail 1 6)"; fi
     check "n1 swiftcni_leases_rejected_total{reason=\"unreadable\"} up by ${#planted[@]}" \
-        wait_for 2000 metric_ge 1 $((r0 + ${#planted[@]})) swiftcni_leases_rejected_total 'reason="unreadable"'
+        wait_for 2000 metric_ge 1 $((r0 + ${#planted[@]})) swiftcni_leases_rejected_total 'reason="unreadable"' ||
+        log "          | $(metric_sum 1 swiftcni_leases_rejected_total 'reason="unreadable"'), was $r0: $(grep '^swiftcni_leases_rejected' "${NODE_DIR[1]}/http.body" | tr '\n' ' ')"
     check_reports "${planted[@]}"
     # the loop goes on: a valid lease written now is programmed
     free_subnet
