@@ -164,7 +164,7 @@ sc_repair() {
         else
             fail "stale route $stale (proto $proto, no lease) removed within $REPAIR_BUDGET_MS ms"
         fi
-        wait_reconciles 1 2 || fail "n1 reconciled twice more (test setup)"
+        wait_reconciles 1 2 || fail "n1 completes two more reconcile passes"
         check "foreign route $foreign (proto static) left alone after two more passes" sh -c "ip -n '$ns' route show '$foreign' | grep -q ."
         ip -n "$ns" route del "$stale" 2>/dev/null
         ip -n "$ns" route del "$foreign" 2>/dev/null

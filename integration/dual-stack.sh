@@ -376,7 +376,7 @@ sc_fixture() {
     before=$(reg_lease_json "${KEY[1]}")
     reput_lease "${KEY[1]}" || { fail "n1's lease written again (test setup)"; return; }
     # judged after n1 and n2 have each been through two more passes (event and resync)
-    wait_reconciles 1 2 && wait_reconciles 2 2 || fail "n1 and n2 reconciled twice more (test setup)"
+    wait_reconciles 1 2 && wait_reconciles 2 2 || fail "n1 and n2 complete two more reconcile passes"
     after=$(reg_lease_json "${KEY[1]}")
     assert_eq "n1's lease bytes unchanged after the re-put" "$before" "$after"
     for j in 2 3; do check "n$j still programs n1 (both families) after the re-put" both_full "$j" 1; done

@@ -169,7 +169,7 @@ sc_conflict() {
     check "swiftcni_errors_total{kind=\"lease_conflict\"} 1" wait_for 2000 metric_is 1 'swiftcni_errors_total{kind="lease_conflict"}' 1 ||
         log "          | got '$(metric 1 'swiftcni_errors_total{kind="lease_conflict"}')'"
     check "n1 withdrew its route to n2" wait_for 2000 trace_is_empty 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}"
-    wait_reconciles 1 2 || fail "n1 reconciled twice more while in conflict (test setup)"  # resyncs later: still not stolen
+    wait_reconciles 1 2 || fail "n1 completes two more reconcile passes in conflict"  # resyncs later: still not stolen
     assert_eq "n3 still holds the subnet (n1 did not take it back)" "$k3json" "$(reg_lease_json "${KEY[1]}")"
     check "n1 still has no route to n2 after a resync" trace_is_empty 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}"
     check "n2 routes the subnet to n3" wait_for 2000 state_is 2 "${SUB[3]}" "${NODE_IP[3]}" "${MAC[3]}" "$(full_state)"
