@@ -92,7 +92,7 @@ sc_kill_reconcile() {
         log0=$(wc -l <"${NODE_DIR[1]}/agent.log")
         agent_start 1
         wait_for 20000 sh -c "tail -n +$((log0 + 1)) '${NODE_DIR[1]}/agent.log' | grep -q 'msg=\"lease acquired\"'"
-        sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
+        sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"  # the thing under test: where the kill lands
         kill -KILL "${AGENT_PID[1]}"
         agent_stop 1 KILL
         total=$(kernel_sets 1 | grep -c . || true)
@@ -165,11 +165,11 @@ sc_etcd_kill() {
     local t0
     t0=$(now_ms)
     for ((k = 1; k <= AGENTS; k++)); do agent_start "$k"; done
-    sleep 0.3
+    sleep 0.3  # the thing under test: etcd dies while the agents race for subnets
     stop_pid "$ETCD_PID" KILL 5
     ETCD_PID=""
     log "  etcd SIGKILLed $(($(now_ms) - t0)) ms after the first agent started"
-    sleep 1
+    sleep 1  # the thing under test: etcd stays dead for a second
     if etcd_start; then pass "etcd restarted ($(($(now_ms) - t0)) ms)"; else fail "etcd restarts"; return; fi
     local ready=0
     for ((k = 1; k <= AGENTS; k++)); do

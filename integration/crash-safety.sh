@@ -297,6 +297,13 @@ scenario_kill_bridge() {
 # first, then inside the second, and the runtime's DEL follows at once. The orphaned nft still
 # commits the dead container's elements; DEL must wait for it (the child holds the plugin's
 # nftables lock) and remove them. Without that lock, the elements stay.
+# none_alive <pid-file>: no pid listed in the file is still running
+none_alive() {
+    local p
+    while read -r p; do [ -n "$p" ] && kill -0 "$p" 2>/dev/null && return 1; done <"$1"
+    return 0
+}
+
 scenario_kill_nft_child() {
     scenario_begin kill-nft-child
     local ctr conf wrap real at runs out h f started took
@@ -321,8 +328,9 @@ scenario_kill_nft_child() {
         check "kill at $((at / 1000)) ms hit the plugin inside its nft run $runs" \
             test "${h:-0}:$(wc -l <"$SCEN/wrapper.runs" 2>/dev/null)" = "1:$runs"
         check "kill at $((at / 1000)) ms: DEL succeeds" test "${f:-1}" = 0
-        # Any orphaned nft has committed by now (it started at most 0.5 s before the kill).
-        sleep 0.6
+        # The orphaned nft (the wrapper execs it: same pid) must have committed and exited
+        # before the residue is judged.
+        wait_for 5000 none_alive "$SCEN/wrapper.runs" || log "          | an orphaned nft still runs after 5 s"
         assert_no_residue "kill in nft run $runs: nothing left after DEL, also once the orphaned nft committed" "$ctr"
     done
     scenario_end

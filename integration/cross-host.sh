@@ -75,6 +75,7 @@ sc_dataplane() {
         fi
         for j in 1 2 3; do
             [ "$j" = "$k" ] && continue
+            wait_for 3000 state_is "$k" "${SUB[$j]}" "${NODE_IP[$j]}" "${MAC[$j]}" "$(full_state)"
             assert_eq "n$k programs n$j (${SUB[$j]})" "$(full_state)" \
                 "$(peer_state "$k" "${SUB[$j]}" "${NODE_IP[$j]}" "${MAC[$j]}")"
         done
@@ -90,6 +91,7 @@ sc_dataplane() {
     check "agent routes carry their own protocol (proto ${proto:-boot}): $r" \
         sh -c "[ -n '$proto' ] && [ '$proto' != boot ] && [ '$proto' != static ] && [ '$proto' != kernel ]"
     assert_eq "n1 /healthz" 200 "$(http_code 1 /healthz)"
+    wait_for 3000 metric_eq 1 2 swiftcni_peers 'state="programmed"'
     http_code 1 /metrics >/dev/null
     local m=${NODE_DIR[1]}/http.body
     check "n1 /metrics: swiftcni_peers{state=\"programmed\"} 2" grep -qE '^swiftcni_peers\{state="programmed"\} 2(\.0)?$' "$m" ||
@@ -107,7 +109,7 @@ sc_traffic() {
     ia=${CTR_IP[$a]} ib=${CTR_IP[$b]}
     capture_start "${NODE_NS[1]}" eth0 'udp port 8472 or icmp' || { fail "tcpdump on n1 eth0"; return; }
     ip netns exec "$a" ping -c 3 -i 0.2 -W 1 -q "$ib" >/dev/null 2>&1
-    capture_stop
+    capture_stop cap_count_ge 3 "$ib > $ia: ICMP echo reply"
     local vx plain
     vx=$(grep -E "\.8472: VXLAN" "$CAP_FILE" | grep -c "vni 1" || true)
     plain=$(grep -cE "^[0-9:.]+ IP $ia > $ib: ICMP echo request" "$CAP_FILE" || true)
@@ -126,13 +128,13 @@ sc_traffic() {
     # inside the cluster network the source address is kept ...
     capture_start "$b" eth0 icmp || { fail "tcpdump in n2c1"; return; }
     ip netns exec "$a" ping -c 2 -i 0.2 -W 1 -q "$ib" >/dev/null 2>&1
-    capture_stop
+    capture_stop cap_count_ge 2 "$ib > $ia: ICMP echo reply"
     check "n2c1 sees n1c1's own address $ia (no masquerade inside the cluster)" \
         grep -q "IP $ia > $ib: ICMP echo request" "$CAP_FILE"
     # ... and traffic to outside it is masqueraded behind the node's address
     capture_start "$OUT_NS" eth0 icmp || { fail "tcpdump in the outside host"; return; }
     check "n1c1 pings the outside host $OUT_IP (it has no route back to the cluster)" ping_quick "$a" "$OUT_IP"
-    capture_stop
+    capture_stop cap_count_ge 1 "$OUT_IP > ${NODE_IP[1]}: ICMP echo reply"
     check "the outside host sees n1's address ${NODE_IP[1]} (masqueraded)" \
         grep -q "IP ${NODE_IP[1]} > $OUT_IP: ICMP echo request" "$CAP_FILE"
 }
@@ -162,8 +164,8 @@ sc_repair() {
         else
             fail "stale route $stale (proto $proto, no lease) removed within $REPAIR_BUDGET_MS ms"
         fi
-        sleep "$RESYNC"
-        check "foreign route $foreign (proto static) left alone" sh -c "ip -n '$ns' route show '$foreign' | grep -q ."
+        wait_reconciles 1 2 || fail "n1 completes two more reconcile passes"
+        check "foreign route $foreign (proto static) left alone after two more passes" sh -c "ip -n '$ns' route show '$foreign' | grep -q ."
         ip -n "$ns" route del "$stale" 2>/dev/null
         ip -n "$ns" route del "$foreign" 2>/dev/null
     fi
@@ -182,7 +184,7 @@ restart_under_traffic() {
     local f1=$CLDIR/ping-restart-1 f2=$CLDIR/ping-restart-2 p1 p2 l1 l2 sub0=${SUB[2]} mac0=${MAC[2]} key0=${KEY[2]}
     ping_bg "$(ctr 1 1)" "${CTR_IP[$(ctr 2 1)]}" "$f1"; p1=$PING_PID
     ping_bg "$(ctr 2 2)" "${CTR_IP[$(ctr 3 2)]}" "$f2"; p2=$PING_PID
-    sleep 1
+    ping_bg_answered "$f1" "$f2" || fail "pings flow before the restart (test setup)" "$(tail -n 2 "$f1" "$f2")"
     local t0
     t0=$(now_ms)
     agent_stop 2 "$sig"
@@ -192,7 +194,7 @@ restart_under_traffic() {
     [ "$BACKEND" = vxlan ] && check "flannel.1 stays while the agent is down" has_link 2 flannel.1
     assert_eq "n2 keeps its routes to n1 while down" "$(full_state)" "$(peer_state 2 "${SUB[1]}" "${NODE_IP[1]}" "${MAC[1]}")"
     check "n2's lease stays in the registry" test -n "$(reg_lease_json "$key0")"
-    sleep 1
+    sleep 1  # the thing under test: the agent stays down for a second while traffic flows
     t0=$(now_ms)
     agent_start 2
     if agent_wait_ready 2 15; then
@@ -200,7 +202,7 @@ restart_under_traffic() {
     else
         fail "agent ready again after restart" "$(agent_log_tail 2)"
     fi
-    sleep 1
+    sleep 1  # the thing under test: traffic keeps flowing for a second after the restart
     l1=$(ping_bg_losses "$p1" "$f1")
     l2=$(ping_bg_losses "$p2" "$f2")
     RESTART_LOSS+="SIG$sig $l1 and $l2; "
@@ -214,7 +216,7 @@ restart_under_traffic() {
         assert_eq "lease VtepMAC unchanged" "$mac0" "$(reg_lease_json "$key0" | jq -r .BackendData.VtepMAC 2>/dev/null)"
     fi
     assert_eq "still three leases" 3 "$(reg_lease_count)"
-    assert_eq "n1 still programs n2" "$(full_state)" "$(peer_state 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}")"
+    check "n1 still programs n2" wait_for 2000 state_is 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}" "$(full_state)"
 }
 
 # A node comes back with a new VTEP MAC (state dir and device lost): the others
@@ -259,13 +261,12 @@ sc_offlink_peer() {
         printf '%s' "$lease" >"$t" && touch -d '+1 day' "$t" && ln "$t" "$REG_DIR$PREFIX_KEY/subnets/$key" && rm -f "$t" ;;
     etcd) etcdctl_ put "$PREFIX_KEY/subnets/$key" "$lease" >/dev/null ;;
     esac
-    sleep 1.5
+    # the lease has been judged once n1 counts it unreachable; the rest is looked at after that
+    check "n1 /metrics reports one unreachable peer" wait_for 3000 metric_eq 1 1 swiftcni_peers 'state="unreachable"'
     assert_eq "n1 installs no route to $sub (peer $pip is not on-link)" "" "$(ip -n "${NODE_NS[1]}" route show "$sub")"
-    http_code 1 /metrics >/dev/null
-    check "n1 /metrics reports one unreachable peer" \
-        grep -qE '^swiftcni_peers\{state="unreachable"\} 1(\.0)?$|^swiftcni_peers_unreachable 1(\.0)?$' "${NODE_DIR[1]}/http.body"
+    wait_for 2000 log_has 1 "$pip"
     assert_log 1 "n1 logs a warning naming $pip" "$pip"
-    readyz 1 >/dev/null
+    wait_for 2000 readyz_says 1 any "$pip"
     check "n1 /readyz mentions $pip" grep -qF "$pip" "${NODE_DIR[1]}/http.body" ||
         log "          | readyz: $(head -c 200 "${NODE_DIR[1]}/http.body")"
     reg_del_lease "$key"
@@ -301,51 +302,55 @@ sc_expire() {
     EXPIRE_MS=$(($(now_ms) - t0))
 }
 
-# join_node <k> <desc>: start node k, measure lease -> programmed on nodes 1..3
+# join_node <k> <desc>: start node k, measure lease -> programmed on nodes 1..3 (timed from
+# the registry watcher's and the kernel monitors' stamps, lib-cross.sh "join timing")
 join_node() {
-    local k=$1 t0 tl="" i j now done_all
-    local -A tconv=()
+    local k=$1 t0 tl j now rounds=0 tseen="" te v res=()
+    KEY[$k]="" MAC[$k]=""
     node_new "$k" || return 1
+    join_watch_start 1 2 3 || { join_watch_stop; fail "n$k join: registry watcher and kernel monitors listening (test setup)"; return 1; }
     t0=$(now_ms)
     agent_start "$k"
     while :; do
         now=$(now_ms)
-        if [ -z "$tl" ] && lease_poll "$k"; then
-            tl=$now
+        rounds=$((rounds + 1))
+        if [ -z "${KEY[$k]}" ] && lease_poll "$k"; then
             MAC[$k]=$(reg_lease_json "${KEY[$k]}" | jq -r '.BackendData.VtepMAC // empty' 2>/dev/null)
         fi
-        if [ -n "$tl" ]; then
-            done_all=1
-            for j in 1 2 3; do
-                [ -n "${tconv[$j]:-}" ] && continue
-                if state_is "$j" "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}" "$(full_state)"; then
-                    tconv[$j]=$(($(now_ms) - tl))
-                else
-                    done_all=0
-                fi
-            done
-            [ $done_all = 1 ] && break
+        if [ -n "${KEY[$k]}" ] && state_is 1 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}" "$(full_state)" &&
+            state_is 2 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}" "$(full_state)" &&
+            state_is 3 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}" "$(full_state)"; then
+            tseen=$(now_ms)
+            break
         fi
         [ $((now - t0)) -gt 15000 ] && break
-        agent_running "$k" || { [ -n "$tl" ] || break; }
+        agent_running "$k" || { [ -n "${KEY[$k]}" ] || break; }
         sleep 0.01
     done
-    if [ -z "$tl" ]; then
+    join_watch_stop
+    if [ -z "${KEY[$k]}" ]; then
         fail "n$k: lease in the registry within 15 s" "$(agent_log_tail "$k")"
         return 1
     fi
+    tl=$(lease_seen_ms "${KEY[$k]}" "$k")
+    [ -n "$tl" ] || { fail "n$k: the registry watcher saw its lease ${KEY[$k]} (test setup)" "$(cat "$JW_LEASES")"; return 1; }
     pass "n$k: lease ${KEY[$k]} in the registry $((tl - t0)) ms after the agent started"
+    local probe="probe loop: $rounds rounds of ~$(( (${tseen:-$(now_ms)} - t0) / rounds )) ms, saw everything at +$(( ${tseen:-0} > 0 ? tseen - tl : -1 )) ms"
+    log "          | $probe (not part of the times)"
     local worst=0 msg=""
+    mapfile -t res < <(peer_entry_res "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")
     for j in 1 2 3; do
-        msg+="n$j ${tconv[$j]:-never} ms; "
-        if [ -z "${tconv[$j]:-}" ]; then worst=999999; elif [ "${tconv[$j]}" -gt $worst ]; then worst=${tconv[$j]}; fi
+        v=""
+        te=$(entries_done_ms "$j" "${res[@]}") && v=$(join_ms "$te" "$tl")
+        msg+="n$j ${v:-never} ms; "
+        if [ -z "$v" ]; then worst=999999; elif [ "$v" -gt $worst ]; then worst=$v; fi
     done
-    JOIN_TIMES+="n$k: $msg"
+    JOIN_TIMES+="n$k: $msg($probe) "
     if [ $worst -le "$JOIN_BUDGET_MS" ]; then
         pass "n$k programmed everywhere within ${JOIN_BUDGET_MS} ms of its lease ($msg)"
     else
         fail "n$k programmed everywhere within ${JOIN_BUDGET_MS} ms of its lease ($msg)" \
-            "n1: '$(peer_state 1 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")', n3 (default resync): '$(peer_state 3 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")'"
+            "n1: '$(peer_state 1 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")', n3 (default resync): '$(peer_state 3 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")'"$'\n'"$probe"
     fi
     if agent_wait_ready "$k" 10; then
         pass "n$k ready $(($(now_ms) - t0)) ms after start"
@@ -354,6 +359,7 @@ join_node() {
         return 1
     fi
     for j in 1 2 3; do
+        wait_for 2000 state_is "$k" "${SUB[$j]}" "${NODE_IP[$j]}" "${MAC[$j]}" "$(full_state)"
         assert_eq "n$k programs n$j" "$(full_state)" "$(peer_state "$k" "${SUB[$j]}" "${NODE_IP[$j]}" "${MAC[$j]}")"
     done
     if ctr_attach "$k" c1; then
@@ -410,9 +416,8 @@ sc_leave() {
         fail "n4's route/neigh/FDB gone everywhere within $LEAVE_BUDGET_MS ms ($msg)" "left: $left"
     fi
     check "n1c1 still reaches n3c1" ping_quick "$(ctr 1 1)" "${CTR_IP[$(ctr 3 1)]}"
-    http_code 1 /metrics >/dev/null
     check "n1 /metrics: swiftcni_peers{state=\"programmed\"} back to 2" \
-        grep -qE '^swiftcni_peers\{state="programmed"\} 2(\.0)?$' "${NODE_DIR[1]}/http.body"
+        wait_for 2000 metric_eq 1 2 swiftcni_peers 'state="programmed"'
 }
 
 sc_etcd_outage() {
@@ -421,7 +426,7 @@ sc_etcd_outage() {
     local f1=$CLDIR/ping-etcd-1 f2=$CLDIR/ping-etcd-2 p1 p2 l1 l2
     ping_bg "$(ctr 1 1)" "${CTR_IP[$(ctr 3 1)]}" "$f1"; p1=$PING_PID
     ping_bg "$(ctr 3 2)" "${CTR_IP[$(ctr 2 2)]}" "$f2"; p2=$PING_PID
-    sleep 0.5
+    ping_bg_answered "$f1" "$f2" || fail "pings flow before etcd stops (test setup)" "$(tail -n 2 "$f1" "$f2")"
     etcd_stop
     local t0
     t0=$(now_ms)
@@ -435,11 +440,11 @@ sc_etcd_outage() {
     fi
     check "n2 /readyz not ready (resync 1 s)" wait_for 3000 sh -c "[ \"\$(ip netns exec '${NODE_NS[2]}' curl -s -m 1 -o /dev/null -w '%{http_code}' http://127.0.0.1:$AGENT_PORT/readyz)\" != 200 ]"
     assert_eq "n1 /healthz still 200 while etcd is down" 200 "$(http_code 1 /healthz)"
-    http_code 1 /metrics >/dev/null
-    check "n1 /metrics: swiftcni_registry_up 0" grep -qE '^swiftcni_registry_up 0(\.0)?$' "${NODE_DIR[1]}/http.body"
+    check "n1 /metrics: swiftcni_registry_up 0" wait_for 2000 metric_eq 1 0 swiftcni_registry_up
+    wait_for 2000 log_has 1 "etcd|$ETCD_IP|registry"
     assert_log 1 "n1 logs the lost registry (mentions etcd or the endpoint)" "etcd|$ETCD_IP|registry"
     check "all agents keep running without etcd" sh -c "kill -0 ${AGENT_PID[1]} && kill -0 ${AGENT_PID[2]} && kill -0 ${AGENT_PID[3]}"
-    sleep 1
+    sleep 1  # the thing under test: etcd stays down a while longer under traffic
     etcd_start || { fail "etcd restart (test setup)"; return; }
     t0=$(now_ms)
     local k msg="" ok=1
@@ -519,7 +524,7 @@ run_cluster() {
 # bad_agent <k> <desc> <log-regex>: agent k fails clearly and programs nothing
 bad_agent() {
     local k=$1 desc=$2 re=$3 np
-    if agent_failed_or_unready "$k" "${BAD_WAIT:-4}"; then
+    if agent_failed_or_unready "$k" "${BAD_WAIT:-10}" "$re"; then
         pass "$desc: agent fails ($AGENT_FATE)"
     else
         fail "$desc: agent fails" "$AGENT_FATE"$'\n'"$(agent_log_tail "$k" 4)"

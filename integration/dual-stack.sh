@@ -111,19 +111,6 @@ v6_nothing_programmed() {
     [ -z "$out" ]
 }
 
-# put_lease <key> <json>: a hand-written lease, alive for a day
-put_lease() {
-    case $REGISTRY in
-    dir)
-        local d="$REG_DIR$PREFIX_KEY/subnets" t
-        mkdir -p "$d"
-        t="$d/.t$$"
-        printf '%s' "$2" >"$t" && touch -d '+1 day' "$t" && mv -f "$t" "$d/$1"
-        ;;
-    etcd) etcdctl_ put "$PREFIX_KEY/subnets/$1" "$2" >/dev/null ;;
-    esac
-}
-
 # reput_lease <key>: the lease's exact bytes written again (expiry kept)
 reput_lease() {
     case $REGISTRY in
@@ -187,6 +174,7 @@ sc_state() {
         fi
         for j in 1 2 3; do
             [ "$j" = "$k" ] && continue
+            wait_for 3000 both_full "$k" "$j"  # peers learnt through the watch may land after the last readiness
             assert_eq "n$k programs n$j's IPv4 half (${SUB[$j]})" "$(full_state)" \
                 "$(peer_state "$k" "${SUB[$j]}" "${NODE_IP[$j]}" "${MAC[$j]}")"
             assert_eq "n$k programs n$j's IPv6 half (${SUB6[$j]})" "$(full_state)" \
@@ -200,8 +188,8 @@ sc_state() {
             "$(ip netns exec "${NODE_NS[$k]}" sysctl -n net.ipv6.conf.all.forwarding)"
     done
     check "three distinct v6 subnets" test "$(printf '%s\n' "${SUB6[1]}" "${SUB6[2]}" "${SUB6[3]}" | sort -u | wc -l)" = 3
-    check "n1 /metrics: peers_by_family ipv4 programmed 2" peers_by_family 1 ipv4 programmed 2
-    check "n1 /metrics: peers_by_family ipv6 programmed 2" peers_by_family 1 ipv6 programmed 2 ||
+    check "n1 /metrics: peers_by_family ipv4 programmed 2" wait_for 2000 peers_by_family 1 ipv4 programmed 2
+    check "n1 /metrics: peers_by_family ipv6 programmed 2" wait_for 2000 peers_by_family 1 ipv6 programmed 2 ||
         log "          | $(grep peers_by_family "${NODE_DIR[1]}/http.body" | tr '\n' ' ')"
 }
 
@@ -219,7 +207,7 @@ sc_traffic() {
     ia=${CTR_IP6[$a]} ib=${CTR_IP6[$b]}
     capture_start "${NODE_NS[1]}" eth0 'ip6 and (udp port 8472 or icmp6)' || { fail "tcpdump on n1 eth0"; return; }
     ip netns exec "$a" ping -6 -c 3 -i 0.2 -W 1 -q "$ib" >/dev/null 2>&1
-    capture_stop
+    capture_stop cap_count_ge 3 "$ib > $ia: ICMP6, echo reply"
     log "          | tcpdump n1 eth0: $(grep -v 'ICMP6, neighbor\|router' "$CAP_FILE" | head -n 2 | cut -c1-160 | tr '\n' '|')"
     if [ "$BACKEND" = vxlan ]; then
         n=$(grep -cE "IP6 ${NODE_IP6[1]}\.[0-9]+ > ${NODE_IP6[2]}\.8472: VXLAN.*vni 1" "$CAP_FILE" || true)
@@ -234,13 +222,13 @@ sc_traffic() {
     fi
     capture_start "$b" eth0 icmp6 || { fail "tcpdump in n2c1"; return; }
     ip netns exec "$a" ping -6 -c 2 -i 0.2 -W 1 -q "$ib" >/dev/null 2>&1
-    capture_stop
+    capture_stop cap_count_ge 2 "$ib > $ia: ICMP6, echo reply"
     check "n2c1 sees n1c1's own IPv6 address $ia (no masquerade inside the cluster)" \
         grep -q "IP6 $ia > $ib: ICMP6, echo request" "$CAP_FILE"
     capture_start "$OUT_NS" eth0 icmp6 || { fail "tcpdump in the outside host"; return; }
     check "n1c1 ping6s the outside host $UL6::200 (no route back to the cluster)" \
         ping6_quick "$a" "$UL6::200"
-    capture_stop
+    capture_stop cap_count_ge 1 "$UL6::200 > ${NODE_IP6[1]}: ICMP6, echo reply"
     check "the outside host sees n1's IPv6 address ${NODE_IP6[1]} (masqueraded)" \
         grep -q "IP6 ${NODE_IP6[1]} > $UL6::200: ICMP6, echo request" "$CAP_FILE" ||
         log "          | outside saw: $(grep 'echo request' "$CAP_FILE" | head -n1 | cut -c1-120)"
@@ -260,46 +248,47 @@ sc_repair() {
 
 sc_join() {
     log "--- a fourth node joins (both families within ${JOIN_BUDGET_MS} ms of its lease)"
-    local k=4 t0 tl="" j now
-    local -A t4=() t6=()
+    local k=4 t0 tl j now rounds=0 tseen="" fam worst msg v te res=()
+    SUB6[$k]="" MAC[$k]="" MAC6[$k]=""
     node_new $k || return
     node_v6 $k || { fail "n4 IPv6 underlay address (test setup)"; return; }
+    # timed from events (lib-cross.sh "join timing"): the loop below only waits
+    join_watch_start 1 2 3 || { join_watch_stop; fail "n4 join: registry watcher and kernel monitors listening (test setup)"; return; }
     t0=$(now_ms)
     agent_start $k
     while :; do
         now=$(now_ms)
-        if [ -z "$tl" ] && lease_poll $k; then
-            tl=$now
+        rounds=$((rounds + 1))
+        if [ -z "${SUB6[$k]:-}" ] && lease_poll $k; then
             SUB6[$k]=$(key6 "${KEY[$k]}")
             local lj
             lj=$(reg_lease_json "${KEY[$k]}")
             MAC[$k]=$(jq -r '.BackendData.VtepMAC // empty' <<<"$lj" 2>/dev/null)
             MAC6[$k]=$(jq -r '.BackendV6Data.VtepMAC // empty' <<<"$lj" 2>/dev/null)
         fi
-        if [ -n "$tl" ]; then
-            local all=1
-            for j in 1 2 3; do
-                if [ -z "${t4[$j]:-}" ]; then
-                    if state_is "$j" "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}" "$(full_state)"; then t4[$j]=$(($(now_ms) - tl)); else all=0; fi
-                fi
-                if [ -z "${t6[$j]:-}" ]; then
-                    if state6_is "$j" "${SUB6[$k]}" "${NODE_IP6[$k]}" "${MAC6[$k]}" "$(full_state)"; then t6[$j]=$(($(now_ms) - tl)); else all=0; fi
-                fi
-            done
-            [ $all = 1 ] && break
-        fi
+        if [ -n "${SUB6[$k]:-}" ] && both_full 1 $k && both_full 2 $k && both_full 3 $k; then tseen=$(now_ms); break; fi
         [ $((now - t0)) -gt 15000 ] && break
-        agent_running $k || { [ -n "$tl" ] || break; }
+        agent_running $k || { [ -n "${SUB6[$k]:-}" ] || break; }
         sleep 0.01
     done
-    [ -n "$tl" ] || { fail "n4: lease in the registry within 15 s" "$(agent_log_tail $k)"; return; }
+    join_watch_stop
+    [ -n "${SUB6[$k]:-}" ] || { fail "n4: lease in the registry within 15 s" "$(agent_log_tail $k)"; return; }
+    tl=$(lease_seen_ms "${KEY[$k]}" "$k")
+    [ -n "$tl" ] || { fail "n4: the registry watcher saw its lease ${KEY[$k]} (test setup)" "$(cat "$JW_LEASES")"; return; }
     pass "n4: lease ${KEY[$k]} in the registry $((tl - t0)) ms after the agent started"
-    local fam worst msg
+    local probe="probe loop: $rounds rounds of ~$(( (${tseen:-$(now_ms)} - t0) / rounds )) ms, saw everything at +$(( ${tseen:-0} > 0 ? tseen - tl : -1 )) ms"
+    log "          | $probe (not part of the times)"
     for fam in 4 6; do
         worst=0 msg=""
         for j in 1 2 3; do
-            local v
-            if [ $fam = 4 ]; then v=${t4[$j]:-}; else v=${t6[$j]:-}; fi
+            if [ $fam = 4 ]; then
+                mapfile -t res < <(peer_entry_res "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}" flannel.1)
+            else
+                mapfile -t res < <(peer_entry_res "${SUB6[$k]}" "${NODE_IP6[$k]}" "${MAC6[$k]}" "$V6DEV")
+            fi
+            te=$(entries_done_ms $j "${res[@]}")
+            v=""
+            [ -n "$te" ] && v=$(join_ms "$te" "$tl")
             msg+="n$j ${v:-never} ms; "
             if [ -z "$v" ]; then worst=999999; elif [ "$v" -gt $worst ]; then worst=$v; fi
         done
@@ -308,11 +297,12 @@ sc_join() {
             pass "n4's IPv$fam half programmed everywhere within $JOIN_BUDGET_MS ms of its lease ($msg)"
         else
             fail "n4's IPv$fam half programmed everywhere within $JOIN_BUDGET_MS ms of its lease ($msg)" \
-                "n3 (resync 10 s): v4 '$(peer_state 3 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")' v6 '$(peer_state6 3 "${SUB6[$k]}" "${NODE_IP6[$k]}" "${MAC6[$k]}")'"
+                "n3 (resync 10 s): v4 '$(peer_state 3 "${SUB[$k]}" "${NODE_IP[$k]}" "${MAC[$k]}")' v6 '$(peer_state6 3 "${SUB6[$k]}" "${NODE_IP6[$k]}" "${MAC6[$k]}")'"$'\n'"$probe"
         fi
     done
+    JOIN_TIMES+="($probe) "
     agent_wait_ready $k 10 || { fail "n4 ready" "$(agent_log_tail $k)"; return; }
-    for j in 1 2 3; do check "n4 programs n$j (both families)" both_full $k $j; done
+    for j in 1 2 3; do check "n4 programs n$j (both families)" wait_for 2000 both_full $k $j; done
     ctr_attach $k c1 || { fail "ADD n4c1" "$(last_output)"; return; }
     pass "ADD n4c1 -> ${CTR_IP[$CTR]} ${CTR_IP6[$CTR]}"
     local new=$CTR c f fails
@@ -385,7 +375,8 @@ sc_fixture() {
     local before after st
     before=$(reg_lease_json "${KEY[1]}")
     reput_lease "${KEY[1]}" || { fail "n1's lease written again (test setup)"; return; }
-    sleep 1.5
+    # judged after n1 and n2 have each been through two more passes (event and resync)
+    wait_reconciles 1 2 && wait_reconciles 2 2 || fail "n1 and n2 complete two more reconcile passes"
     after=$(reg_lease_json "${KEY[1]}")
     assert_eq "n1's lease bytes unchanged after the re-put" "$before" "$after"
     for j in 2 3; do check "n$j still programs n1 (both families) after the re-put" both_full "$j" 1; done
@@ -412,7 +403,7 @@ sc_restart() {
         assert_eq "n2 $V6DEV keeps its MAC across the restart" "$mac6" "$(dev_mac 2 "$V6DEV")"
         assert_eq "n2 $V6DEV MAC is the lease's BackendV6Data.VtepMAC" "${MAC6[2]}" "$(dev_mac 2 "$V6DEV")"
     fi
-    for j in 1 3; do check "n$j still programs n2 (both families) after n2's restart" both_full "$j" 2; done
+    for j in 1 3; do check "n$j still programs n2 (both families) after n2's restart" wait_for 2000 both_full "$j" 2; done
     check "ping6 n1c1 -> n2c1 after n2's restart" ping6_quick "$(ctr 1 1)" "${CTR_IP6[$(ctr 2 1)]}"
 }
 
@@ -439,7 +430,7 @@ ds_bad() {
     node_new 1 || return
     [ "${4:-}" = --no-v6 ] || node_v6 1
     agent_start 1
-    if agent_failed_or_unready 1 "${BAD_WAIT:-4}"; then pass "$desc: agent fails ($AGENT_FATE)"
+    if agent_failed_or_unready 1 "${BAD_WAIT:-10}" "$re"; then pass "$desc: agent fails ($AGENT_FATE)"
     else fail "$desc: agent fails" "$AGENT_FATE"$'\n'"$(agent_log_tail 1 4)"; fi
     assert_log 1 "$desc: the log says why (/$re/)" "$re"
     if agent_running 1; then

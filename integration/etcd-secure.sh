@@ -119,6 +119,12 @@ etcd_tls_start() {
     return 1
 }
 
+# mistake_reported <k> <ere>: node k's log has an error line matching and /readyz says 503
+# with a body matching
+mistake_reported() {
+    log_has "$1" "$2" && [ "$(readyz "$1")" = 503 ] && grep -qE -- "$2" "${NODE_DIR[$1]}/http.body"
+}
+
 # etcd_expired_start: a second etcd in the same netns on port 2479 whose server
 # certificate expired in 2020 (ETCD_OLD_PID).
 ETCD_OLD_PID=""
@@ -224,7 +230,7 @@ sc_auth() {
         # n3 resyncs every 10 s, so its token (TTL ${TOKEN_TTL}s, idle) lapses between
         # requests: renewed transparently, the agent stays ready.
         local wait=$((TOKEN_TTL + 11 - (SECONDS - t0)))
-        [ $wait -gt 0 ] && sleep "$wait"
+        [ $wait -gt 0 ] && sleep "$wait"  # the thing under test: time passing until the token has lapsed
         for k in 1 2 3; do
             assert_eq "auth: n$k still ready after its token expired" 200 "$(readyz "$k")"
         done
@@ -294,10 +300,11 @@ sc_mistakes() {
         # shellcheck disable=SC2086
         AGENT_ETCD_EP="${ep:-$ETCD_TLS_EP}" agent_start "$k" $flags
     done
-    sleep 3
     local np
     for k in $MISTAKE_NODES; do
         IFS='|' read -r label ep flags re <<<"${MISTAKE[$k]}"
+        # polled: the log line, /readyz and the error count each change on their own
+        wait_for 10000 mistake_reported "$k" "$re"
         assert_log "$k" "$label: log says why (/$re/)" "$re"
         local code
         code=$(readyz "$k")
@@ -307,7 +314,9 @@ sc_mistakes() {
             fail "$label: /readyz 503 names the reason (got $code)" "$(head -c 300 "${NODE_DIR[$k]}/http.body" 2>/dev/null)"
         fi
         if np=$(nothing_programmed "$k"); then pass "$label: nothing programmed"; else fail "$label: nothing programmed" "$np"; fi
-        check "$label: one error line for the problem, not one per retry" \
+        # retried at least twice (three errors counted) before the log lines are counted
+        wait_for 15000 metric_ge "$k" 3 swiftcni_errors_total || log "          | only $(metric_sum "$k" swiftcni_errors_total) errors counted after 15 s"
+        check "$label: one error line for the problem, not one per retry ($(metric_sum "$k" swiftcni_errors_total) tries)" \
             [ "$(grep -c 'level=error' "${NODE_DIR[$k]}/agent.log")" -le 2 ]
     done
 

@@ -71,7 +71,7 @@ sc_reacquire() {
     env0=$(cat "${NODE_DIR[1]}/subnet.env")
     ping_fast "$(ctr 2 1)" "${CTR_IP[$(ctr 1 1)]}" "$f1"; p1=$PING_PID
     ping_fast "$(ctr 1 1)" "${CTR_IP[$(ctr 2 1)]}" "$f2"; p2=$PING_PID
-    sleep 1
+    ping_bg_answered "$f1" "$f2" || fail "pings flow before the delete (test setup)" "$(tail -n 2 "$f1" "$f2")"
     t0=$(now_ms)
     reg_del_lease "${KEY[1]}"
     if wait_for "$RECOVER_BUDGET_MS" lease_is "${KEY[1]}" "$json0"; then
@@ -85,7 +85,7 @@ sc_reacquire() {
     else
         fail "n2 programs n1 again within $RECOVER_BUDGET_MS ms" "n2 has: $(peer_state 2 "${SUB[1]}" "${NODE_IP[1]}" "${MAC[1]}")"
     fi
-    sleep 1
+    sleep 1  # the thing under test: traffic keeps flowing a second past the recovery, so the hole is closed by answered pings
     l1=$(ping_bg_losses "$p1" "$f1")
     l2=$(ping_bg_losses "$p2" "$f2")
     local lost=$(( ${l1%%/*} > ${l2%%/*} ? ${l1%%/*} : ${l2%%/*} ))
@@ -95,9 +95,10 @@ sc_reacquire() {
     check "black hole ($hole ms) shorter than --resync-interval + 1 s ($RECOVER_BUDGET_MS ms)" test "$hole" -lt "$RECOVER_BUDGET_MS"
     assert_eq "subnet.env unchanged" "$env0" "$(cat "${NODE_DIR[1]}/subnet.env")"
     assert_eq "n1c1 keeps its address" "${CTR_IP[$(ctr 1 1)]}" "$(ip -n "$(ctr 1 1)" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1)"
-    check "n1 logs the re-acquisition" grep -q 'msg="own lease vanished from the registry; re-acquired the same subnet"' "${NODE_DIR[1]}/agent.log"
-    assert_eq "swiftcni_lease_reacquired_total is 1" 1 "$(metric 1 swiftcni_lease_reacquired_total)"
-    assert_eq "n1 ready" 200 "$(readyz 1)"
+    check "n1 logs the re-acquisition" wait_for 2000 grep -q 'msg="own lease vanished from the registry; re-acquired the same subnet"' "${NODE_DIR[1]}/agent.log"
+    check "swiftcni_lease_reacquired_total is 1" wait_for 2000 metric_is 1 swiftcni_lease_reacquired_total 1 ||
+        log "          | got '$(metric 1 swiftcni_lease_reacquired_total)'"
+    check "n1 ready" wait_for 2000 ready_is 1
     assert_eq "two leases" 2 "$(reg_lease_count)"
 }
 
@@ -116,7 +117,7 @@ sc_expire() {
         etcdctl_ lease revoke "$(printf '%x' "$id")" >/dev/null || fail "etcdctl lease revoke $id"
         ;;
     esac
-    if wait_for "$RECOVER_BUDGET_MS" metric_is 1 swiftcni_lease_reacquired_total 2 && lease_is "${KEY[1]}" "$json0"; then
+    if wait_for "$RECOVER_BUDGET_MS" reacquired_twice "${KEY[1]}" "$json0"; then
         pass "n1 re-acquired its expired lease after $(($(now_ms) - t0)) ms (same key, same value)"
     else
         fail "n1's expired lease back within $RECOVER_BUDGET_MS ms" "registry: $(reg_leases)"$'\n'"$(agent_log_tail 1)"
@@ -128,6 +129,7 @@ sc_expire() {
 }
 
 metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; }
+reacquired_twice() { metric_is 1 swiftcni_lease_reacquired_total 2 && lease_is "$1" "$2"; }
 lease_is() { [ "$(reg_lease_json "$1")" = "$2" ]; }
 
 sc_conflict() {
@@ -156,15 +158,18 @@ sc_conflict() {
     else
         fail "n1 reports the conflict within 3 s" "$(agent_log_tail 1)"
     fi
-    assert_log 1 "n1's error log names n3's PublicIP" "level=error.*own subnet is leased to another node.*otherNode=${NODE_IP[3]//./\\.}"
-    local code
-    code=$(readyz 1)
-    assert_eq "n1 /readyz 503" 503 "$code"
+    # The metric, the log line and /readyz change one after the other (in whatever order the
+    # agent publishes them): each is polled, never read once right after another.
+    local re="level=error.*own subnet is leased to another node.*otherNode=${NODE_IP[3]//./\\.}"
+    wait_for 3000 log_has 1 "$re"
+    assert_log 1 "n1's error log names n3's PublicIP" "$re"
+    check "n1 /readyz 503" wait_for 3000 readyz_says 1 503 || log "          | got $(readyz 1)"
     check "n1 /readyz says why ($(head -c 160 "${NODE_DIR[1]}/http.body" | tr '\n' ' '))" \
-        grep -q "leased to another node (PublicIP ${NODE_IP[3]})" "${NODE_DIR[1]}/http.body"
-    assert_eq "swiftcni_errors_total{kind=\"lease_conflict\"} 1" 1 "$(metric 1 'swiftcni_errors_total{kind="lease_conflict"}')"
+        wait_for 3000 readyz_says 1 503 "leased to another node (PublicIP ${NODE_IP[3]})"
+    check "swiftcni_errors_total{kind=\"lease_conflict\"} 1" wait_for 2000 metric_is 1 'swiftcni_errors_total{kind="lease_conflict"}' 1 ||
+        log "          | got '$(metric 1 'swiftcni_errors_total{kind="lease_conflict"}')'"
     check "n1 withdrew its route to n2" wait_for 2000 trace_is_empty 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}"
-    sleep $((RESYNC + 1))  # a resync later: still not stolen
+    wait_reconciles 1 2 || fail "n1 completes two more reconcile passes in conflict"  # resyncs later: still not stolen
     assert_eq "n3 still holds the subnet (n1 did not take it back)" "$k3json" "$(reg_lease_json "${KEY[1]}")"
     check "n1 still has no route to n2 after a resync" trace_is_empty 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}"
     check "n2 routes the subnet to n3" wait_for 2000 state_is 2 "${SUB[3]}" "${NODE_IP[3]}" "${MAC[3]}" "$(full_state)"
@@ -181,7 +186,8 @@ sc_conflict() {
     fi
     netns_del "$(ctr 3 1)"  # n3 is gone; its container too (same address as n1c1)
     check "n1 ready again (/readyz 200)" wait_for 3000 ready_is 1
-    assert_eq "swiftcni_lease_conflict 0" 0.0 "$(metric 1 swiftcni_lease_conflict)"
+    check "swiftcni_lease_conflict 0" wait_for 2000 metric_is 1 swiftcni_lease_conflict 0.0 ||
+        log "          | got '$(metric 1 swiftcni_lease_conflict)'"
     check "n2 programs n1 again" wait_for "$RECOVER_BUDGET_MS" state_is 2 "${SUB[1]}" "${NODE_IP[1]}" "${MAC[1]}" "$(full_state)"
     check "n1 programs n2 again" wait_for "$RECOVER_BUDGET_MS" state_is 1 "${SUB[2]}" "${NODE_IP[2]}" "${MAC[2]}" "$(full_state)"
     check "n2c1 reaches n1c1 again" ping_quick "$(ctr 2 1)" "${CTR_IP[$(ctr 1 1)]}"
@@ -216,23 +222,7 @@ main() {
         summary
         return
     fi
-    local reg be
-    for reg in $REGISTRIES; do
-        REGISTRY=$reg
-        if [ "$reg" = etcd ]; then
-            CURRENT_SCENARIO=etcd
-            if ! etcd_ensure_installed || ! etcd_start; then fail "etcd starts in $ETCD_NS"; continue; fi
-        fi
-        for be in $BACKENDS; do
-            BACKEND=$be
-            run_combo
-        done
-        [ "$reg" = etcd ] && etcd_stop
-    done
-    log ""
-    log "measured:"
-    printf '  %s\n' "${RESULTS[@]}" >&2
-    summary
+    run_matrix run_combo
 }
 
 main "$@"

@@ -48,15 +48,7 @@ out_has() {
 
 netns_exists() { out_has "^$1( |\$)" ip netns list; }
 
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-
 # ---------------------------------------------------------------- processes
-
-bg_forget() { # bg_forget <pid>: it was reaped by us; do not kill it at cleanup
-    local p out=()
-    for p in "${BG_PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done
-    BG_PIDS=("${out[@]}")
-}
 
 # stop_pid <pid> [signal] [timeout-s]: signal, wait for exit (KILL after the
 # timeout); the exit status is left in STOP_RC.
@@ -305,6 +297,20 @@ reg_del_lease() { # <key-name>
     esac
 }
 
+# put_lease <key> <json>: a hand-written lease, alive for a day (directory: written aside,
+# its mtime, the expiry, set, then renamed in; the key may hold "/" for a subdirectory)
+put_lease() {
+    case $REGISTRY in
+    dir)
+        local d="$REG_DIR$PREFIX_KEY/subnets" t
+        mkdir -p "$d" "$(dirname "$d/$1")"
+        t="$d/.t$$"
+        printf '%s' "$2" >"$t" && touch -d '+1 day' "$t" && mv -f "$t" "$d/$1"
+        ;;
+    etcd) etcdctl_ put "$PREFIX_KEY/subnets/$1" "$2" >/dev/null ;;
+    esac
+}
+
 net_config() { # [json-overrides]: the network config for the current backend
     local o=${1:-}
     [ -n "$o" ] || o='{}'
@@ -313,6 +319,28 @@ net_config() { # [json-overrides]: the network config for the current backend
 }
 
 # ---------------------------------------------------------------- clusters
+# run_matrix <fn>: <fn> once per registry (REGISTRIES) and backend (BACKENDS), etcd running
+# for its registry; then RESULTS (an array of lines) under "measured:" and the summary
+run_matrix() {
+    local fn=$1 reg be
+    for reg in $REGISTRIES; do
+        REGISTRY=$reg
+        if [ "$reg" = etcd ]; then
+            CURRENT_SCENARIO=etcd
+            if ! etcd_ensure_installed || ! etcd_start; then fail "etcd starts in $ETCD_NS"; continue; fi
+        fi
+        for be in $BACKENDS; do
+            BACKEND=$be
+            "$fn"
+        done
+        [ "$reg" = etcd ] && etcd_stop
+    done
+    log ""
+    log "measured:"
+    printf '  %s\n' "${RESULTS[@]}" >&2
+    summary
+}
+
 
 # cluster_begin <label>: new prefix and dir for a set of nodes; clears the
 # registry (etcd) or starts a fresh registry dir.
@@ -391,6 +419,7 @@ agent_start() {
         --subnet-file "$d/subnet.env" --state-dir "$d/state" \
         --listen "127.0.0.1:$AGENT_PORT" --resync-interval "$RESYNC" "${AGENT_EXTRA[@]}" "$@" >>"$d/agent.log" 2>&1 &
     AGENT_PID[$k]=$!
+    AGENT_LAST_RC[$k]=""
     BG_PIDS+=("${AGENT_PID[$k]}")
 }
 
@@ -405,17 +434,16 @@ agent_stop() {
     AGENT_PID[$k]=""
 }
 
-# agent_exited_rc <k>: if the agent has exited, reap it and print its status.
-agent_exited_rc() {
+# agent_exited <k>: true if node k's agent has exited; reaps it, its status in
+# AGENT_LAST_RC[k]. (Not in a $(...): only this shell can wait for its child.)
+agent_exited() {
     local k=$1 pid=${AGENT_PID[$1]:-}
     [ -n "$pid" ] || return 1
     kill -0 "$pid" 2>/dev/null && return 1
     wait "$pid" 2>/dev/null
-    local rc=$?
+    AGENT_LAST_RC[$k]=$?
     bg_forget "$pid"
     AGENT_PID[$k]=""
-    AGENT_LAST_RC[$k]=$rc
-    echo "$rc"
 }
 declare -A AGENT_LAST_RC=()
 
@@ -450,6 +478,20 @@ metric_sum() {
     lines=$(grep -E "^$name(\{| )" "${NODE_DIR[$k]}/http.body" 2>/dev/null || true)
     for l in "$@"; do lines=$(grep -F -- "$l" <<<"$lines" || true); done
     awk 'NF { s += $NF } END { printf "%d\n", s }' <<<"$lines"
+}
+
+metric_eq() { local k=$1 want=$2; shift 2; [ "$(metric_sum "$k" "$@")" = "$want" ]; }  # <k> <n> <name> [label...]
+metric_ge() { local k=$1 min=$2; shift 2; [ "$(metric_sum "$k" "$@")" -ge "$min" ]; }  # <k> <n> <name> [label...]
+
+# wait_reconciles <k> <n> [timeout-ms]: node k completes n more reconcile passes
+# (swiftcni_reconcile_total; resync ticks count), by default within n resync intervals of
+# node k + 5 s. For "still so after a resync" checks: a resync really happened, however
+# slow the machine.
+wait_reconciles() {
+    local k=$1 n=$2 r=$RESYNC r0
+    [ "$k" = 3 ] && r=10  # agent_for: node 3 keeps the default interval
+    r0=$(metric_sum "$k" swiftcni_reconcile_total)
+    wait_for "${3:-$((n * r * 1000 + 5000))}" metric_ge "$k" $((r0 + n)) swiftcni_reconcile_total
 }
 
 agent_log_tail() { tail -n "${2:-8}" "${NODE_DIR[$1]}/agent.log" 2>/dev/null; }
@@ -568,12 +610,12 @@ any_peer_trace() {
 
 # capture_start <ns> <iface> <filter...>: tcpdump in the background; CAP_PID, CAP_FILE
 # (its text output). CAP_OPTS replaces the decoding options (default: VXLAN on
-# 8472), e.g. CAP_OPTS="-w <file.pcap> -U" for a packet file.
+# 8472, each packet printed as it arrives), e.g. CAP_OPTS="-w <file.pcap> -U" for a packet file.
 capture_start() {
     local ns=$1 ifc=$2 i
     shift 2
     CAP_FILE=$(mktemp "$CLDIR/cap.XXXX")
-    ip netns exec "$ns" tcpdump -i "$ifc" -n -l ${CAP_OPTS:--T vxlan} "$@" >"$CAP_FILE" 2>"$CAP_FILE.err" &
+    ip netns exec "$ns" tcpdump -i "$ifc" -n -l ${CAP_OPTS:--T vxlan --immediate-mode} "$@" >"$CAP_FILE" 2>"$CAP_FILE.err" &
     CAP_PID=$!
     BG_PIDS+=("$CAP_PID")
     for ((i = 0; i < 60; i++)); do
@@ -583,7 +625,163 @@ capture_start() {
     log "tcpdump did not start: $(cat "$CAP_FILE.err")"
     return 1
 }
-capture_stop() { sleep 0.2; stop_pid "$CAP_PID" INT 3; }
+# capture_stop [cmd...]: stop tcpdump once the command (what the capture must have seen,
+# e.g. cap_count_ge 3 'ICMP echo reply') succeeds, at most 3 s later: tcpdump prints a
+# packet a little after it crossed the wire, so stopping at once could lose the last ones.
+capture_stop() {
+    [ $# -gt 0 ] && wait_for 3000 "$@"
+    stop_pid "$CAP_PID" INT 3
+}
+# cap_count_ge <n> <ere>: the capture's text output has at least n lines matching
+cap_count_ge() { [ "$(grep -cE -- "$2" "$CAP_FILE" 2>/dev/null)" -ge "$1" ]; }
+# pcap_count_ge <n> <file> <filter>: a packet file (-w ... -U) holds at least n packets matching
+pcap_count_ge() { [ "$(tcpdump -n -r "$2" "$3" 2>/dev/null | grep -c .)" -ge "$1" ]; }
+
+# ---------------------------------------------------------------- join timing
+
+# A join is timed from events, not by the loop that waits for it: a watcher stamps each new
+# lease key when it appears in the registry (etcd: `etcdctl watch`; directory: a fork-free
+# look at the subnets directory every 5 ms, the time being the new file's ctime, i.e. the
+# rename that put it there), and `ip -ts monitor route neigh` in every old
+# node stamps each route, neighbour and FDB entry when the kernel announces it. The probe
+# loop (~100-150 ms a round with a dozen ip/bridge calls) only decides when all is there;
+# its cost no longer lands in the measured time.
+JW_PIDS=() JW_NODES=() JW_LEASES="" JW_SENTINEL="$PREFIX_KEY/subnets.join-watch"
+
+# join_watch_start <k...>: lease watcher plus a kernel monitor in each given node; returns
+# once each of them has shown it is listening (a sentinel event), false if one did not.
+join_watch_start() {
+    local k d never
+    JW_PIDS=() JW_NODES=("$@") JW_LEASES="$CLDIR/join-leases"
+    : >"$JW_LEASES"
+    case $REGISTRY in
+    dir)
+        d="$REG_DIR$PREFIX_KEY/subnets" never="$CLDIR/join-never"
+        mkdir -p "$d"
+        rm -f "$never" && mkfifo "$never"
+        (
+            exec {fd}<>"$never"  # read -t on a FIFO nobody writes to: a sleep without a fork
+            declare -A seen=()
+            for f in "$d"/*; do seen[${f##*/}]=1; done
+            echo "0 subnets.join-watch"
+            while :; do
+                for f in "$d"/*; do
+                    n=${f##*/}
+                    [ -n "${seen[$n]:-}" ] && continue
+                    seen[$n]=1
+                    # the inode's change time: set by the rename that put the lease in place
+                    t=$(stat -c %.3Z "$f" 2>/dev/null) && t=${t/./} || { t=${EPOCHREALTIME/./}; t=$((t / 1000)); }
+                    echo "$t $n"
+                done
+                read -r -t 0.005 -u "$fd" _ || true
+            done
+        ) >>"$JW_LEASES" 2>/dev/null &
+        ;;
+    etcd)
+        # two processes joined by a FIFO, not a pipeline: both pids known, both stopped
+        d="$CLDIR/join-etcd.fifo"
+        rm -f "$d" && mkfifo "$d"
+        ip netns exec "$ETCD_NS" env ETCDCTL_API=3 etcdctl --endpoints "$ETCD_EP" watch --prefix "$PREFIX_KEY/subnets" >"$d" 2>/dev/null &
+        JW_PIDS+=($!)
+        BG_PIDS+=($!)
+        while IFS= read -r l; do
+            [ "$l" = PUT ] || continue
+            IFS= read -r key
+            t=${EPOCHREALTIME/./}
+            echo "$((t / 1000)) ${key##*/}"
+        done <"$d" >>"$JW_LEASES" &
+        ;;
+    esac
+    JW_PIDS+=($!)
+    BG_PIDS+=($!)
+    for k in "$@"; do
+        ip -n "${NODE_NS[$k]}" -ts monitor route neigh >"$CLDIR/join-mon.$k" 2>&1 &
+        JW_PIDS+=($!)
+        BG_PIDS+=($!)
+    done
+    # sentinels: a key outside <prefix>/subnets/ (no agent looks at it), a route in a table
+    # of its own (no agent touches it)
+    local ok=1 i=0
+    while ! grep -q ' subnets.join-watch$' "$JW_LEASES"; do
+        [ "$REGISTRY" = etcd ] && etcdctl_ put "$JW_SENTINEL" "$i" >/dev/null
+        i=$((i + 1))
+        [ $i -gt 100 ] && { ok=0; break; }
+        sleep 0.05
+    done
+    [ "$REGISTRY" = etcd ] && etcdctl_ del "$JW_SENTINEL" >/dev/null
+    for k in "$@"; do
+        i=0
+        while ! grep -q 'unreachable 198.51.100.7 table 4242' "$CLDIR/join-mon.$k"; do
+            ip -n "${NODE_NS[$k]}" route replace unreachable 198.51.100.7/32 table 4242
+            i=$((i + 1))
+            [ $i -gt 100 ] && { ok=0; break; }
+            sleep 0.05
+        done
+        ip -n "${NODE_NS[$k]}" route del unreachable 198.51.100.7/32 table 4242 2>/dev/null
+    done
+    [ $ok = 1 ]
+}
+
+# join_watch_stop: the watchers end (their files stay for the measurement)
+join_watch_stop() {
+    local p
+    for p in "${JW_PIDS[@]}"; do stop_pid "$p" TERM 2; done
+    JW_PIDS=()
+}
+
+# lease_seen_ms <key> [k]: when the key first appeared in the registry (epoch ms), "" if
+# never seen: the watcher's stamp, or node k's own "lease acquired" log line if that came
+# earlier. Both are observations after the fact (under load the watcher can be scheduled
+# late), so the earlier one is the better bound; a peer can still be a few ms faster than
+# both: join_ms counts that as 0.
+lease_seen_ms() {
+    local w l
+    w=$(awk -v k="$1" '$2 == k { print $1; exit }' "$JW_LEASES")
+    if [ -n "${2:-}" ]; then
+        l=$(awk -v s="${1%%&*}" 'BEGIN { sub(/-/, "/", s) } /msg="lease acquired"/ && index($0, "subnet=" s " ") {
+                t = $1; sub(/^ts=/, "", t); split(t, p, "."); printf "%d%03d\n", p[1], substr(p[2] "000", 1, 3) }' \
+            "${NODE_DIR[$2]}/agent.log" | tail -n1)
+        if [ -n "$l" ] && { [ -z "$w" ] || [ "$l" -lt "$w" ]; }; then w=$l; fi
+    fi
+    echo "$w"
+}
+
+# join_ms <done-ms> <lease-ms>: the join time, never below 0 (see lease_seen_ms)
+join_ms() { local v=$(($1 - $2)); [ $v -lt 0 ] && v=0; echo $v; }
+
+# re_q <text>: the text as an extended regular expression matching itself
+re_q() { sed 's/[][\.*^$()+?{}|]/\\&/g' <<<"$1"; }
+
+# peer_entry_res <subnet> <public-ip> <mac> [vxlan-device]: one ERE per kernel entry a
+# node holds for that peer, as `ip monitor` prints it (vxlan: route, neighbour, FDB entry;
+# host-gw: the route via the peer)
+peer_entry_res() {
+    local sub net pip mac dev
+    sub=$(re_q "$1") net=$(re_q "${1%/*}") pip=$(re_q "$2") mac=$(re_q "$3") dev=$(re_q "${4:-flannel.1}")
+    case $BACKEND in
+    vxlan)
+        echo "$sub via $net dev $dev "
+        echo "$net dev $dev lladdr $mac "
+        echo "$pip dev $dev lladdr $mac "
+        ;;
+    host-gw) echo "$sub via $pip dev eth0 " ;;
+    esac
+}
+
+# entries_done_ms <k> <ere...>: when node k's monitor last announced (not "Deleted") an
+# entry matching each ERE: the latest of these times (epoch ms); "" if one is missing
+entries_done_ms() {
+    local k=$1 re line ts ms worst=0
+    shift
+    for re in "$@"; do
+        line=$(grep -E "^\[[^]]*\] $re" "$CLDIR/join-mon.$k" | tail -n1)
+        [ -n "$line" ] || return 1
+        ts=${line%%]*}
+        ms=$(date -d "${ts#[}" +%s%3N) || return 1
+        [ "$ms" -gt "$worst" ] && worst=$ms
+    done
+    echo "$worst"
+}
 
 # ---------------------------------------------------------------- containers
 
@@ -679,6 +877,11 @@ ping_bg() {
     BG_PIDS+=("$PING_PID")
 }
 
+# ping_bg_answered <file>...: every background ping has had an answer (traffic flows),
+# waited for up to 5 s
+ping_bg_answered() { wait_for 5000 files_have 'bytes from' "$@"; }
+files_have() { local re=$1 f; shift; for f in "$@"; do grep -q -- "$re" "$f" 2>/dev/null || return 1; done; }
+
 # ping_bg_losses <pid> <file>: stop it (SIGINT), print "lost/sent": packets
 # without a reply among all sent except the last one (still in flight).
 ping_bg_losses() {
@@ -691,19 +894,6 @@ ping_bg_losses() {
 }
 
 # ---------------------------------------------------------------- assertions
-
-# wait_for <timeout-ms> <cmd...>: poll every ~20 ms; elapsed ms in WAITED_MS.
-wait_for() {
-    local limit=$1 t0 now
-    shift
-    t0=$(now_ms)
-    while :; do
-        if "$@"; then WAITED_MS=$(($(now_ms) - t0)); return 0; fi
-        now=$(now_ms)
-        if [ $((now - t0)) -ge "$limit" ]; then WAITED_MS=$((now - t0)); return 1; fi
-        sleep 0.02
-    done
-}
 
 state_is() { [ "$(peer_state "$1" "$2" "$3" "$4")" = "$5" ]; }
 
@@ -730,11 +920,26 @@ repair_one() {
 state_via_is() { [ "$("$1" "$2" "$3" "$4" "$5")" = "$6" ]; }
 trace_is_empty() { [ -z "$(any_peer_trace "$@")" ]; }
 
+# log_has <k> <extended-regex>: an error or warning line of node k's agent log matches
+# (case-insensitive)
+log_has() {
+    local o
+    o=$(grep -iE -- 'level=(error|warn|warning|fatal)|^(error|fatal|warn)' "${NODE_DIR[$1]}/agent.log" 2>/dev/null)
+    grep -qiE -- "$2" <<<"$o"
+}
+
+# readyz_says <k> <code|any> [fixed-text]: node k's /readyz answers <code> and (if given)
+# its body contains the text
+readyz_says() {
+    local c
+    c=$(readyz "$1")
+    { [ "$2" = any ] || [ "$c" = "$2" ]; } && { [ -z "${3:-}" ] || grep -qF -- "$3" "${NODE_DIR[$1]}/http.body"; }
+}
+
 # assert_log <k> <desc> <extended-regex>: an error or warning line of the
 # agent's log (level=error|warn, or a plain "error..." line) matches.
 assert_log() {
-    if grep -iE -- 'level=(error|warn|warning|fatal)|^(error|fatal|warn)' "${NODE_DIR[$1]}/agent.log" 2>/dev/null |
-        grep -qiE -- "$3"; then
+    if log_has "$1" "$3"; then
         pass "$2"
         return 0
     fi
@@ -760,27 +965,32 @@ nothing_programmed() {
 # agent_exits_clean_failure <k> <label> <log-ere>: the agent exits non-zero within 5 s,
 # its log says why (/<log-ere>/), and it left nothing programmed.
 agent_exits_clean_failure() {
-    local k=$1 label=$2 re=$3 rc="" i np
-    for ((i = 0; i < 50; i++)); do rc=$(agent_exited_rc "$k") && break; sleep 0.1; done
+    local k=$1 label=$2 re=$3 rc="" np
+    wait_for 5000 agent_exited "$k" && rc=${AGENT_LAST_RC[$k]}
     check "$label: exits non-zero within 5 s (status ${rc:-still running})" sh -c "[ -n '$rc' ] && [ '$rc' != 0 ]"
     assert_log "$k" "$label: the log says why (/$re/)" "$re"
     if np=$(nothing_programmed "$k"); then pass "$label: nothing programmed"; else fail "$label: nothing programmed" "$np"; fi
 }
 
-# agent_failed_or_unready <k> <timeout-s>: the agent exited non-zero, or it is
-# still running and /readyz is not 200 after the timeout. Sets AGENT_FATE.
+# agent_failed_or_unready <k> <timeout-s> [log-ere]: within the timeout, the agent exited
+# non-zero, or it runs and reports the failure: /readyz answers and is not 200, and (when
+# given) an error or warning line of its log matches <log-ere>. Sets AGENT_FATE.
 agent_failed_or_unready() {
-    local k=$1 t=${2:-3} i rc
-    for ((i = 0; i < t * 10; i++)); do
-        if rc=$(agent_exited_rc "$k"); then
-            AGENT_FATE="exited with status $rc"
-            [ "$rc" != 0 ]
-            return
-        fi
-        sleep 0.1
-    done
+    local k=$1 t=${2:-10} re=${3:-}
+    wait_for $((t * 1000)) agent_failed_or_reports "$k" "$re"
+    if [ -n "${AGENT_LAST_RC[$k]:-}" ] && [ -z "${AGENT_PID[$k]}" ]; then
+        AGENT_FATE="exited with status ${AGENT_LAST_RC[$k]}"
+        [ "${AGENT_LAST_RC[$k]}" != 0 ]
+        return
+    fi
     local code
     code=$(readyz "$k")
     AGENT_FATE="still running, /readyz $code ($(head -c 120 "${NODE_DIR[$k]}/http.body" 2>/dev/null | tr '\n' ' '))"
-    [ "$code" != 200 ]
+    [ "$code" != 200 ] && [ "$code" != 000 ] && { [ -z "$re" ] || log_has "$k" "$re"; }
+}
+agent_failed_or_reports() {
+    local k=$1 re=$2 code
+    agent_exited "$k" && return 0
+    code=$(readyz "$k")
+    [ "$code" != 200 ] && [ "$code" != 000 ] && { [ -z "$re" ] || log_has "$k" "$re"; }
 }

@@ -101,6 +101,12 @@ cleanup() {
     return "$rc"
 }
 
+bg_forget() { # bg_forget <pid>: it was reaped by us; do not signal it at cleanup
+    local p out=()
+    for p in "${BG_PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done
+    BG_PIDS=("${out[@]}")
+}
+
 on_signal() {
     log "interrupted ($1), cleaning up"
     cleanup
@@ -244,19 +250,32 @@ result_ip6() { jq -r '[.ips[].address | select(contains(":") )][0] // empty | sp
 result_gw4() { jq -r '[.ips[] | select(.address | contains(".")) | .gateway][0] // empty' "$OUT"; }
 result_gw6() { jq -r '[.ips[] | select(.address | contains(":")) | .gateway][0] // empty' "$OUT"; }
 
+# ---------------------------------------------------------------- waiting
+
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+
+# wait_for <timeout-ms> <cmd...>: poll every ~20 ms until the command succeeds or the
+# deadline has passed; elapsed ms in WAITED_MS. Every wait of every suite is this:
+# a condition with a deadline, never a fixed sleep followed by one look.
+wait_for() {
+    local limit=$1 t0 now
+    shift
+    t0=$(now_ms)
+    while :; do
+        if "$@"; then WAITED_MS=$(($(now_ms) - t0)); return 0; fi
+        now=$(now_ms)
+        if [ $((now - t0)) -ge "$limit" ]; then WAITED_MS=$((now - t0)); return 1; fi
+        sleep 0.02
+    done
+}
+
 # ---------------------------------------------------------------- state probes
 
 node_veth_count() { ip -n "$NODE" -o link show type veth 2>/dev/null | wc -l; }
 
 # wait_veth_count <n>: veth removal after netns deletion is asynchronous.
-wait_veth_count() {
-    local i
-    for i in $(seq 1 50); do
-        [ "$(node_veth_count)" -le "$1" ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+wait_veth_count() { wait_for 5000 veth_count_le "$1"; }
+veth_count_le() { [ "$(node_veth_count)" -le "$1" ]; }
 
 # IP files host-local keeps: <dataDir>/<net>/<ip> (excluding last_reserved_ip.* and lock)
 ip_files() {

@@ -186,12 +186,6 @@ X"
 # since <t0>: seconds since $EPOCHREALTIME was t0, one decimal.
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
-bg_forget() { # <pid>: reaped by us, not to be signalled at cleanup
-    local p out=()
-    for p in "${BG_PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done
-    BG_PIDS=("${out[@]}")
-}
-
 file_is_stripped() { ! readelf -S "$1" 2>/dev/null | grep -qE '\.(symtab|debug_info)'; }
 
 sc_lintian() {
@@ -329,7 +323,9 @@ PY
     AGENT_PID=$!
     BG_PIDS+=("$AGENT_PID")
     # No network config in the registry yet: the agent cannot be ready and must not say so.
-    sleep 2
+    # Judged once it has tried and said so (its "not ready" error line), not after a fixed time.
+    wait_for 10000 grep -q 'level=error.*not ready' "$d/agent.log" ||
+        log "          | no \"not ready\" line within 10 s: $(tail -n 3 "$d/agent.log")"
     check "without a network config: running, no subnet.env" sh -c "kill -0 $AGENT_PID && ! test -e '$d/run/subnet.env'"
     check "without a network config: no READY=1" sh -c "! grep -q READY=1 '$d/notify.log'"
     mkdir -p "$d/registry/coreos.com/network"
@@ -346,7 +342,8 @@ PY
     assert_eq "READY=1 sent once" 1 "$(grep -c READY=1 "$d/notify.log")"
     check "subnet.env has the node's subnet" grep -qE "^FLANNEL_SUBNET=10\\.$a\\.[0-9]+\\.1/24$" "$d/run/subnet.env"
     check "the start line logs the version" grep -qE "swift-flanneld starting.*version=\"?$VERSION" "$d/agent.log"
-    check "/readyz answers 200" out_has '^200$' ip netns exec "$NODE" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9102/readyz
+    # READY=1 goes out before the loop's first pass marks the node ready: polled
+    check "/readyz answers 200" wait_for 3000 out_has '^200$' ip netns exec "$NODE" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9102/readyz
     sc_attach "$d"
     # SIGTERM: STOPPING=1, exit 0, the dataplane stays.
     kill -TERM "$AGENT_PID"

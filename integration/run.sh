@@ -7,7 +7,7 @@
 # PLUGINS_DIR defaults to the reference plugins (/usr/lib/cni). Must run as root.
 set -u
 INTEG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-SUITES=${SUITES:-same-host crash-safety cross-host udp dual-stack flanneld-cli etcd-secure forward-drop lease-loss agent-faults package}
+SUITES=${SUITES:-same-host crash-safety cross-host udp dual-stack flanneld-cli etcd-secure forward-drop lease-loss hostile-leases agent-faults package}
 
 bash "$INTEG_DIR/build-driver.sh" || { echo "driver build failed" >&2; echo "0 passed, 1 failed"; exit 1; }
 

@@ -131,7 +131,7 @@ sc_wire() {
     pc="$CLDIR/wire.pcap"
     CAP_OPTS="-w $pc -U --immediate-mode" capture_start "${NODE_NS[1]}" eth0 "udp or icmp" || { fail "tcpdump on n1 eth0"; return; }
     ip netns exec "$a" ping -c 3 -i 0.2 -W 1 -q "$ib" >/dev/null 2>&1
-    capture_stop
+    capture_stop pcap_count_ge 6 "$pc" "udp port $UDP_PORT and host ${NODE_IP[2]}"
     local tun v4 m
     r=$("$PY" "$WIRE" pcap "$pc" "$UDP_PORT" "${NODE_IP[1]}" "${NODE_IP[2]}" "$ia" "$ib")
     read -r tun v4 m <<<"$(sed 's/[a-z0-9]*=//g' <<<"$r")"
@@ -153,6 +153,13 @@ crafted_send() {
     local ns=$1 isrc=$2 idst=$3 id=$4
     shift 4
     ip netns exec "$ns" "$PY" "$WIRE" send "${NODE_IP[1]}" "$UDP_PORT" "$isrc" "$idst" "$id" "$@" 2>&1
+}
+
+# drops_at_least <u0> <s0> <d0>: n1's drop counters rose by the crafted datagrams' share
+drops_at_least() {
+    [ "$(metric_sum 1 swiftcni_udp_drops_total 'reason="unknown_sender"')" -ge $(($1 + 2)) ] &&
+        [ "$(metric_sum 1 swiftcni_udp_drops_total 'reason="foreign_inner_source"')" -ge $(($2 + 1)) ] &&
+        [ "$(metric_sum 1 swiftcni_udp_drops_total 'reason="foreign_inner_destination"')" -ge $(($3 + 1)) ]
 }
 
 sc_crafted() {
@@ -179,9 +186,12 @@ sc_crafted() {
     crafted_send "${NODE_NS[3]}" "$i2" "$it" $src_id "${NODE_IP[3]}" $UDP_PORT
     # from n3's address and port 8285 to n1, inner destination n2c1 (not n1's subnet)
     crafted_send "${NODE_NS[3]}" "$i3" "$i2" $dst_id "${NODE_IP[3]}" $UDP_PORT
-    sleep 0.5
-    for c in "${caps[@]}"; do stop_pid "${c%%:*}" INT 3; done
     local ft=${caps[0]#*:} f2=${caps[1]#*:} f3=${caps[2]#*:}
+    # Settled once the control's reply is back in n3c1 and n1 has counted the four others as
+    # dropped: only then does "nothing arrived" below mean something.
+    wait_for 3000 sh -c "grep 'id $ok_id,' '$f3' | grep -q 'echo reply'"
+    wait_for 3000 drops_at_least "$u0" "$s0" "$d0"
+    for c in "${caps[@]}"; do stop_pid "${c%%:*}" INT 3; done
     seen() { grep -q "id $2," "$1"; }
     check "control (n3's address and port, inner $i3 > $it): n1c1 gets the echo request" seen "$ft" $ok_id ||
         log "          | n1c1 saw: $(head -n 3 "$ft" | tr '\n' '|')"
@@ -290,7 +300,7 @@ sc_leave() {
     o1=$(metric_sum 1 swiftcni_udp_packets_total "peer=\"${SUB[4]}\"" 'direction="out"')
     assert_eq "n1 sends nothing more to n4 (packets out for ${SUB[4]})" "$o0" "$o1"
     check "n1 /metrics: swiftcni_peers{state=\"programmed\"} back to 2" \
-        test "$(metric_sum 1 swiftcni_peers 'state="programmed"')" = 2
+        wait_for 2000 metric_eq 1 2 swiftcni_peers 'state="programmed"'
     check "n1c1 still reaches n3c1" ping_quick "$(ctr 1 1)" "${CTR_IP[$(ctr 3 1)]}"
 }
 
@@ -314,7 +324,7 @@ sc_kill() {
     ix=$(ifindex 2)
     ping_bg "$(ctr 1 1)" "${CTR_IP[$(ctr 2 1)]}" "$f1" 0.1; p1=$PING_PID
     ping_bg "$(ctr 2 2)" "${CTR_IP[$(ctr 3 2)]}" "$f2" 0.1; p2=$PING_PID
-    sleep 1
+    ping_bg_answered "$f1" "$f2" || fail "pings flow before the kill (test setup)" "$(tail -n 2 "$f1" "$f2")"
     agent_stop 2 KILL
     t0=$(now_ms)
     if why=$(device_intact 2); then pass "flannel0, its /32 and the route survive SIGKILL"; else fail "flannel0 survives SIGKILL" "$why"; fi
@@ -322,7 +332,7 @@ sc_kill() {
     agent_start 2
     if agent_wait_ready 2 15; then pass "n2's agent ready $(($(now_ms) - t0)) ms after the kill"; else fail "n2's agent ready after the kill" "$(agent_log_tail 2)"; fi
     wait_for 5000 ping_quick "$(ctr 1 1)" "${CTR_IP[$(ctr 2 1)]}"
-    sleep 1
+    sleep 1  # the thing under test: traffic keeps flowing for 1 s after the restart, so the gap is closed by answered pings
     l1=$(ping_bg_losses "$p1" "$f1")
     l2=$(ping_bg_losses "$p2" "$f2")
     local g1=$((${l1%%/*} * 100)) g2=$((${l2%%/*} * 100))
